@@ -1,0 +1,50 @@
+"""Array-namespace helpers: every numerical kernel takes ``xp`` (NumPy or CuPy)."""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+
+def cupy_or_none() -> ModuleType | None:
+    """Return the ``cupy`` module when CuPy imports *and* a CUDA device answers, else None."""
+    try:
+        import cupy  # type: ignore[import-not-found]
+
+        cupy.cuda.runtime.getDeviceCount()
+        cupy.zeros(1).sum().item()
+    except Exception:  # noqa: BLE001 - any failure means "no usable GPU"
+        return None
+    return cupy
+
+
+def array_namespace(*arrays: Any) -> ModuleType:
+    """The namespace (numpy or cupy) that owns ``arrays``; NumPy for plain Python data."""
+    for a in arrays:
+        mod = type(a).__module__.split(".")[0]
+        if mod == "cupy":
+            import cupy  # type: ignore[import-not-found]
+
+            return cupy
+    return np
+
+
+def to_numpy(a: Any) -> np.ndarray:
+    """Bring an array to host memory as a NumPy array."""
+    if type(a).__module__.split(".")[0] == "cupy":
+        return a.get()
+    return np.asarray(a)
+
+
+def namespace_by_name(name: str) -> ModuleType:
+    """``"numpy"`` or ``"cupy"`` to the module; a clear error when CuPy has no device."""
+    if name == "numpy":
+        return np
+    if name == "cupy":
+        cp = cupy_or_none()
+        if cp is None:
+            raise RuntimeError("backend='cupy' requested but CuPy or a CUDA device is not available")
+        return cp
+    raise ValueError(f"backend must be 'numpy' or 'cupy', got {name!r}")

@@ -1,0 +1,61 @@
+"""The ``crmix`` command line.
+
+Each subcommand lives with the layer it drives, in a module that defines
+``add_arguments(parser)`` and ``run(args) -> int``; this file only routes to them (imported lazily,
+so ``crmix --help`` is fast).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Sequence
+
+#: subcommand -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "derive": ("crmix.derive.cli", "check every identity of the seed papers symbolically"),
+}
+
+DESCRIPTION = """\
+crmix predicts the angular power spectrum C_l of TeV-PeV cosmic-ray arrival directions for a model
+of magnetic turbulence (slab or isotropic), by the mixing-matrix method of Mertsch & Ahlers (2019)
+and Kuhlen, Phan & Mertsch (2022), checks the theory symbolically, and tests it against
+test-particle simulations.  Run 'crmix COMMAND --help' for the options of each command.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="crmix", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--version", action="version", version="crmix 0.1.0")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module, help_text) in COMMANDS.items():
+        mod = importlib.import_module(module)
+        p = sub.add_parser(
+            name,
+            help=help_text,
+            description=(mod.__doc__ or help_text).strip(),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        mod.add_arguments(p)
+        p.set_defaults(_module=mod)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return int(args._module.run(args) or 0)
+    except (ValueError, FileExistsError, PermissionError) as exc:
+        print(f"crmix {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

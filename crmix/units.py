@@ -1,0 +1,74 @@
+"""Physical units at the API/CLI boundary (astropy), and the conversions to crmix's natural units.
+
+Conventions (DESIGN.md Sec. 3): c = 1; inside crmix, times and lengths are measured in units of
+1/Omega_ref, the inverse gyrofrequency of the *reference field* (B0 for a model with a regular
+field, B_rms for MA19's purely turbulent field), so that a length 1 is the gyroradius at pitch
+angle 90 degrees in that field.  The gyroradius used in rho = r_g/L_c is always the one in the
+total RMS field B_rms = sqrt(B0^2 + dB^2) (KPM Sec. 2.1.3).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import astropy.constants as const
+import astropy.units as u
+
+__all__ = [
+    "gyroradius",
+    "gyrofrequency",
+    "parse_quantity",
+    "reduced_rigidity",
+]
+
+
+def _check_positive(name: str, q: u.Quantity, unit: u.UnitBase) -> u.Quantity:
+    q = u.Quantity(q)
+    try:
+        value = q.to_value(unit)
+    except u.UnitConversionError as exc:
+        raise ValueError(f"{name} must be given in units convertible to {unit}, got {q.unit}") from exc
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be finite and > 0, got {q}")
+    return q
+
+
+def gyroradius(rigidity: u.Quantity, b_field: u.Quantity) -> u.Quantity:
+    """Gyroradius r_g = R / (c B) of an ultra-relativistic particle of rigidity R in field B."""
+    rigidity = _check_positive("rigidity", rigidity, u.V)
+    b_field = _check_positive("B", b_field, u.G)
+    return (rigidity / (const.c * b_field)).to(u.pc, equivalencies=[])
+
+
+def gyrofrequency(rigidity: u.Quantity, b_field: u.Quantity) -> u.Quantity:
+    """Angular gyrofrequency Omega = c / r_g (c = 1 in crmix's natural units)."""
+    return (const.c / gyroradius(rigidity, b_field)).to(1 / u.s)
+
+
+def reduced_rigidity(rigidity: u.Quantity, b_rms: u.Quantity, l_c: u.Quantity) -> float:
+    """rho = r_g / L_c, with r_g in the RMS field (KPM: 10 TV, 4 uG, 30 pc gives rho ~ 9e-5)."""
+    l_c = _check_positive("L_c", l_c, u.pc)
+    return float((gyroradius(rigidity, b_rms) / l_c).decompose())
+
+
+_UNIT_ALIASES = {"uG": "uG", "muG": "uG", "μG": "uG"}
+
+
+def parse_quantity(text: str, unit: u.UnitBase, name: str) -> u.Quantity:
+    """Parse ``"10TV"``, ``"1 PV"``, ``"4uG"``, ``"30pc"`` into a Quantity convertible to ``unit``.
+
+    A bare number is read in ``unit``.  Errors name the parameter and the expected unit.
+    """
+    m = re.fullmatch(r"\s*([-+0-9.eE]+)\s*([A-Za-zμ]*)\s*", text)
+    if m is None:
+        raise ValueError(f"{name}: cannot read {text!r}; expected a number with a unit like 10{unit}")
+    number, unit_text = m.groups()
+    try:
+        value = float(number)
+    except ValueError as exc:
+        raise ValueError(f"{name}: {number!r} is not a number") from exc
+    q = value * (u.Unit(_UNIT_ALIASES.get(unit_text, unit_text)) if unit_text else unit)
+    if not q.unit.is_equivalent(unit):
+        raise ValueError(f"{name}: unit {q.unit} is not convertible to {unit}")
+    return q

@@ -1,0 +1,1 @@
+"""crmix.derive: the mathematics of both seed papers in SymPy, as named checks."""

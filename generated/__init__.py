@@ -1,0 +1,1 @@
+"""crmix.generated: kernels emitted by crmix.codegen (do not edit; run ``crmix codegen``)."""

@@ -1,0 +1,1 @@
+"""crmix.solver: Lambda/kappa integrals, the mixing matrix, steady state and time evolution."""
