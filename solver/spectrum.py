@@ -1,0 +1,263 @@
+"""<C_l> of the relative intensity for a TurbulenceModel: mixing time, mixing matrix, steady state, diagnostics.
+
+This module assembles the pieces of KPM Sec. 2.2 / MA19 Sec. 3 for one model:
+
+1. Delta T from :func:`crmix.solver.timestep.mixing_time` (given, KPM (51), or alpha).
+2. M(Delta T) from :func:`crmix.solver.mixing.mixing_matrix`, truncated at l_max.
+3. The dipole source S of KPM (18)/(20) (:func:`dipole_source`).
+4. The steady state of KPM (20), exact at l_max, with its l_max drift and power budget, and
+   optionally the extrapolation in l_max of KPM Sec. 2.2.3 (crmix.solver.steady_state).
+
+Normalisation of the source
+---------------------------
+S = (8 pi/3) K_zz (d_z fbar/fbar)^2 (KPM (18); docs/physics.md; MA19 (3.4) prints 8 pi/9), with the
+gradient along B0.  For slab models K_zz is the QLT value (crmix.solver.qlt) and the gradient is
+given as the length L_grad = fbar/|d_z fbar|; then Fick's law predicts the dipole power
+C_1^QLT = 4 pi (K_zz/L_grad)^2 (KPM (56)-(57)), and ``C1_over_C1_QLT`` reports how the mixing
+matrix's dipole compares (KPM Fig. 7: close to 1).  Without a QLT K (isotropic turbulence) crmix
+follows MA19 Fig. 2 and fixes K |grad fbar/fbar|^2 = 1e-4 k_out unless ``source_rate`` is given.
+C_l/C_1 does not depend on S at all.
+
+The optional correction of KPM Sec. 3.3 multiplies S by 1/<cos a>^2, a the angle between B0 and the
+local field B0 + dB of one realisation (the dipole follows the local field; KPM estimate
+1/<cos a>^2 ~ 1/eta ~ 2 at eta = 0.5).  crmix evaluates <cos a> for the model's Gaussian field
+(:func:`mean_cos_field_angle`).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import special
+
+from crmix.model import TurbulenceModel
+from crmix.solver.qlt import QLTScattering, qlt_scattering
+from crmix.solver.steady_state import Extrapolation, LmaxDrift, SteadyState, extrapolate_lmax, lmax_drift, steady_state
+from crmix.solver.timestep import KPM51_COEFFICIENT, MixingTime, mixing_time
+
+__all__ = [
+    "DEFAULT_LMAX",
+    "MA19_SOURCE",
+    "SLOPE_RANGE",
+    "AngularSpectrum",
+    "angular_power_spectrum",
+    "dipole_source",
+    "length_unit_pc",
+    "mean_cos_field_angle",
+    "spectral_slope",
+]
+
+DEFAULT_LMAX = 100
+#: MA19 Fig. 2: K |grad fbar / fbar|^2 = 1e-4 k_out when no K is known.
+MA19_SOURCE = 1e-4
+#: Multipole range of the fitted slope of C_l/C_1 (KPM Sec. 3.2 quote ~ -2.7 for l >~ 5).
+SLOPE_RANGE = (5, 30)
+#: Gauss-Hermite order for the isotropic <cos a>.
+_HERMITE_ORDER = 80
+
+
+def dipole_source(diffusion: float, gradient: float, correction: float = 1.0) -> float:
+    """S = (8 pi/3) K (grad fbar/fbar)^2 times the optional 1/<cos a>^2 (KPM (18), docs/physics.md)."""
+    for name, v in (("diffusion coefficient", diffusion), ("gradient", gradient), ("correction", correction)):
+        if not (math.isfinite(v) and v > 0):
+            raise ValueError(f"{name} must be finite and > 0, got {v!r}")
+    return 8.0 * math.pi / 3.0 * diffusion * gradient**2 * correction
+
+
+def length_unit_pc(model: TurbulenceModel) -> float:
+    """The length 1/Omega_ref (c = 1) in parsec, for a model built with TurbulenceModel.from_physical."""
+    if model.physical is None:
+        raise ValueError("the model carries no physical scale: build it with TurbulenceModel.from_physical")
+    return model.physical.l_c_pc / model.L_c
+
+
+def mean_cos_field_angle(model: TurbulenceModel) -> float:
+    """<cos a>, a the angle between B0 and the local field B0 + dB, for Gaussian dB (KPM Sec. 3.3).
+
+    Slab: dB has two transverse Gaussian components, |w|^2 = (dB/B0)^2 is exponential with mean
+    s = eta/(1-eta), and <cos a> = <1/sqrt(1 + |w|^2)> = sqrt(pi/s) erfcx(1/sqrt(s)).
+    Isotropic: three components of variance s/3; the transverse average is done in closed form
+    as above, the parallel one by Gauss-Hermite quadrature.
+    """
+    if model.Omega <= 0.0:
+        raise ValueError("eta must be < 1 for the 1/<cos a>^2 correction: without B0 there is no angle to B0")
+    s = model.omega_rms2
+
+    def transverse(a: Any, b: float) -> Any:  # <a / sqrt(a^2 + b x)>, x ~ Exp(1)
+        return np.sign(a) * np.sqrt(np.pi / b) * special.erfcx(np.abs(a) / np.sqrt(b))
+
+    if model.geometry == "slab":
+        return float(transverse(1.0, s))
+    x, w = special.roots_hermite(_HERMITE_ORDER)
+    a = 1.0 + np.sqrt(2.0 * s / 3.0) * x  # 1 + w_z, w_z ~ N(0, s/3)
+    return float(np.sum(w * transverse(a, 2.0 * s / 3.0)) / math.sqrt(math.pi))
+
+
+def spectral_slope(C: np.ndarray, lo: int = SLOPE_RANGE[0], hi: int = SLOPE_RANGE[1]) -> float:
+    """Least-squares slope of log C_l against log l over lo <= l <= min(hi, l_max); NaN if < 2 points."""
+    ell = np.arange(len(C))
+    use = (ell >= lo) & (ell <= hi) & np.isfinite(C) & (C > 0)
+    if use.sum() < 2:
+        return math.nan
+    return float(np.polyfit(np.log(ell[use]), np.log(C[use]), 1)[0])
+
+
+@dataclass(frozen=True)
+class AngularSpectrum:
+    """The steady-state <C_l> of one model and everything needed to judge it.
+
+    ``C`` is the result truncated at l_max (exact), or the l_max extrapolation when requested
+    (NaN above the extrapolated range).  ``metadata`` is flat and goes into the output table.
+    """
+
+    model: TurbulenceModel
+    timestep: MixingTime
+    steady: SteadyState
+    drift: LmaxDrift
+    extrapolation: Extrapolation | None
+    qlt: QLTScattering | None
+    source_rate: float
+    C1_QLT: float
+    mixing_error: float
+    metadata: dict[str, Any] = field(repr=False)
+
+    @property
+    def C(self) -> np.ndarray:
+        return self.steady.C if self.extrapolation is None else self.extrapolation.C
+
+    @property
+    def ell(self) -> np.ndarray:
+        return np.arange(len(self.C))
+
+    @property
+    def ratio(self) -> np.ndarray:
+        """C_l / C_1."""
+        return self.C / self.C[1]
+
+    @property
+    def slope(self) -> float:
+        """Fitted slope of C_l/C_1 over SLOPE_RANGE (log-log)."""
+        return spectral_slope(self.ratio)
+
+
+def _source(
+    model: TurbulenceModel, qlt: QLTScattering | None, gradient_length: float | None, correction: float
+) -> tuple[float, float, str]:
+    """(S, C_1^QLT, description) for the model (module docstring)."""
+    if qlt is not None:
+        if gradient_length is None or not (math.isfinite(gradient_length) and gradient_length > 0):
+            raise ValueError(f"gradient length (fbar/|d_z fbar|) must be finite and > 0, got {gradient_length!r}")
+        S = dipole_source(qlt.K_zz, 1.0 / gradient_length, correction)
+        return S, 4.0 * math.pi * (qlt.K_zz / gradient_length) ** 2, "(8 pi/3) K_zz^QLT / L_grad^2"
+    return dipole_source(MA19_SOURCE * model.k_min, 1.0, correction), math.nan, "(8 pi/3) 1e-4 k_out (MA19 Fig. 2)"
+
+
+def angular_power_spectrum(
+    model: TurbulenceModel,
+    *,
+    lmax: int = DEFAULT_LMAX,
+    omega_dt: float | None = None,
+    alpha: float | None = None,
+    dt_rule: str | None = None,
+    dt_coefficient: float = KPM51_COEFFICIENT,
+    gradient_length: float | None = None,
+    cos_alpha_correction: bool = False,
+    extrapolate: bool = False,
+    rtol: float = 1e-10,
+    progress: bool = False,
+) -> AngularSpectrum:
+    """Steady-state <C_l>, l = 0 .. l_max, of the relative intensity (KPM (4), (20); module docstring).
+
+    gradient_length
+        fbar/|d_z fbar| in units of 1/Omega_ref (slab models; sets the absolute scale of C_l).
+    cos_alpha_correction
+        Multiply the source by 1/<cos a>^2 (KPM Sec. 3.3).
+    extrapolate
+        Replace C by the extrapolation in l_max (KPM Sec. 2.2.3), l <= l_max/2.
+    """
+    if int(lmax) != lmax or lmax < 2:
+        raise ValueError(f"lmax must be an integer >= 2, got {lmax!r}")
+    if extrapolate and lmax < 6:
+        raise ValueError(f"lmax must be >= 6 to extrapolate in lmax, got {lmax}")
+    qlt = qlt_scattering(model) if model.geometry == "slab" and model.Omega > 0 else None
+    correction = 1.0 / mean_cos_field_angle(model) ** 2 if cos_alpha_correction else 1.0
+    S, C1_qlt, source_text = _source(model, qlt, gradient_length, correction)
+    timestep = mixing_time(model, omega_dt=omega_dt, alpha=alpha, rule=dt_rule, coefficient=dt_coefficient)
+
+    from crmix.solver.mixing import mixing_matrix
+
+    mm = mixing_matrix(model, timestep.dt, int(lmax), rtol=rtol, progress=progress)
+    M = np.asarray(mm.full, dtype=float)
+    steady = steady_state(M, timestep.dt, S)
+    drift = lmax_drift(M, timestep.dt, S)
+    extrapolation = extrapolate_lmax(M, timestep.dt, S) if extrapolate else None
+    if drift.max_abs > 0.05:
+        warnings.warn(
+            f"C_l/C_1 drifts by up to {drift.max_abs:.1%} (l <= {drift.ell_range[1]}) between lmax = "
+            f"{drift.lmax_half} and {drift.lmax}: the truncation matters; raise lmax or use the extrapolation",
+            stacklevel=2,
+        )
+    meta: dict[str, Any] = dict(model.describe())
+    meta.update(timestep.describe())
+    meta.update(
+        {
+            "lmax": int(lmax),
+            "source_rate": S,
+            "source": source_text,
+            "gradient_length": gradient_length if gradient_length is not None else float("nan"),
+            "cos_alpha_correction": correction,
+            "mixing_rtol": rtol,
+            "mixing_error": float(mm.error),
+            "steady_state_residual": steady.residual,
+            "monopole_rate": steady.monopole_rate,
+            "leak_rate": steady.leak_rate,
+            "leak_fraction": steady.leak_rate / (3.0 * S),
+            "monopole_fraction": steady.monopole_rate / (3.0 * S),
+            "lmax_drift_max": drift.max_abs,
+            "lmax_drift_ell_range": list(drift.ell_range),
+            "lmax_drift_lmax_half": drift.lmax_half,
+            "lmax_drift": [float(d) for d in drift.drift],
+            "C1_QLT": C1_qlt,
+            "C1_over_C1_QLT": steady.C[1] / C1_qlt,
+            "extrapolated": bool(extrapolate),
+        }
+    )
+    if qlt is not None:
+        meta.update(
+            {
+                "lambda_par": qlt.lambda_par,
+                "K_zz": qlt.K_zz,
+                "mu_gap_low": qlt.mu_gap_low,
+                "mu_gap_high": qlt.mu_gap_high,
+                "gap_contribution": qlt.gap_contribution,
+            }
+        )
+    if extrapolation is not None:
+        meta.update(
+            {
+                "extrapolation_target": extrapolation.target,
+                "extrapolation_ell_max": extrapolation.ell_max,
+                "extrapolation_exponent": [float(p) for p in extrapolation.exponent],
+                "extrapolation_fit_residual_max": float(np.nanmax(extrapolation.fit_residual)),
+                "extrapolation_correction_max": float(np.nanmax(np.abs(extrapolation.correction[1:]))),
+            }
+        )
+    result = AngularSpectrum(
+        model=model,
+        timestep=timestep,
+        steady=steady,
+        drift=drift,
+        extrapolation=extrapolation,
+        qlt=qlt,
+        source_rate=S,
+        C1_QLT=C1_qlt,
+        mixing_error=float(mm.error),
+        metadata=meta,
+    )
+    meta["slope"] = result.slope
+    meta["slope_ell_range"] = list(SLOPE_RANGE)
+    return result

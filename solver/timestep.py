@@ -1,0 +1,143 @@
+"""The mixing time Delta T: given directly, from the QLT scattering time (KPM (51)), or from alpha (MA19).
+
+Delta T is the one free parameter of the mixing equation (KPM Sec. 2.2.1, 2.2.4; MA19 Sec. 3).
+Three ways to fix it, all in units of 1/Omega_ref (crmix.model):
+
+* directly, ``omega_dt = Omega Delta T``;
+* ``rule="kpm51"``: Omega Delta T = c (Omega tau_s)^(1/3), KPM (51) with c = 4 fitted to
+  simulations in KPM Sec. 3.2 (Fig. 6); tau_s is the slab QLT scattering time
+  (:func:`crmix.solver.qlt.scattering_time`);
+* ``alpha = k_in Delta T`` (MA19 Sec. 3.2), k_in = ``model.k_max``; the only choice for MA19's
+  straight-line orbits (eta = 1, no regular field, no QLT tau_s from the slab formula).
+
+The mixing equation assumes gyro-resonant interactions and unperturbed orbits, so it is valid for
+Omega Delta T >~ 2 pi and Delta T < tau_s (KPM Sec. 2.2.1).  Outside that range
+:func:`mixing_time` warns (``warnings.warn``) and records the reason in ``MixingTime.warnings``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+
+from crmix.model import TurbulenceModel
+from crmix.solver.qlt import qlt_scattering
+
+__all__ = ["DT_RULES", "KPM51_COEFFICIENT", "MixingTime", "MixingTimeWarning", "mixing_time"]
+
+#: Rules that derive Delta T from the model.
+DT_RULES = ("kpm51",)
+#: c in Omega Delta T = c (Omega tau_s)^(1/3), fitted in KPM Sec. 3.2 (Fig. 6).
+KPM51_COEFFICIENT = 4.0
+
+
+class MixingTimeWarning(UserWarning):
+    """Delta T lies outside the validity range of the mixing equation (KPM Sec. 2.2.1)."""
+
+
+@dataclass(frozen=True)
+class MixingTime:
+    """Delta T and where it came from, in units of 1/Omega_ref.
+
+    dt
+        Delta T.
+    source
+        ``"omega_dt"``, ``"kpm51"`` or ``"alpha"``.
+    tau_s
+        The QLT scattering time when the model has one (slab, eta < 1), else ``None``.
+    alpha
+        k_in Delta T (k_in = model.k_max), always reported.
+    warnings
+        Human-readable reasons why Delta T is outside the validity range (empty when inside).
+    """
+
+    dt: float
+    source: str
+    tau_s: float | None
+    alpha: float
+    Omega: float
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def omega_dt(self) -> float:
+        """Omega_ref Delta T (the unit of time is 1/Omega_ref)."""
+        return self.dt
+
+    def describe(self) -> dict[str, object]:
+        """Flat dictionary for output metadata."""
+        return {
+            "dt": self.dt,
+            "dt_source": self.source,
+            "omega_dt": self.omega_dt,
+            "alpha": self.alpha,
+            "tau_s": self.tau_s if self.tau_s is not None else float("nan"),
+            "dt_warnings": list(self.warnings),
+        }
+
+
+def _positive(name: str, value: float, allowed: str) -> float:
+    v = float(value)
+    if not (math.isfinite(v) and v > 0.0):
+        raise ValueError(f"{name} must be finite and > 0 ({allowed}), got {value!r}")
+    return v
+
+
+def _has_qlt_time(model: TurbulenceModel) -> bool:
+    return model.geometry == "slab" and model.Omega > 0.0
+
+
+def mixing_time(
+    model: TurbulenceModel,
+    *,
+    omega_dt: float | None = None,
+    alpha: float | None = None,
+    rule: str | None = None,
+    coefficient: float = KPM51_COEFFICIENT,
+) -> MixingTime:
+    """Fix Delta T for ``model``: give exactly one of ``omega_dt``, ``alpha``, ``rule`` (module docstring).
+
+    With none given, slab models use ``rule="kpm51"``; models without a QLT scattering time
+    (isotropic) must give ``alpha`` or ``omega_dt``.
+    """
+    given = [name for name, v in (("omega_dt", omega_dt), ("alpha", alpha), ("rule", rule)) if v is not None]
+    if len(given) > 1:
+        raise ValueError(f"give at most one of omega_dt, alpha, dt rule; got {', '.join(given)}")
+    if not given:
+        if not _has_qlt_time(model):
+            raise ValueError(
+                "the mixing time needs alpha = k_in dt (> 0) or omega_dt (> 0) for "
+                f"{model.geometry} turbulence with eta = {model.eta}: no QLT scattering time here"
+            )
+        rule = "kpm51"
+    if rule is not None and rule not in DT_RULES:
+        raise ValueError(f"dt rule must be one of {DT_RULES}, got {rule!r}")
+    coefficient = _positive("dt coefficient c", coefficient, "Omega dt = c (Omega tau_s)^(1/3)")
+
+    tau_s = qlt_scattering(model).tau_s if _has_qlt_time(model) else None
+    if omega_dt is not None:
+        dt, source = _positive("omega_dt", omega_dt, "Omega dt > 0"), "omega_dt"
+    elif alpha is not None:
+        dt, source = _positive("alpha", alpha, "alpha = k_in dt > 0") / model.k_max, "alpha"
+    else:
+        if tau_s is None:
+            raise ValueError(
+                "dt rule 'kpm51' needs a QLT scattering time (slab, eta < 1); "
+                f"give alpha or omega_dt for {model.geometry} turbulence with eta = {model.eta}"
+            )
+        dt, source = coefficient * tau_s ** (1.0 / 3.0), "kpm51"  # KPM (51)
+
+    problems = []
+    if model.Omega > 0.0 and model.Omega * dt < 2.0 * math.pi:
+        problems.append(
+            f"Omega dt = {model.Omega * dt:.3g} < 2 pi: too short for gyroresonant interactions (KPM Sec. 2.2.1)"
+        )
+    if tau_s is not None and dt >= tau_s:
+        problems.append(
+            f"dt = {dt:.3g} >= tau_s = {tau_s:.3g}: orbits are no longer unperturbed (KPM Sec. 2.2.1)"
+        )
+    for text in problems:
+        warnings.warn(f"mixing time outside the validity range: {text}", MixingTimeWarning, stacklevel=2)
+    return MixingTime(
+        dt=dt, source=source, tau_s=tau_s, alpha=dt * model.k_max, Omega=model.Omega, warnings=tuple(problems)
+    )
