@@ -15,6 +15,7 @@ from typing import Sequence
 #: subcommand -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "derive": ("crmix.derive.cli", "check every identity of the seed papers symbolically"),
+    "spectrum": ("crmix.solver.cli", "steady-state angular power spectrum C_l of the CR arrival directions"),
 }
 
 DESCRIPTION = """\

@@ -1,0 +1,252 @@
+"""crmix spectrum: the steady-state angular power spectrum <C_l> of the relative CR intensity.
+
+Solves the mixing equation (Kuhlen, Phan & Mertsch (20); Mertsch & Ahlers (3.7)) for a turbulence
+model given in physical units, truncated at --lmax (exact there), and writes
+
+  DIR/spectrum.ecsv   columns ell, C_ell, C_ell_over_C_1 (one pair per rigidity), every parameter
+                      and the derived rho, tau_s, Omega dt, l_max drift and power budget as metadata
+  DIR/spectrum.png    C_l/C_1 against l, log axes, all rigidities
+
+Default: slab, Kolmogorov, eta = 0.5, B_rms = 4 uG, L_c = 30 pc, R = 10 TV, l_max = 100,
+Omega dt = 4 (Omega tau_s)^(1/3) with the QLT scattering time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import tempfile
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import astropy.units as u
+
+from crmix.model import Spectrum, TurbulenceModel
+from crmix.solver.spectrum import DEFAULT_LMAX, SLOPE_RANGE, AngularSpectrum, angular_power_spectrum, length_unit_pc
+from crmix.solver.timestep import DT_RULES, KPM51_COEFFICIENT
+from crmix.units import parse_quantity
+
+__all__ = ["add_arguments", "run"]
+
+SPECTRA: dict[str, Callable[[], Spectrum]] = {
+    "kolmogorov": Spectrum.kolmogorov,
+    "kraichnan": Spectrum.kraichnan,
+    "white": lambda: Spectrum(kind="white", index=0.0),
+    "bendover": lambda: Spectrum(kind="bendover", index=5.0 / 3.0),
+}
+TABLE_NAME = "spectrum.ecsv"
+PLOT_NAME = "spectrum.png"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``crmix spectrum``."""
+    parser.add_argument("--geometry", choices=("slab", "isotropic"), default="slab", help="turbulence geometry (default: slab)")
+    parser.add_argument(
+        "--spectrum", choices=tuple(SPECTRA), default="kolmogorov",
+        help="turbulence spectrum on [2 pi/L_max, 2 pi 150/r_g], L_max = 5 L_c (default: kolmogorov)",
+    )
+    parser.add_argument("--eta", type=float, default=0.5, help="turbulence level dB^2/(B0^2+dB^2), 0 < eta < 1 (isotropic: <= 1) (default: 0.5)")
+    parser.add_argument("--rigidity", nargs="+", default=["10TV"], metavar="R", help="one or several rigidities with units, e.g. 10TV 1PV (default: 10TV)")
+    parser.add_argument("--brms", default="4uG", help="RMS field sqrt(B0^2 + dB^2) (default: 4uG)")
+    parser.add_argument("--lc", default="30pc", help="correlation length L_c (default: 30pc)")
+    parser.add_argument("--lmax", type=int, default=DEFAULT_LMAX, help=f"truncation l_max >= 2 (default: {DEFAULT_LMAX})")
+    dt = parser.add_mutually_exclusive_group()
+    dt.add_argument("--dt-rule", choices=DT_RULES, default=None, help="Omega dt = c (Omega tau_s)^(1/3) (KPM (51)); the slab default")
+    dt.add_argument("--omega-dt", type=float, default=None, help="Omega dt given directly (> 0)")
+    dt.add_argument("--alpha", type=float, default=None, help="alpha = k_max dt (MA19; > 0); needed for isotropic turbulence")
+    parser.add_argument("--dt-coefficient", type=float, default=KPM51_COEFFICIENT, help="c in the kpm51 rule (default: 4)")
+    parser.add_argument("--gradient-length", default="1kpc", help="fbar/|d_z fbar| along B0, sets the absolute C_l (default: 1kpc)")
+    parser.add_argument("--cos-alpha-correction", action="store_true", help="multiply the dipole source by 1/<cos a>^2 (KPM Sec. 3.3)")
+    parser.add_argument("--extrapolate", action="store_true", help="extrapolate in l_max (KPM Sec. 2.2.3) for l <= l_max/2")
+    parser.add_argument("--out", default="crmix-out", help="output folder (default: ./crmix-out)")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+
+
+def _label(q: u.Quantity) -> str:
+    for unit in (u.EV, u.PV, u.TV, u.GV, u.V):
+        value = q.to_value(unit)
+        if value >= 1:
+            return f"{value:g}{unit}"
+    return f"{q.to_value(u.V):g}V"
+
+
+def _check_output_folder(out: Path) -> None:
+    """Raise ValueError unless ``out`` is (or can be made) a writable folder; creates nothing."""
+    probe = out
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if probe != out and not probe.is_dir():
+        raise ValueError(f"output folder --out {str(out)!r}: {str(probe)!r} is not a folder")
+    if probe == out and not out.is_dir():
+        raise ValueError(f"output folder --out {str(out)!r} exists and is not a folder")
+    try:  # a real probe: permission bits do not tell for privileged users or special file systems
+        with tempfile.TemporaryFile(dir=probe):
+            pass
+    except OSError as exc:
+        raise ValueError(f"output folder --out {str(out)!r} is not writable: {exc.strerror}") from exc
+
+
+def _models(args: argparse.Namespace) -> list[tuple[str, TurbulenceModel]]:
+    b_rms = parse_quantity(args.brms, u.G, "--brms")
+    l_c = parse_quantity(args.lc, u.pc, "--lc")
+    if not (math.isfinite(args.eta) and 0.0 < args.eta <= 1.0):
+        raise ValueError(f"--eta must satisfy 0 < eta < 1 (isotropic: 0 < eta <= 1), got {args.eta}")
+    models = []
+    for text in args.rigidity:
+        rigidity = parse_quantity(text, u.V, "--rigidity")
+        if not (math.isfinite(rigidity.value) and rigidity.value > 0):
+            raise ValueError(f"--rigidity must be > 0, got {text!r}")
+        model = TurbulenceModel.from_physical(
+            args.geometry, rigidity=rigidity, b_rms=b_rms, l_c=l_c, eta=args.eta, spectrum=SPECTRA[args.spectrum]()
+        )
+        models.append((_label(rigidity), model))
+    labels = [label for label, _ in models]
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"--rigidity values must differ, got {labels}")
+    return models
+
+
+def _validate(args: argparse.Namespace) -> tuple[list[tuple[str, TurbulenceModel]], u.Quantity, Path]:
+    """Check every input before any heavy computation (ValueError names the parameter and range)."""
+    if args.lmax < 2:
+        raise ValueError(f"--lmax must be >= 2, got {args.lmax}")
+    if args.extrapolate and args.lmax < 6:
+        raise ValueError(f"--lmax must be >= 6 with --extrapolate, got {args.lmax}")
+    for name, value in (("--omega-dt", args.omega_dt), ("--alpha", args.alpha), ("--dt-coefficient", args.dt_coefficient)):
+        if value is not None and not (math.isfinite(value) and value > 0):
+            raise ValueError(f"{name} must be finite and > 0, got {value}")
+    models = _models(args)
+    if args.geometry != "slab" and args.alpha is None and args.omega_dt is None:
+        raise ValueError("--alpha (> 0) or --omega-dt (> 0) is required for isotropic turbulence (no QLT scattering time)")
+    if args.dt_rule is not None and args.geometry != "slab":
+        raise ValueError("--dt-rule kpm51 needs slab turbulence (a QLT scattering time); use --alpha or --omega-dt")
+    gradient = parse_quantity(args.gradient_length, u.pc, "--gradient-length")
+    if not (math.isfinite(gradient.value) and gradient.value > 0):
+        raise ValueError(f"--gradient-length must be > 0, got {args.gradient_length!r}")
+    if args.cos_alpha_correction and args.eta >= 1.0:
+        raise ValueError("--cos-alpha-correction needs a regular field: eta < 1")
+    out = Path(args.out)
+    _check_output_folder(out)
+    return models, gradient, out
+
+
+def _atomic_write(path: Path, write: Callable[[str], None]) -> None:
+    """Write through a temporary file in the same folder, then rename over ``path``."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _plain(value: Any) -> Any:
+    """Metadata values as plain Python (ECSV writes YAML)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def _write_table(path: Path, results: list[tuple[str, AngularSpectrum]], parameters: dict[str, Any]) -> None:
+    from astropy.table import Table
+
+    table = Table()
+    table["ell"] = results[0][1].ell
+    several = len(results) > 1
+    for label, res in results:
+        suffix = f"_{label}" if several else ""
+        table[f"C_ell{suffix}"] = res.C
+        table[f"C_ell_over_C_1{suffix}"] = res.ratio
+    table.meta["description"] = (
+        "steady-state <C_l> of the relative intensity (Kuhlen, Phan & Mertsch (4), (20)); C_0 = 0 by "
+        "construction (the monopole is not a dynamical degree of freedom; see monopole_rate)"
+    )
+    table.meta["parameters"] = _plain(parameters)
+    table.meta["runs"] = {label: _plain(res.metadata) for label, res in results}
+    _atomic_write(path, lambda tmp: table.write(tmp, format="ascii.ecsv", overwrite=True))
+
+
+def _write_plot(path: Path, results: list[tuple[str, AngularSpectrum]]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.8))
+    for label, res in results:
+        ell, ratio = res.ell[1:], res.ratio[1:]
+        ax.loglog(ell, ratio, marker=".", lw=1, label=f"{label}: Omega dt = {res.timestep.omega_dt:.3g}")
+    ax.set_xlabel(r"multipole $\ell$")
+    ax.set_ylabel(r"$C_\ell / C_1$")
+    model = results[0][1].model
+    ax.set_title(f"{model.geometry}, {model.spectrum.kind}, eta = {model.eta:g}, lmax = {results[0][1].steady.lmax}")
+    ax.legend()
+    fig.tight_layout()
+    _atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=120))
+    plt.close(fig)
+
+
+def _summary(label: str, res: AngularSpectrum) -> str:
+    m = res.metadata
+    lines = [
+        f"{label}: rho = {res.model.rho:.3g}, Omega dt = {res.timestep.omega_dt:.4g} (alpha = k_max dt = {res.timestep.alpha:.4g}), "
+        + (f"Omega tau_s = {res.timestep.tau_s:.4g}" if res.timestep.tau_s is not None else "no QLT tau_s"),
+        f"  slope of C_l/C_1 over l = {SLOPE_RANGE[0]}..{SLOPE_RANGE[1]}: {res.slope:.3f};  "
+        f"C_l/C_1 drift lmax {res.drift.lmax_half} -> {res.drift.lmax}: up to {res.drift.max_abs:.2%} (l <= {res.drift.ell_range[1]})",
+    ]
+    if res.qlt is not None:
+        lines.append(
+            f"  C_1 = {res.C[1]:.3e}, C_1/C_1^QLT = {m['C1_over_C1_QLT']:.3f};  resonance gap |mu| < {res.qlt.mu_gap_low:.2g} "
+            f"cut from lambda_par (continuing the spectrum would add {res.qlt.gap_contribution:.1%})"
+        )
+    if res.extrapolation is not None:
+        lines.append(
+            f"  extrapolated in lmax for l <= {res.extrapolation.ell_max}: largest change {m['extrapolation_correction_max']:.2%}, "
+            f"worst fit residual {m['extrapolation_fit_residual_max']:.1e}"
+        )
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Validate everything, build and solve, write the table and the plot atomically, print a summary."""
+    models, gradient, out = _validate(args)
+    results = []
+    for label, model in models:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            res = angular_power_spectrum(
+                model,
+                lmax=args.lmax,
+                omega_dt=args.omega_dt,
+                alpha=args.alpha,
+                dt_rule=args.dt_rule,
+                dt_coefficient=args.dt_coefficient,
+                gradient_length=float(gradient.to_value(u.pc)) / length_unit_pc(model),
+                cos_alpha_correction=args.cos_alpha_correction,
+                extrapolate=args.extrapolate,
+                progress=not args.no_progress,
+            )
+        messages = [str(w.message) for w in caught]
+        res.metadata["warnings"] = messages
+        results.append((label, res))
+        print(_summary(label, res))
+        for text in messages:
+            print(f"  WARNING: {text}")
+    parameters = {k: v for k, v in vars(args).items() if not k.startswith("_") and k != "command"}
+    parameters["gradient_length_pc"] = float(gradient.to_value(u.pc))
+    out.mkdir(parents=True, exist_ok=True)
+    _write_table(out / TABLE_NAME, results, parameters)
+    _write_plot(out / PLOT_NAME, results)
+    print(f"wrote {out / TABLE_NAME} and {out / PLOT_NAME}")
+    return 0
