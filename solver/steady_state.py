@@ -76,7 +76,12 @@ def _solve_block(M: Any, lmax: int, dt: float, source_rate: float, xp: ModuleTyp
     A = (xp.eye(n) - M[1 : n + 1, 1 : n + 1]) / dt
     rhs = xp.zeros(n)
     rhs[0] = source_rate
-    return xp.linalg.solve(A, rhs)
+    C = xp.linalg.solve(A, rhs) if float(xp.linalg.cond(A)) < 1e14 else None
+    if C is None or not bool(xp.all(xp.isfinite(C))):
+        raise ValueError(
+            f"no steady state at lmax = {lmax}: 1 - M is singular on l >= 1 (no turbulence, or no mixing out of the dipole)"
+        )
+    return C
 
 
 @dataclass(frozen=True)
