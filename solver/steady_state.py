@@ -181,7 +181,9 @@ def lmax_drift(M: Any, dt: float, source_rate: float) -> LmaxDrift:
     if half < 2:
         return LmaxDrift(lmax=lmax, lmax_half=half, drift=drift, max_abs=math.nan, ell_range=(2, hi))
     full, part = truncated_steady_states(M, dt, source_rate, [lmax, half])
-    drift[2 : half + 1] = (full[2 : half + 1] / full[1]) / (part[2 : half + 1] / part[1]) - 1.0
+    r_full, r_part = full[2 : half + 1] / full[1], part[2 : half + 1] / part[1]
+    same = r_full == r_part  # includes multipoles the dipole never reaches (0 = 0)
+    drift[2 : half + 1] = np.where(same, 0.0, r_full / np.where(same, 1.0, r_part) - 1.0)
     return LmaxDrift(
         lmax=lmax,
         lmax_half=half,
