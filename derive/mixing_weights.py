@@ -20,6 +20,17 @@ Isotropic (straight lines, Omega = 0; MA19):
     M^(1a)_{l l0} = -(8 pi/3) delta_{l l0} l(l+1) (Lambda_0 - Lambda_2/2)               (MA19 (3.15))
     M^(1c,0)_{l l0} = (8 pi/3) (2 l0+1) l0(l0+1) sum_{lA} (2lA+1) kappa_{lA lA} (l lA l0; 0 0 0)^2
                                                                                         (MA19 (3.21))
+    M^(1c,2)_{l l0} = 4 pi (2 l0 + 1) sum_{lA, lB} c_{lA} c_{lB} kappa_{lA lB} (l l0 lA; 0 0 0)(l l0 lB; 0 0 0)
+                      sum_{m0} (l0(l0+1)/3 - m0^2) (l l0 lA; -m0 m0 0)(l l0 lB; -m0 m0 0)
+
+The last line is MA19 (3.23) without its 6j symbol: isotropic turbulence is the uniform average over
+wave-vector directions of slab modes along k-hat, so for Omega = 0 it is 4 pi times the slab (1c)
+element with the quadrupole part (1/3) delta_ab - k_a k_b of MA19 (3.20) in place of the slab
+projector (m0 weight l0(l0+1)/3 - m0^2 instead of l0(l0+1) - m0^2).  It equals MA19 (3.23) for
+l0 >= 1; at l0 = 0, where (3.23) reads 0/0 through (l0 2 l0; 0 0 0), it is 0.
+
+The m0 weights are even polynomials of degree 2 in m0; the solver contracts them through the
+coefficients w(m0) = w_0(l0) + w_2(l0) m0^2, which are split off here (``*_m0_weight_c0``/``_c2``).
 """
 
 from __future__ import annotations
@@ -40,6 +51,19 @@ ISOTROPIC_M1A = -sp.Rational(8, 3) * sp.pi * ell * (ell + 1) * (lambda0 - lambda
 #: m0 weight of the slab (1c) contraction: the operator part after the index shifts (C35)-(C36).
 SLAB_M1C_M0_WEIGHT = ell0 * (ell0 + 1) - m0**2
 
+#: m0 weight of the isotropic (1c,2) contraction: 4 pi x the slab weight of the quadrupole part of
+#: MA19 (3.20), (1/3) L^A.L^B - L^A_z L^B_z -> l0(l0+1)/3 - m0^2 in the frame k-hat = z.
+ISOTROPIC_M1C2_M0_WEIGHT = 4 * sp.pi * (ell0 * (ell0 + 1) / 3 - m0**2)
+
+
+def m0_coefficients(weight: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
+    """(w_0, w_2) with weight = w_0 + w_2 m0^2; a ValueError if the weight has any other m0 power."""
+    poly = sp.Poly(sp.expand(weight), m0)
+    extra = [mon for mon in poly.monoms() if mon[0] not in (0, 2)]
+    if extra:
+        raise ValueError(f"m0 weight must be w0 + w2 m0^2, got {weight}")
+    return sp.factor(poly.coeff_monomial(1)), sp.factor(poly.coeff_monomial(m0**2))
+
 #: Per-index factor c_l of the slab (1c) prefactor: c_lA c_lB = (2lA+1)(2lB+1) i^(lA-lB) for lA, lB
 #: of equal parity (KPM (47) with [1 + (-1)^(lA+lB)]/2).
 SLAB_M1C_INDEX_WEIGHT = (2 * ellA + 1) * (-1) ** sp.floor(ellA / 2)
@@ -49,6 +73,9 @@ SLAB_M1C_L0_WEIGHT = 2 * ell0 + 1
 
 #: (1c,0) weight of MA19 (3.21) per (l0, lA), multiplying kappa_{lA lA} (l lA l0; 0 0 0)^2.
 ISOTROPIC_M1C0_WEIGHT = sp.Rational(8, 3) * sp.pi * (2 * ellA + 1) * (2 * ell0 + 1) * ell0 * (ell0 + 1)
+
+_SLAB_C0, _SLAB_C2 = m0_coefficients(SLAB_M1C_M0_WEIGHT)
+_ISO_C0, _ISO_C2 = m0_coefficients(ISOTROPIC_M1C2_M0_WEIGHT)
 
 KERNELS: list[KernelExpr] = [
     KernelExpr(
@@ -66,10 +93,30 @@ KERNELS: list[KernelExpr] = [
         "-(8 pi/3) l(l+1)(Lambda_0 - Lambda_2/2) with Lambda_l weighted by g = E/(8 pi) (MA19 (3.15)).",
     ),
     KernelExpr(
-        name="slab_m1c_m0_weight",
-        args=(ell0, m0),
-        expr=SLAB_M1C_M0_WEIGHT,
-        doc="Weight l0(l0+1) - m0^2 of the m0 sum in the slab M^(1c) (KPM (47) after (C35)-(C36)).",
+        name="slab_m1c_m0_weight_c0",
+        args=(ell0,),
+        expr=_SLAB_C0,
+        doc="m0-independent part w_0 of the slab M^(1c) m0 weight l0(l0+1) - m0^2 "
+        "(KPM (47) after (C35)-(C36)).",
+    ),
+    KernelExpr(
+        name="slab_m1c_m0_weight_c2",
+        args=(ell0,),
+        expr=_SLAB_C2 + 0 * ell0,
+        doc="Coefficient w_2 of m0^2 in the slab M^(1c) m0 weight l0(l0+1) - m0^2 (KPM (47)).",
+    ),
+    KernelExpr(
+        name="isotropic_m1c2_m0_weight_c0",
+        args=(ell0,),
+        expr=_ISO_C0,
+        doc="m0-independent part of the isotropic M^(1c,2) m0 weight 4 pi (l0(l0+1)/3 - m0^2), the "
+        "quadrupole part of MA19 (3.20) in the frame k-hat = z (equivalent to MA19 (3.23) for l0 >= 1).",
+    ),
+    KernelExpr(
+        name="isotropic_m1c2_m0_weight_c2",
+        args=(ell0,),
+        expr=_ISO_C2 + 0 * ell0,
+        doc="Coefficient of m0^2 in the isotropic M^(1c,2) m0 weight 4 pi (l0(l0+1)/3 - m0^2) (MA19 (3.23)).",
     ),
     KernelExpr(
         name="slab_m1c_index_weight",
