@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import special
+from scipy import integrate, special
 
 from crmix.model import TurbulenceModel
 from crmix.solver.qlt import QLTScattering, qlt_scattering
@@ -56,8 +56,6 @@ DEFAULT_LMAX = 100
 MA19_SOURCE = 1e-4
 #: Multipole range of the fitted slope of C_l/C_1 (KPM Sec. 3.2 quote ~ -2.7 for l >~ 5).
 SLOPE_RANGE = (5, 30)
-#: Gauss-Hermite order for the isotropic <cos a>.
-_HERMITE_ORDER = 80
 
 
 def dipole_source(diffusion: float, gradient: float, correction: float = 1.0) -> float:
@@ -81,20 +79,25 @@ def mean_cos_field_angle(model: TurbulenceModel) -> float:
     Slab: dB has two transverse Gaussian components, |w|^2 = (dB/B0)^2 is exponential with mean
     s = eta/(1-eta), and <cos a> = <1/sqrt(1 + |w|^2)> = sqrt(pi/s) erfcx(1/sqrt(s)).
     Isotropic: three components of variance s/3; the transverse average is done in closed form
-    as above, the parallel one by Gauss-Hermite quadrature.
+    as above, the parallel one by quadrature.
     """
     if model.Omega <= 0.0:
         raise ValueError("eta must be < 1 for the 1/<cos a>^2 correction: without B0 there is no angle to B0")
     s = model.omega_rms2
 
     def transverse(a: Any, b: float) -> Any:  # <a / sqrt(a^2 + b x)>, x ~ Exp(1)
-        return np.sign(a) * np.sqrt(np.pi / b) * special.erfcx(np.abs(a) / np.sqrt(b))
+        return a * np.sqrt(np.pi / b) * special.erfcx(np.abs(a) / np.sqrt(b))
 
     if model.geometry == "slab":
         return float(transverse(1.0, s))
-    x, w = special.roots_hermite(_HERMITE_ORDER)
-    a = 1.0 + np.sqrt(2.0 * s / 3.0) * x  # 1 + w_z, w_z ~ N(0, s/3)
-    return float(np.sum(w * transverse(a, 2.0 * s / 3.0)) / math.sqrt(math.pi))
+    sz = math.sqrt(s / 3.0)  # w_z ~ N(0, s/3); the integrand has a kink where 1 + w_z = 0
+
+    def parallel(z: float) -> float:
+        return math.exp(-0.5 * (z / sz) ** 2) / (sz * math.sqrt(2 * math.pi)) * float(transverse(1.0 + z, 2.0 * s / 3.0))
+
+    below, _ = integrate.quad(parallel, -math.inf, -1.0, epsabs=1e-13)
+    above, _ = integrate.quad(parallel, -1.0, math.inf, epsabs=1e-13)
+    return below + above
 
 
 def spectral_slope(C: np.ndarray, lo: int = SLOPE_RANGE[0], hi: int = SLOPE_RANGE[1]) -> float:
