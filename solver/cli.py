@@ -121,10 +121,10 @@ def _validate(args: argparse.Namespace) -> tuple[list[tuple[str, TurbulenceModel
         if value is not None and not (math.isfinite(value) and value > 0):
             raise ValueError(f"{name} must be finite and > 0, got {value}")
     models = _models(args)
-    if args.geometry != "slab" and args.alpha is None and args.omega_dt is None:
-        raise ValueError("--alpha (> 0) or --omega-dt (> 0) is required for isotropic turbulence (no QLT scattering time)")
     if args.dt_rule is not None and args.geometry != "slab":
         raise ValueError("--dt-rule kpm51 needs slab turbulence (a QLT scattering time); use --alpha or --omega-dt")
+    if args.geometry != "slab" and args.alpha is None and args.omega_dt is None:
+        raise ValueError("--alpha (> 0) or --omega-dt (> 0) is required for isotropic turbulence (no QLT scattering time)")
     gradient = parse_quantity(args.gradient_length, u.pc, "--gradient-length")
     if not (math.isfinite(gradient.value) and gradient.value > 0):
         raise ValueError(f"--gradient-length must be > 0, got {args.gradient_length!r}")

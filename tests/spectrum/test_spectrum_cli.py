@@ -1,0 +1,62 @@
+"""crmix spectrum: every bad input is a clear error (exit code 2) that writes nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+import crmix.cli
+
+
+@pytest.fixture
+def main(monkeypatch):
+    """crmix.cli.main with the router limited to this subcommand (other layers' commands are theirs to test)."""
+    monkeypatch.setattr(crmix.cli, "COMMANDS", {"spectrum": crmix.cli.COMMANDS["spectrum"]})
+    return crmix.cli.main
+
+
+BAD = [
+    (["--rigidity=-10TV"], "--rigidity must be > 0"),
+    (["--rigidity", "10TV", "0TV"], "--rigidity must be > 0"),
+    (["--rigidity", "10kg"], "--rigidity: unit kg is not convertible to V"),
+    (["--eta", "1.2"], "--eta must satisfy 0 < eta < 1"),
+    (["--eta", "0"], "--eta must satisfy 0 < eta < 1"),
+    (["--eta", "1"], "eta (turbulence level) must satisfy 0 < eta < 1 for slab"),
+    (["--lmax", "1"], "--lmax must be >= 2"),
+    (["--lmax", "4", "--extrapolate"], "--lmax must be >= 6 with --extrapolate"),
+    (["--brms", "4kpc"], "--brms: unit kpc is not convertible to G"),
+    (["--lc=-30pc"], "L_c must be finite and > 0"),
+    (["--omega-dt", "0"], "--omega-dt must be finite and > 0"),
+    (["--alpha=-5"], "--alpha must be finite and > 0"),
+    (["--geometry", "isotropic", "--eta", "1"], "--alpha (> 0) or --omega-dt (> 0) is required"),
+    (["--geometry", "isotropic", "--eta", "1", "--dt-rule", "kpm51"], "--dt-rule kpm51 needs slab turbulence"),
+    (["--gradient-length", "0pc"], "--gradient-length must be > 0"),
+    (["--rigidity", "1PV", "1000TV"], "--rigidity values must differ"),
+]
+
+
+@pytest.mark.parametrize("argv, message", BAD)
+def test_bad_input_is_a_clear_error_and_writes_nothing(main, tmp_path, capsys, argv, message):
+    out = tmp_path / "out"
+    assert main(["spectrum", *argv, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"crmix spectrum: error: {message}" in err
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unknown_geometry_or_spectrum_is_an_argparse_error(main, tmp_path, capsys):
+    for argv in (["--geometry", "toroidal"], ["--spectrum", "pink"]):
+        with pytest.raises(SystemExit) as exc:
+            main(["spectrum", *argv, "--out", str(tmp_path / "out")])
+        assert exc.value.code == 2
+        assert "invalid choice" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unwritable_output_folder(main, tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    for out in (blocker, blocker / "out"):
+        assert main(["spectrum", "--out", str(out)]) == 2
+        assert "output folder --out" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
