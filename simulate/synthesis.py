@@ -1,0 +1,228 @@
+"""Synthetic turbulence with the spectrum and level of a :class:`~crmix.model.TurbulenceModel`.
+
+Normalisation (crmix/model.py): int E dk = <omega^2>, E = model.power.  Every mode (or shell of
+modes) receives the *exact* integral of E over the wavenumber cell it represents, so the expected
+<omega^2> equals the model's to quadrature precision however coarse the mode lattice is at k_min.
+
+* Slab (KPM (28)): omega_a(z) = sum_n [a_n cos(k_n z) + b_n sin(k_n z)], a = x, y, with a_n, b_n
+  independent N(0, sigma_n^2), sigma_n^2 = int_cell G dk, G = E/2 (one transverse component).
+  Then R(s) = <omega_x(z) omega_x(z+s)> = sum_n sigma_n^2 cos(k_n s) -> int G cos(k s) dk.
+* Isotropic (MA19 (3.12)): in each band a complex Gaussian vector per lattice mode, projected
+  perpendicular to k (div B = 0 mode by mode), with equal power for the lattice modes of one shell
+  and the shell's power int_shell E dk.
+* Plane waves: M waves on log-spaced cells, amplitude sqrt(2 int_cell E dk), random phase and
+  polarisation perpendicular to k, k along z (slab) or isotropic.
+
+Every random number comes from the generator passed in; :func:`realisation_rng` makes it from
+(seed, realisation index) alone.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import scipy.fft
+
+from crmix.model import TurbulenceModel
+from crmix.simulate.fields import NestedGrids, PlaneWaves, SlabTable
+
+__all__ = [
+    "band_power",
+    "nested_grids",
+    "plane_waves",
+    "realisation_rng",
+    "slab_table",
+    "slab_table_size",
+]
+
+#: Gauss-Legendre nodes per wavenumber cell in :func:`band_power` (cells are narrow: exact to ~1e-12).
+_GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(8)
+#: Modes drawn per chunk in the slab synthesis (bounds the temporaries for tables of 1e9 points).
+_CHUNK = 1 << 22
+
+
+def realisation_rng(seed: int, index: int) -> np.random.Generator:
+    """The generator of realisation ``index`` of a run with ``seed``: a function of the pair alone."""
+    if int(seed) < 0 or int(index) < 0:
+        raise ValueError(f"seed and realisation index must be >= 0, got seed={seed}, index={index}")
+    return np.random.default_rng(np.random.SeedSequence([int(seed), int(index)]))
+
+
+def band_power(model: TurbulenceModel, k1: Any, k2: Any) -> np.ndarray:
+    """int_{k1}^{k2} E(k) dk for arrays of cells, each clipped to the model's band [k_min, k_max].
+
+    White and power-law spectra (index != 1) use the model's closed form ``Spectrum.shape_integral``
+    (one power per cell edge: tables of 1e9 points need it); other shapes 8-point Gauss-Legendre
+    on each (narrow) clipped cell of ``model.power``.
+    """
+    a = np.clip(np.asarray(k1, dtype=float), model.k_min, model.k_max)
+    b = np.clip(np.asarray(k2, dtype=float), model.k_min, model.k_max)
+    spec = model.spectrum
+    if spec.kind == "white" or (spec.kind == "power_law" and spec.index != 1.0):
+        return model.power_amplitude * spec.shape_integral(a, b, model.k_bend)
+    half, mid = 0.5 * (b - a), 0.5 * (b + a)
+    nodes = np.clip(mid[..., None] + half[..., None] * _GL_NODES, model.k_min, model.k_max)
+    return half * (model.power(nodes) @ _GL_WEIGHTS)
+
+
+def slab_table_size(model: TurbulenceModel, box_over_lmax: float = 8.0, points_per_wavelength: float = 10.0) -> tuple[int, float]:
+    """(n, dz) of the slab table: period >= box_over_lmax * L_max, >= points_per_wavelength per lambda_min.
+
+    L_max = 2 pi / k_min, lambda_min = 2 pi / k_max (KPM Sec. 2.1.2: "a factor of 8 larger than the
+    largest wavelength", "at least 10 grid points" per smallest wavelength).  n is rounded up to a
+    5-smooth FFT length.
+    """
+    if box_over_lmax < 1.0:
+        raise ValueError(f"box_over_lmax must be >= 1 (the table must hold the longest wave), got {box_over_lmax}")
+    if points_per_wavelength < 2.0:
+        raise ValueError(f"points_per_wavelength must be >= 2 (Nyquist), got {points_per_wavelength}")
+    length = box_over_lmax * 2.0 * math.pi / model.k_min
+    n = scipy.fft.next_fast_len(int(math.ceil(length * points_per_wavelength * model.k_max / (2.0 * math.pi))), real=True)
+    return n, length / n
+
+
+def slab_table(
+    model: TurbulenceModel,
+    rng: np.random.Generator,
+    *,
+    box_over_lmax: float = 8.0,
+    points_per_wavelength: float = 10.0,
+    dtype: Any = np.float64,
+    workers: int | None = None,
+) -> SlabTable:
+    """One realisation of slab turbulence as a periodic table (FFT synthesis, module docstring).
+
+    Memory: the table (2 * itemsize bytes per point) plus, transiently, one complex spectrum
+    (8 bytes per point) and one real FFT output (8 bytes per point).
+    """
+    if model.geometry != "slab":
+        raise ValueError(f"slab_table needs a slab model, got geometry={model.geometry!r}")
+    n, dz = slab_table_size(model, box_over_lmax, points_per_wavelength)
+    dk = 2.0 * math.pi / (n * dz)
+    n_modes = n // 2 + 1
+    table = np.empty((n, 2), dtype=dtype)
+    for component in range(2):
+        spectrum = np.zeros(n_modes, dtype=np.complex128)
+        for start in range(1, n_modes, _CHUNK):
+            m = np.arange(start, min(n_modes, start + _CHUNK))
+            k = m * dk
+            sigma = np.sqrt(0.5 * band_power(model, k - 0.5 * dk, k + 0.5 * dk))  # G = E/2
+            if n % 2 == 0:
+                sigma[m == n // 2] = 0.0  # the Nyquist mode is real: never populated (k_max is far below it)
+            a = rng.standard_normal(m.size)
+            b = rng.standard_normal(m.size)
+            # irfft: x_j = (1/n) [X_0 + 2 sum_m Re(X_m e^{2 pi i m j/n})]  =>  X_m = (n/2)(a_m - i b_m)
+            spectrum[m] = (0.5 * n) * sigma * (a - 1j * b)
+        table[:, component] = scipy.fft.irfft(spectrum, n, workers=workers)
+        del spectrum
+    return SlabTable(table, dz)
+
+
+def _shell_powers(model: TurbulenceModel, kmag: np.ndarray, k_lo: float, k_hi: float, k_fund: float, last: bool) -> np.ndarray:
+    """Power per lattice mode: int_shell E dk shared equally by the lattice modes of each shell.
+
+    Shells are [m k_f, (m+1) k_f) cut to the band [k_lo, k_hi) (closed at k_max for the last band).
+    A shell without lattice modes (possible only at a cut band edge) gives its power to the band's
+    other shells, so the band carries int_band E dk exactly.
+    """
+    inner = np.arange(math.floor(k_lo / k_fund) + 1, math.ceil(k_hi / k_fund)) * k_fund
+    edges = np.unique(np.concatenate([[k_lo], inner[(inner > k_lo) & (inner < k_hi)], [k_hi]]))
+    shell = np.searchsorted(edges, kmag, side="right") - 1
+    if last:
+        shell[kmag == k_hi] = edges.size - 2
+    valid = (shell >= 0) & (shell < edges.size - 1)
+    counts = np.bincount(shell[valid], minlength=edges.size - 1)
+    power = band_power(model, edges[:-1], edges[1:])
+    total = power.sum()
+    power = np.where(counts > 0, power, 0.0)
+    power *= total / power.sum()
+    per_mode = np.zeros(kmag.shape)
+    per_mode[valid] = power[shell[valid]] / counts[shell[valid]]
+    return per_mode
+
+
+def nested_grids(
+    model: TurbulenceModel,
+    rng: np.random.Generator,
+    *,
+    n: int = 64,
+    points_per_wavelength: float = 4.0,
+    box_over_wavelength: float = 2.0,
+    dtype: Any = np.float64,
+) -> NestedGrids:
+    """One realisation of isotropic turbulence on nested periodic grids (KPM Sec. 2.1.2).
+
+    Grid g has spacing h_g, box L_g = n h_g, and carries [k_lo_g, k_hi_g) with
+    k_lo_g = box_over_wavelength * 2 pi / L_g (the longest wave of the band fits ``box_over_wavelength``
+    times into the box) and k_hi_g = 2 pi / (points_per_wavelength h_g); k_lo_0 = k_min and
+    k_lo_{g+1} = k_hi_g.  Each band spans a factor n / (points_per_wavelength * box_over_wavelength)
+    in k.  Memory: 3 * itemsize * n^3 per grid, and 48 n^3 bytes transiently.
+    """
+    if model.geometry != "isotropic":
+        raise ValueError(f"nested_grids needs an isotropic model, got geometry={model.geometry!r}")
+    ratio = n / (points_per_wavelength * box_over_wavelength)
+    if ratio <= 1.5:
+        raise ValueError(
+            f"nested grids need n / (points_per_wavelength * box_over_wavelength) > 1.5, got {ratio:.3g} "
+            f"(n={n}, points_per_wavelength={points_per_wavelength}, box_over_wavelength={box_over_wavelength})"
+        )
+    grids, spacing, k_los, k_his = [], [], [], []
+    k_lo = model.k_min
+    while k_lo < model.k_max * (1 - 1e-12):
+        box = box_over_wavelength * 2.0 * math.pi / k_lo
+        h = box / n
+        k_hi = min(model.k_max, 2.0 * math.pi / (points_per_wavelength * h))
+        last = k_hi >= model.k_max
+        k1 = 2.0 * math.pi * np.fft.fftfreq(n, d=h)
+        kx, ky, kz = np.meshgrid(k1, k1, k1, indexing="ij", sparse=True)
+        kmag = np.sqrt(kx * kx + ky * ky + kz * kz)
+        power = _shell_powers(model, kmag, k_lo, k_hi, 2.0 * math.pi / box, last)
+        # complex Gaussian vector, <|xi_c|^2> = 1; after the projection <|xi_perp|^2> = 2, so
+        # c_k = xi_perp sqrt(P_k) has <|c_k|^2> = 2 P_k and Re(c_k e^{ik.r}) carries variance P_k.
+        xi = (rng.standard_normal((3, n, n, n)) + 1j * rng.standard_normal((3, n, n, n))) * math.sqrt(0.5)
+        safe = np.where(kmag > 0, kmag, 1.0)
+        khat = (kx / safe, ky / safe, kz / safe)
+        kdotxi = khat[0] * xi[0] + khat[1] * xi[1] + khat[2] * xi[2]
+        for c in range(3):
+            xi[c] = (xi[c] - khat[c] * kdotxi) * np.sqrt(power)
+        # A full complex FFT (not rfftn): the modes k and -k are drawn independently, which keeps the
+        # variance bookkeeping above exact without imposing Hermitian symmetry on the k_z = 0 plane.
+        field = np.fft.ifftn(xi, axes=(1, 2, 3)).real * float(n) ** 3
+        grids.append(np.ascontiguousarray(np.moveaxis(field, 0, -1), dtype=dtype))
+        spacing.append(h)
+        k_los.append(k_lo)
+        k_his.append(k_hi)
+        del xi, field
+        k_lo = k_hi
+    return NestedGrids(np.stack(grids), np.asarray(spacing, dtype=dtype), np.asarray(k_los), np.asarray(k_his))
+
+
+def plane_waves(model: TurbulenceModel, rng: np.random.Generator, *, n_modes: int = 256) -> PlaneWaves:
+    """One realisation as a sum of ``n_modes`` plane waves on log-spaced cells of [k_min, k_max].
+
+    Amplitude a_m = sqrt(2 int_cell E dk), so <omega^2> = sum a_m^2 / 2 = int E dk exactly; polarisation
+    uniformly random perpendicular to k; k along z (slab, KPM (28)) or isotropic (MA19 (3.12)).
+    """
+    if n_modes < 1:
+        raise ValueError(f"n_modes must be >= 1, got {n_modes}")
+    edges = np.geomspace(model.k_min, model.k_max, n_modes + 1)
+    kmag = np.sqrt(edges[:-1] * edges[1:])
+    amp = np.sqrt(2.0 * band_power(model, edges[:-1], edges[1:]))
+    if model.geometry == "slab":
+        khat = np.tile([0.0, 0.0, 1.0], (n_modes, 1))
+    else:
+        cos_t = rng.uniform(-1.0, 1.0, n_modes)
+        phi = rng.uniform(0.0, 2.0 * math.pi, n_modes)
+        sin_t = np.sqrt(1.0 - cos_t**2)
+        khat = np.stack([sin_t * np.cos(phi), sin_t * np.sin(phi), cos_t], axis=1)
+    # an orthonormal pair perpendicular to k-hat: e1 = normalise(khat x a) with a the axis least parallel
+    axis = np.where(np.abs(khat[:, 2:3]) < 0.9, [[0.0, 0.0, 1.0]], [[1.0, 0.0, 0.0]])
+    e1 = np.cross(khat, axis)
+    e1 /= np.linalg.norm(e1, axis=1, keepdims=True)
+    e2 = np.cross(khat, e1)
+    psi = rng.uniform(0.0, 2.0 * math.pi, n_modes)
+    pol = np.cos(psi)[:, None] * e1 + np.sin(psi)[:, None] * e2
+    phase = rng.uniform(0.0, 2.0 * math.pi, n_modes)
+    return PlaneWaves(kmag[:, None] * khat, amp[:, None] * pol, phase)
