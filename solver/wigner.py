@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ThreeJTable", "threej_sequence", "sixj"]
+__all__ = ["ThreeJTable", "threej_sequence", "zero_m_threej", "sixj"]
 
 #: values above this are rescaled during the recursion (the forward run grows through the
 #: classically forbidden region near j_min)
@@ -101,11 +101,11 @@ def threej_sequence(j1: Any, j2: Any, m1: Any, m2: Any, *, xp: ModuleType = np) 
         prev = fwd[n - 1] if n > 0 else 0.0
         fwd[n + 1] = (p[n] * fwd[n] + q[n] * prev) * fwd_mask[n + 1]
         if n % 8 == 7:
-            _rescale(fwd[: n + 2], xp)
+            _rescale(fwd[: n + 2], fwd[n + 1], xp)
     for n in range(nmax, 0, -1):
         bwd[n - 1] = xp.where(bwd_mask[n - 1], r[n] * bwd[n] + s[n] * bwd[n + 1], bwd[n - 1])
         if n % 8 == 0:
-            _rescale(bwd[n - 1:], xp)
+            _rescale(bwd[n - 1:], bwd[n - 1], xp)
     bwd = bwd[:-1]
 
     # join: least-squares scale of the backward run onto the forward one at mid and mid + 1
@@ -124,11 +124,38 @@ def threej_sequence(j1: Any, j2: Any, m1: Any, m2: Any, *, xp: ModuleType = np) 
     return jmin_n.reshape(shape), x.reshape(nmax + 1, *shape)
 
 
-def _rescale(block: Any, xp: ModuleType) -> None:
-    """Divide the rows (last axis) of a recursion block by _RESCALE where they exceed it."""
-    big = xp.max(xp.abs(block), axis=0) > _RESCALE
+def _rescale(block: Any, newest: Any, xp: ModuleType) -> None:
+    """Divide the columns (sequences) of a recursion block by _RESCALE where the newest value exceeds it."""
+    big = xp.abs(newest) > _RESCALE
     if bool(xp.any(big)):
         block *= xp.where(big, 1.0 / _RESCALE, 1.0)[None, :]
+
+
+def zero_m_threej(lmax: int, *, xp: ModuleType = np) -> Any:
+    """``Z[l, l0, j]`` = (l l0 |l-l0|+2j; 0 0 0) for l, l0 <= lmax and j = 0 ... lmax (0 past min(l, l0)).
+
+    With m = 0 the recursion above has B = 0 and links j - 1 to j + 1 only:
+    X(j+1) = -sqrt([(j^2 - d^2)(s^2 - j^2)] / [((j+1)^2 - d^2)(s^2 - (j+1)^2)]) X(j-1),
+    d = l - l0, s = l + l0 + 1, a product of factors of modulus about 1 that is formed for all
+    (l, l0) at once by a cumulative product (no loop, no growth); then normalised and signed as above.
+    """
+    if isinstance(lmax, bool) or not isinstance(lmax, (int, np.integer)) or lmax < 0:
+        raise ValueError(f"lmax must be an integer >= 0, got {lmax!r}")
+    idx = xp.arange(lmax + 1, dtype=float)
+    ell, ell0, j = idx[:, None, None], idx[None, :, None], idx[None, None, :]
+    d2 = (ell - ell0) ** 2
+    s2 = (ell + ell0 + 1.0) ** 2
+    lo = xp.minimum(ell, ell0)
+    a = xp.abs(ell - ell0) + 2.0 * j  # lA = a; the step j -> j+1 is lA -> lA + 2 over lA + 1
+    b = a + 1.0
+    ratio = -xp.sqrt(xp.maximum((b * b - d2) * (s2 - b * b), 0.0)
+                     / xp.maximum(((b + 1) ** 2 - d2) * (s2 - (b + 1) ** 2), 1e-300))
+    step = xp.where(j < lo, ratio, 0.0)  # X(j+1) / X(j), zero past the end
+    x = xp.concatenate([xp.ones((lmax + 1, lmax + 1, 1)), xp.cumprod(step[:, :, :-1], axis=2)], axis=2)
+    norm = xp.sqrt(xp.sum((2.0 * a + 1.0) * x * x, axis=2, keepdims=True))
+    last = xp.sum(x * (j == lo), axis=2, keepdims=True)  # the value at lA = l + l0
+    target = 1.0 - 2.0 * ((ell - ell0) % 2)  # sign (-1)^(l - l0) at lA = l + l0
+    return x * (target * xp.sign(last) / norm)
 
 
 @dataclass(frozen=True)
