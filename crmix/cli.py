@@ -16,6 +16,7 @@ from typing import Sequence
 COMMANDS: dict[str, tuple[str, str]] = {
     "derive": ("crmix.derive.cli", "check every identity of the seed papers symbolically"),
     "spectrum": ("crmix.solver.cli", "steady-state angular power spectrum C_l of the CR arrival directions"),
+    "simulate": ("crmix.simulate.cli", "backtrack test particles through synthetic turbulence to sky maps and C_l"),
 }
 
 DESCRIPTION = """\
