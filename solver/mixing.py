@@ -1,0 +1,210 @@
+"""The mixing matrix M = 1 + 2 M^(1a) + M^(1c) (KPM (17), (22)-(25); MA19 (3.6)), slab and isotropic.
+
+The scalar weights come from ``crmix.generated.mixing_weights`` (generated from
+``crmix.derive.mixing_weights``); Lambda_l and kappa_{lA lB} from ``crmix.solver.integrals``.
+
+The m0 sum in closed form
+-------------------------
+Both geometries need, for each (l, l0), S_{lA lB} = sum_{m0} w(m0) T_{lA}(m0) T_{lB}(m0) with
+T_{lA}(m0) = (l l0 lA; -m0 m0 0) and an even weight w = w_0 + w_2 m0^2 (KPM (47), MA19 (3.23)).
+Instead of tabulating T for every m0 (10^7 numbers at l_max = 100), the Schulten-Gordon recursion in
+lA with m3 = 0 is read as an eigen-relation for m0 (its B coefficient is 2 m0 lA(lA+1)(2lA+1)):
+
+    m0 T_{lA} = alpha_{lA} T_{lA+1} + beta_{lA} T_{lA-1},
+    alpha_A = -sqrt(((A+1)^2 - (l-l0)^2)((l+l0+1)^2 - (A+1)^2)) / (2(2A+1)),
+    beta_A  = -sqrt((A^2 - (l-l0)^2)((l+l0+1)^2 - A^2)) / (2(2A+1)),
+
+and with the orthogonality sum_{m0} T_A T_B = delta_AB/(2A+1):
+
+    sum_{m0} m0^2 T_A T_A     = alpha_A^2/(2A+3) + beta_A^2/(2A-1),
+    sum_{m0} m0^2 T_A T_{A+2} = alpha_A beta_{A+2}/(2A+3),         all other pairs 0.
+
+S is therefore tridiagonal in the lA of one parity, and the (lA, lB) double sum touches only
+kappa_{AA} and kappa_{A,A+2}: O(l_max^3) work in all, with the zero-m symbols (l l0 lA; 0 0 0) from
+the vectorised recursion of :mod:`crmix.solver.wigner`.  The tests check S against the m0 tables.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from crmix.backend import to_numpy
+from crmix.generated import mixing_weights as kernels
+from crmix.model import TurbulenceModel
+from crmix.solver.wigner import zero_m_threej
+
+__all__ = ["MixingMatrix", "mixing_matrix", "m1a_diagonal", "m1c_matrix"]
+
+
+@dataclass(frozen=True)
+class MixingMatrix:
+    """M(dt) = 1 + 2 diag(m1a) + m1c, truncated at lmax (KPM (17); index [ell, ell0]).
+
+    dt      Delta T in 1/Omega_ref.
+    lmax    largest multipole of the truncation.
+    m1a     (lmax+1,) diagonal of M^(1a) (= M^(1b)).
+    m1c     (lmax+1, lmax+1) M^(1c)_{ell, ell0}.
+    error   estimated maximum absolute error of the entries (from the integrals' error estimates).
+    """
+
+    dt: float
+    lmax: int
+    m1a: np.ndarray
+    m1c: np.ndarray
+    error: float
+
+    @property
+    def full(self) -> np.ndarray:
+        """1 + 2 diag(m1a) + m1c."""
+        return np.eye(self.lmax + 1) + 2.0 * np.diag(self.m1a) + self.m1c
+
+
+def _check_lmax(lmax: Any) -> int:
+    if isinstance(lmax, bool) or not isinstance(lmax, (int, np.integer)) or lmax < 2:
+        raise ValueError(f"lmax must be an integer >= 2, got {lmax!r}")
+    return int(lmax)
+
+
+def _broadcast(value: Any, shape: tuple[int, ...], xp: ModuleType) -> Any:
+    """A generated kernel may return a scalar for a constant expression; give it the grid's shape."""
+    return xp.broadcast_to(xp.asarray(value, dtype=float), shape)
+
+
+def _m0_moments(lmax: int, xp: ModuleType) -> tuple[Any, Any, Any, Any]:
+    """Grids l, l0, lA and the m0 moments (1/(2A+1), sum m0^2 T_A^2, sum m0^2 T_A T_{A+2}) (module doc)."""
+    idx = xp.arange(lmax + 1, dtype=float)
+    ell = idx[:, None, None]
+    ell0 = idx[None, :, None]
+    j = idx[None, None, :]
+    lo = xp.minimum(ell, ell0)
+    d2 = (ell - ell0) ** 2
+    s2 = (ell + ell0 + 1.0) ** 2
+    a = xp.abs(ell - ell0) + 2.0 * j
+    valid = j <= lo
+
+    def alpha(aa: Any) -> Any:
+        return -xp.sqrt(xp.maximum(((aa + 1) ** 2 - d2) * (s2 - (aa + 1) ** 2), 0.0)) / (2 * (2 * aa + 1))
+
+    def beta(aa: Any) -> Any:
+        return -xp.sqrt(xp.maximum((aa * aa - d2) * (s2 - aa * aa), 0.0)) / (2 * (2 * aa + 1))
+
+    b_a = beta(a)
+    diag = alpha(a) ** 2 / (2 * a + 3) + xp.where(a > 0, b_a**2 / xp.where(a > 0, 2 * a - 1, 1.0), 0.0)
+    off = alpha(a) * beta(a + 2) / (2 * a + 3) * (j + 1 <= lo)
+    return a, valid * 1.0, diag * valid, off
+
+
+def m1c_matrix(kappa: Any, lmax: int, geometry: str, *, kappa_error: Any | None = None,
+               xp: ModuleType = np) -> tuple[Any, float]:
+    """M^(1c)_{l l0} for l, l0 <= lmax from kappa_{lA lB} (lA, lB <= 2 lmax); and its error bound.
+
+    Slab: KPM (47) in the form of docs/physics.md (weight G).  Isotropic: MA19 (3.21) + (3.23)
+    (weight g, Omega = 0) with (3.23) in its m0-sum form (module doc; equal for l0 >= 1, 0 at l0 = 0).
+    ``kappa_error`` (same shape) gives the error bound sum |coefficient| |kappa error|.
+    """
+    lmax = _check_lmax(lmax)
+    if geometry not in ("slab", "isotropic"):
+        raise ValueError(f"geometry must be 'slab' or 'isotropic', got {geometry!r}")
+    kappa = xp.asarray(kappa, dtype=float)
+    need = 2 * lmax + 1
+    if kappa.ndim != 2 or kappa.shape[0] < need or kappa.shape[1] < need:
+        raise ValueError(f"kappa must be at least ({need}, {need}) for lmax = {lmax} (lA, lB up to 2 lmax), "
+                         f"got shape {tuple(kappa.shape)}")
+    shape = (lmax + 1, lmax + 1, lmax + 1)
+    a, valid, diag_m2, off_m2 = _m0_moments(lmax, xp)
+    ell0 = xp.broadcast_to(xp.arange(lmax + 1, dtype=float)[None, :, None], shape)
+    t0 = zero_m_threej(lmax, xp=xp)
+    v = _broadcast(kernels.slab_m1c_index_weight(a, xp=xp), shape, xp) * t0
+    l0w = _broadcast(kernels.slab_m1c_l0_weight(ell0, xp=xp), shape, xp)
+    if geometry == "slab":
+        w0 = kernels.slab_m1c_m0_weight_c0(ell0, xp=xp)
+        w2 = kernels.slab_m1c_m0_weight_c2(ell0, xp=xp)
+    else:
+        w0 = kernels.isotropic_m1c2_m0_weight_c0(ell0, xp=xp)
+        w2 = kernels.isotropic_m1c2_m0_weight_c2(ell0, xp=xp)
+    w0, w2 = _broadcast(w0, shape, xp), _broadcast(w2, shape, xp)
+    # sum_AB v_A v_B kappa_AB S_AB with S = w0 diag(1/(2A+1)) + w2 (m0^2 moments), tridiagonal in j
+    c_diag = l0w * v * v * (w0 * valid / (2 * a + 1) + w2 * diag_m2)
+    v_next = xp.concatenate([v[:, :, 1:], xp.zeros((lmax + 1, lmax + 1, 1))], axis=2)
+    c_off = 2.0 * l0w * w2 * off_m2 * v * v_next
+    if geometry == "isotropic":
+        c_diag = c_diag + _broadcast(kernels.isotropic_m1c0_weight(ell0, a, xp=xp), shape, xp) * t0 * t0 * valid
+    ia = a.astype(int) * (valid > 0) if xp is np else (a * valid).astype(xp.int64)
+    ia = xp.broadcast_to(ia, shape)
+    ib = xp.minimum(ia + 2, 2 * lmax)
+
+    def contract(k: Any, cd: Any, co: Any) -> Any:
+        return xp.sum(cd * k[ia, ia] + co * k[ia, ib], axis=2)
+
+    m1c = contract(kappa, c_diag, c_off)
+    err = 0.0
+    if kappa_error is not None:
+        kerr = xp.abs(xp.asarray(kappa_error, dtype=float))
+        err = float(xp.max(contract(kerr, xp.abs(c_diag), xp.abs(c_off))))
+    return m1c, err
+
+
+def m1a_diagonal(lambda0: float, lambda2: float, lmax: int, geometry: str, *,
+                 lambda_error: tuple[float, float] = (0.0, 0.0), xp: ModuleType = np) -> tuple[Any, float]:
+    """Diagonal M^(1a)_{ll}, l <= lmax: slab KPM (38) with G; isotropic MA19 (3.15) with g."""
+    lmax = _check_lmax(lmax)
+    kernel = {"slab": kernels.slab_m1a, "isotropic": kernels.isotropic_m1a}.get(geometry)
+    if kernel is None:
+        raise ValueError(f"geometry must be 'slab' or 'isotropic', got {geometry!r}")
+    ell = xp.arange(lmax + 1, dtype=float)
+    m1a = kernel(ell, lambda0, lambda2, xp=xp)
+    e0, e2 = (abs(float(e)) for e in lambda_error)
+    err = xp.abs(kernel(ell, e0, 0.0, xp=xp)) + xp.abs(kernel(ell, 0.0, e2, xp=xp))
+    return m1a, float(xp.max(err))
+
+
+def _weight(model: TurbulenceModel):
+    """W(k, xp): G = E/2 for slab (docs/physics.md), g = E/(8 pi) for isotropic (MA19 (3.12))."""
+    if model.geometry == "slab":
+        return lambda k, xp=np: model.power(k, xp) / 2.0
+    return lambda k, xp=np: model.power(k, xp) / (8.0 * math.pi)
+
+
+def mixing_matrix(model: TurbulenceModel, dt: float, lmax: int, *, rtol: float = 1e-10,
+                  xp: ModuleType = np, progress: bool = False) -> MixingMatrix:
+    """M(dt) for ``model`` truncated at ``lmax``: Lambda_0, Lambda_2 and kappa up to 2 lmax, contracted.
+
+    Slab: helical orbits with Omega = model.Omega, weight G = E/2 (KPM (38), (47); docs/physics.md).
+    Isotropic: straight lines (MA19), which needs model.Omega = 0 (eta = 1), weight g = E/(8 pi).
+    """
+    lmax = _check_lmax(lmax)
+    try:
+        dt = float(dt)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"dt must be a positive number (in 1/Omega_ref), got {dt!r}") from exc
+    if not (math.isfinite(dt) and dt > 0):
+        raise ValueError(f"dt must be a positive, finite number (in 1/Omega_ref), got {dt!r}")
+    if not (0 < rtol < 1):
+        raise ValueError(f"rtol must satisfy 0 < rtol < 1, got {rtol!r}")
+    if model.geometry == "isotropic" and model.Omega != 0.0:
+        raise ValueError("isotropic mixing matrix needs straight-line orbits: eta must be 1 (no regular field), "
+                         f"got eta = {model.eta}")
+    from crmix.solver.integrals import kappa, lambda_l
+
+    weight = _weight(model)
+    steps = tqdm(total=3, desc="mixing matrix", unit="step", disable=not progress)
+    steps.set_postfix_str("Lambda_l")
+    lam = lambda_l(weight, model.k_min, model.k_max, dt, model.Omega, 2, rtol=rtol, xp=xp)
+    steps.update()
+    steps.set_postfix_str(f"kappa up to l = {2 * lmax}")
+    kap = kappa(weight, model.k_min, model.k_max, dt, model.Omega, 2 * lmax, rtol=rtol, xp=xp)
+    steps.update()
+    steps.set_postfix_str("contraction")
+    lam_v, lam_e = xp.asarray(lam.value), xp.asarray(lam.error)
+    m1a, err_a = m1a_diagonal(float(lam_v[0]), float(lam_v[2]), lmax, model.geometry,
+                              lambda_error=(float(lam_e[0]), float(lam_e[2])), xp=xp)
+    m1c, err_c = m1c_matrix(kap.value, lmax, model.geometry, kappa_error=kap.error, xp=xp)
+    steps.update()
+    steps.close()
+    return MixingMatrix(dt=dt, lmax=lmax, m1a=to_numpy(m1a), m1c=to_numpy(m1c), error=2.0 * err_a + err_c)
