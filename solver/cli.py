@@ -8,7 +8,8 @@ model given in physical units, truncated at --lmax (exact there), and writes
   DIR/spectrum.png    C_l/C_1 against l, log axes, all rigidities
 
 Default: slab, Kolmogorov, eta = 0.5, B_rms = 4 uG, L_c = 30 pc, R = 10 TV, l_max = 100,
-Omega dt = 4 (Omega tau_s)^(1/3) with the QLT scattering time.
+Omega dt = 4 (Omega tau_s)^(1/3) with the QLT scattering time.  Isotropic turbulence is Mertsch &
+Ahlers' setting (eta = 1, straight-line orbits) and needs --alpha = k_max dt or --omega-dt.
 """
 
 from __future__ import annotations
@@ -48,7 +49,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--spectrum", choices=tuple(SPECTRA), default="kolmogorov",
         help="turbulence spectrum on [2 pi/L_max, 2 pi 150/r_g], L_max = 5 L_c (default: kolmogorov)",
     )
-    parser.add_argument("--eta", type=float, default=0.5, help="turbulence level dB^2/(B0^2+dB^2), 0 < eta < 1 (isotropic: <= 1) (default: 0.5)")
+    parser.add_argument(
+        "--eta", type=float, default=None,
+        help="turbulence level dB^2/(B0^2+dB^2): 0 < eta < 1 for slab (default 0.5); isotropic turbulence is "
+        "MA19's, without a regular field: eta = 1 (the default there)",
+    )
     parser.add_argument("--rigidity", nargs="+", default=["10TV"], metavar="R", help="one or several rigidities with units, e.g. 10TV 1PV (default: 10TV)")
     parser.add_argument("--brms", default="4uG", help="RMS field sqrt(B0^2 + dB^2) (default: 4uG)")
     parser.add_argument("--lc", default="30pc", help="correlation length L_c (default: 30pc)")
@@ -94,8 +99,14 @@ def _check_output_folder(out: Path) -> None:
 def _models(args: argparse.Namespace) -> list[tuple[str, TurbulenceModel]]:
     b_rms = parse_quantity(args.brms, u.G, "--brms")
     l_c = parse_quantity(args.lc, u.pc, "--lc")
-    if not (math.isfinite(args.eta) and 0.0 < args.eta <= 1.0):
-        raise ValueError(f"--eta must satisfy 0 < eta < 1 (isotropic: 0 < eta <= 1), got {args.eta}")
+    if args.eta is None:
+        args.eta = 0.5 if args.geometry == "slab" else 1.0
+    if args.geometry == "slab" and not (math.isfinite(args.eta) and 0.0 < args.eta < 1.0):
+        raise ValueError(f"--eta must satisfy 0 < eta < 1 for slab turbulence, got {args.eta}")
+    if args.geometry == "isotropic" and args.eta != 1.0:
+        raise ValueError(
+            f"--eta must be 1 for isotropic turbulence (MA19: straight-line orbits, no regular field), got {args.eta}"
+        )
     models = []
     for text in args.rigidity:
         rigidity = parse_quantity(text, u.V, "--rigidity")
