@@ -39,7 +39,7 @@ from crmix.generated import mixing_weights as kernels
 from crmix.model import TurbulenceModel
 from crmix.solver.wigner import zero_m_threej
 
-__all__ = ["MixingMatrix", "mixing_matrix", "m1a_diagonal", "m1c_matrix"]
+__all__ = ["MixingMatrix", "mixing_matrix", "m1a_diagonal", "m1c_matrix", "spectral_weight"]
 
 
 @dataclass(frozen=True)
@@ -164,7 +164,7 @@ def m1a_diagonal(lambda0: float, lambda2: float, lmax: int, geometry: str, *,
     return m1a, float(xp.max(err))
 
 
-def _weight(model: TurbulenceModel):
+def spectral_weight(model: TurbulenceModel):
     """W(k, xp): G = E/2 for slab (docs/physics.md), g = E/(8 pi) for isotropic (MA19 (3.12))."""
     if model.geometry == "slab":
         return lambda k, xp=np: model.power(k, xp) / 2.0
@@ -192,7 +192,7 @@ def mixing_matrix(model: TurbulenceModel, dt: float, lmax: int, *, rtol: float =
                          f"got eta = {model.eta}")
     from crmix.solver.integrals import kappa, lambda_l
 
-    weight = _weight(model)
+    weight = spectral_weight(model)
     steps = tqdm(total=3, desc="mixing matrix", unit="step", disable=not progress)
     steps.set_postfix_str("Lambda_l")
     lam = lambda_l(weight, model.k_min, model.k_max, dt, model.Omega, 2, rtol=rtol, xp=xp)
