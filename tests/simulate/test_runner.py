@@ -1,0 +1,144 @@
+"""crmix simulate end to end: files, resume after deletion and after a kill, bad input before work."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import healpy as hp
+import numpy as np
+import pytest
+
+from crmix import Spectrum, TurbulenceModel
+from crmix.simulate import cli
+from crmix.simulate.runner import SimulationConfig, run_ensemble
+
+MODEL = TurbulenceModel(eta=0.5, rho=0.3, spectrum=Spectrum(kmax=2 * math.pi * 10 / 0.3))
+CONFIG = SimulationConfig(model=MODEL, nside=4, times=(2.0, 8.0), seed=42)
+
+
+def _arrays(folder: Path) -> dict[str, dict[str, np.ndarray]]:
+    out = {}
+    for f in sorted(folder.glob("realisation_*.npz")):
+        with np.load(f) as d:
+            out[f.name] = {k: d[k] for k in d.files}
+    return out
+
+
+def _assert_same_runs(a: Path, b: Path) -> None:
+    ra, rb = _arrays(a), _arrays(b)
+    assert ra.keys() == rb.keys() and ra
+    for name in ra:
+        for key in ra[name]:
+            np.testing.assert_array_equal(ra[name][key], rb[name][key], err_msg=f"{name}:{key}")
+    with np.load(a / "ensemble.npz") as ea, np.load(b / "ensemble.npz") as eb:
+        for key in ea.files:
+            np.testing.assert_array_equal(ea[key], eb[key])
+
+
+def test_run_writes_maps_and_observables(tmp_path: Path) -> None:
+    summary = run_ensemble(CONFIG, tmp_path / "run", 2, progress=False)
+    files = sorted(p.name for p in (tmp_path / "run").iterdir())
+    assert files == ["ensemble.json", "ensemble.npz", "realisation_00000.fits", "realisation_00000.npz",
+                     "realisation_00001.fits", "realisation_00001.npz", "run.json"]
+    with np.load(tmp_path / "run" / "realisation_00001.npz") as d:
+        assert json.loads(str(d["parameters"])) == json.loads((tmp_path / "run" / "run.json").read_text())
+        maps = hp.read_map(tmp_path / "run" / "realisation_00001.fits", field=None)
+        for k in range(len(CONFIG.times)):  # the FITS maps are the maps whose C_l were stored
+            np.testing.assert_allclose(hp.anafast(maps[k], lmax=3 * CONFIG.nside - 1), d["cl"][k], rtol=1e-10)
+            phi = (hp.pix2vec(4, np.arange(192)) * maps[k]).mean(axis=1)
+            np.testing.assert_allclose(phi, d["dipole"][k], rtol=1e-10, atol=1e-14)
+    assert summary.n_realisations == 2 and summary.cl_num.shape == (2, 3 * CONFIG.nside)
+    assert 0.0 < summary.cos_alpha < 1.0
+
+
+def test_resume_after_losing_a_realisation(tmp_path: Path) -> None:
+    run_ensemble(CONFIG, tmp_path / "ref", 3, progress=False)
+    run_ensemble(CONFIG, tmp_path / "cut", 3, progress=False)
+    (tmp_path / "cut" / "realisation_00001.npz").unlink()
+    (tmp_path / "cut" / ".realisation_00002.npz.tmp").write_bytes(b"half a file")  # a write cut short
+    before = (tmp_path / "cut" / "realisation_00000.npz").stat().st_mtime_ns
+    run_ensemble(CONFIG, tmp_path / "cut", 3, progress=False)
+    assert (tmp_path / "cut" / "realisation_00000.npz").stat().st_mtime_ns == before  # kept, not redone
+    _assert_same_runs(tmp_path / "ref", tmp_path / "cut")
+    # a larger ensemble in the same folder extends it
+    run_ensemble(CONFIG, tmp_path / "cut", 4, progress=False)
+    assert (tmp_path / "cut" / "realisation_00003.npz").exists()
+
+
+def test_killed_run_resumes_and_loses_nothing(tmp_path: Path) -> None:
+    killed = tmp_path / "killed"
+    script = (
+        "import math, sys\n"
+        "from crmix import Spectrum, TurbulenceModel\n"
+        "from crmix.simulate.runner import SimulationConfig, run_ensemble\n"
+        "m = TurbulenceModel(eta=0.5, rho=0.3, spectrum=Spectrum(kmax=2 * math.pi * 10 / 0.3))\n"
+        "c = SimulationConfig(model=m, nside=4, times=(2.0, 8.0), seed=42)\n"
+        f"run_ensemble(c, {str(killed)!r}, 40, progress=False)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not (killed / "realisation_00002.npz").exists():
+            assert proc.poll() is None, "the run ended before it could be killed"
+            assert time.monotonic() < deadline, "no realisation finished in time"
+            time.sleep(0.05)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    done = sorted(p.name for p in killed.glob("realisation_*.npz"))
+    assert 3 <= len(done) < 40
+    run_ensemble(CONFIG, killed, len(done) + 2, progress=False)  # resume, and go a little further
+    run_ensemble(CONFIG, tmp_path / "whole", len(done) + 2, progress=False)
+    _assert_same_runs(killed, tmp_path / "whole")
+
+
+def _args(tmp_path: Path, *extra: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    cli.add_arguments(parser)
+    return parser.parse_args(["--out", str(tmp_path / "out"), "--no-progress", "--nside", "2", "--times", "1,2",
+                              "--realisations", "1", "--rigidity", "30PV", "--rg-over-lambda-min", "5", *extra])
+
+
+@pytest.mark.parametrize(
+    ("extra", "match"),
+    [
+        (("--nside", "6"), "nside must be a power of two"),
+        (("--times", "0,3"), "times"),
+        (("--times", "-1"), "times"),
+        (("--rigidity=-1PV",), "rigidity"),
+        (("--eta", "1.0"), "eta"),
+        (("--eta", "0"), "eta"),
+        (("--step", "10"), "step must be <="),
+        (("--realisations", "0"), "realisations"),
+        (("--seed", "-3"), "seed"),
+        (("--brms", "4pc"), "brms"),
+        (("--lmax", "99"), "lmax"),
+    ],
+)
+def test_bad_input_fails_before_any_work(tmp_path: Path, extra: tuple[str, ...], match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        cli.run(_args(tmp_path, *extra))
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_runs_and_refuses_a_folder_of_other_parameters(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.run(_args(tmp_path)) == 0
+    assert "Omega tau_s" in capsys.readouterr().out
+    before = sorted((tmp_path / "out").iterdir())
+    with pytest.raises(ValueError, match="other parameters"):
+        cli.run(_args(tmp_path, "--seed", "1"))
+    assert sorted((tmp_path / "out").iterdir()) == before
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("x")
+    args = _args(tmp_path)
+    args.out = str(tmp_path / "other")
+    with pytest.raises(ValueError, match="holds no run.json"):
+        cli.run(args)
