@@ -15,6 +15,7 @@ from typing import Sequence
 #: subcommand -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "derive": ("crmix.derive.cli", "check every identity of the seed papers symbolically"),
+    "codegen": ("crmix.codegen.cli", "regenerate the kernels in generated/ from derive (--check: fail when stale)"),
     "spectrum": ("crmix.solver.cli", "steady-state angular power spectrum C_l of the CR arrival directions"),
     "simulate": ("crmix.simulate.cli", "backtrack test particles through synthetic turbulence to sky maps and C_l"),
 }

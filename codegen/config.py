@@ -1,0 +1,32 @@
+"""What ``crmix codegen`` generates: each derive module with ``KERNELS`` and the module it becomes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Target:
+    """One generated module: ``source`` (a module defining ``KERNELS``) -> ``generated/<output>``."""
+
+    source: str
+    output: str
+    title: str
+
+
+#: Sorted by output file name; a source that does not exist yet is skipped with a note.
+TARGETS: tuple[Target, ...] = (
+    Target(
+        source="crmix.derive.kernels",
+        output="integrands.py",
+        title="Time kernels of the Lambda_l and kappa_{lA lB} integrals (KPM (39), (48); MA19 (3.14), (3.22)).",
+    ),
+    Target(
+        source="crmix.derive.mixing_weights",
+        output="mixing_weights.py",
+        title="Weights of the mixing-matrix assembly M = 1 + 2 M^(1a) + M^(1c) (KPM (17), (40), (47); MA19 (3.15), (3.21)).",
+    ),
+)
+
+#: The template every generated module is rendered from (in codegen/templates/).
+MODULE_TEMPLATE = "module.py.jinja"

@@ -1,0 +1,99 @@
+"""The array printer: SymPy expressions to Python source over an ``xp`` namespace (NumPy or CuPy).
+
+Following SymForce's per-backend printers, one :class:`XpPrinter` subclass of SymPy's
+``PythonCodePrinter`` decides every spelling: elementary functions become ``xp.sin`` etc.,
+``Piecewise`` becomes nested ``xp.where`` (both branches are evaluated, so generated functions that
+use it silence floating-point warnings), ``I`` becomes ``1j`` (complex arithmetic is Python's), Si and
+Ci come from ``scipy.special`` / ``cupyx.scipy.special`` through the generated ``_special(xp)``.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy.printing.pycode import PythonCodePrinter
+
+#: SymPy function -> name in the xp namespace.
+XP_FUNCTIONS = {
+    "sin": "sin",
+    "cos": "cos",
+    "tan": "tan",
+    "exp": "exp",
+    "log": "log",
+    "sqrt": "sqrt",
+    "Abs": "abs",
+    "floor": "floor",
+    "ceiling": "ceil",
+    "sinh": "sinh",
+    "cosh": "cosh",
+    "atan2": "arctan2",
+}
+
+#: SymPy function -> index into ``_special(xp).sici(x)``.
+SICI_INDEX = {"Si": 0, "Ci": 1}
+
+
+class XpPrinter(PythonCodePrinter):
+    """Print one expression as array code; records which module-level helpers it needs."""
+
+    def __init__(self) -> None:
+        super().__init__({"fully_qualified_modules": False, "standard": "python3"})
+        self.needs_special = False
+        self.needs_where = False
+
+    # -- functions --------------------------------------------------------------------------------
+    def _print_Function(self, expr: sp.Function) -> str:
+        name = type(expr).__name__
+        args = ", ".join(self._print(a) for a in expr.args)
+        if name in XP_FUNCTIONS:
+            return f"xp.{XP_FUNCTIONS[name]}({args})"
+        if name in SICI_INDEX:
+            self.needs_special = True
+            return f"_special(xp).sici({args})[{SICI_INDEX[name]}]"
+        raise ValueError(f"XpPrinter cannot print the function {name}; add it to XP_FUNCTIONS")
+
+    _print_sin = _print_cos = _print_tan = _print_exp = _print_log = _print_Abs = _print_Function
+    _print_floor = _print_ceiling = _print_sinh = _print_cosh = _print_atan2 = _print_Function
+    _print_Si = _print_Ci = _print_Function
+
+    def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
+        if expr.exp == sp.Rational(1, 2):
+            return f"xp.sqrt({self._print(expr.base)})"
+        if expr.base == -1:  # (-1)**n for an integer-valued array n: its parity, without float powers
+            return f"(1 - 2 * ({self._print(expr.exp)} % 2))"
+        return super()._print_Pow(expr, rational=rational)
+
+    # -- constants --------------------------------------------------------------------------------
+    def _print_ImaginaryUnit(self, expr: sp.Expr) -> str:
+        return "1j"
+
+    def _print_Pi(self, expr: sp.Expr) -> str:
+        return repr(float(sp.pi))
+
+    def _print_EulerGamma(self, expr: sp.Expr) -> str:
+        return repr(float(sp.EulerGamma))
+
+    def _print_Rational(self, expr: sp.Rational) -> str:
+        return f"({expr.p}/{expr.q})"
+
+    def _print_Half(self, expr: sp.Rational) -> str:
+        return "0.5"
+
+    # -- branches ---------------------------------------------------------------------------------
+    def _print_Piecewise(self, expr: sp.Piecewise) -> str:
+        if expr.args[-1].cond != sp.true:
+            raise ValueError("Piecewise without a final True branch cannot become xp.where")
+        self.needs_where = True
+        text = self._print(expr.args[-1].expr)
+        for branch in reversed(expr.args[:-1]):
+            text = f"xp.where({self._print(branch.cond)}, {self._print(branch.expr)}, {text})"
+        return text
+
+    def _print_Relational(self, expr: sp.core.relational.Relational) -> str:
+        op = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}[expr.rel_op]
+        return f"({self._print(expr.lhs)} {op} {self._print(expr.rhs)})"
+
+
+def print_expression(expr: sp.Expr) -> tuple[str, XpPrinter]:
+    """Source text of ``expr`` and the printer (whose flags say which helpers the text uses)."""
+    printer = XpPrinter()
+    return printer.doprint(expr), printer
