@@ -66,15 +66,13 @@ def _grids(x: float, y: float, z: float, grids: Any, inv_spacing: Any) -> tuple[
         ix = int(flx) % n
         iy = int(fly) % n
         iz = int(flz) % n
-        for a in range(2):
-            cx = (ix + a) % n
-            weight_x = fx if a == 1 else 1.0 - fx
-            for b in range(2):
-                cy = (iy + b) % n
-                weight_xy = weight_x * (fy if b == 1 else 1.0 - fy)
-                for c in range(2):
-                    cz = (iz + c) % n
-                    w = weight_xy * (fz if c == 1 else 1.0 - fz)
+        jx = ix + 1 if ix + 1 < n else 0
+        jy = iy + 1 if iy + 1 < n else 0
+        jz = iz + 1 if iz + 1 < n else 0
+        for cx, weight_x in ((ix, 1.0 - fx), (jx, fx)):
+            for cy, weight_y in ((iy, 1.0 - fy), (jy, fy)):
+                for cz, weight_z in ((iz, 1.0 - fz), (jz, fz)):
+                    w = weight_x * weight_y * weight_z
                     wx += w * grids[g, cx, cy, cz, 0]
                     wy += w * grids[g, cx, cy, cz, 1]
                     wz += w * grids[g, cx, cy, cz, 2]
@@ -169,17 +167,16 @@ __device__ __forceinline__ void field_grids(real x, real y, real z, const real* 
         long long ix = ((long long)flx) % n; if (ix < 0) ix += n;
         long long iy = ((long long)fly) % n; if (iy < 0) iy += n;
         long long iz = ((long long)flz) % n; if (iz < 0) iz += n;
+        long long cxs[2] = {ix, ix + 1 < n ? ix + 1 : 0};
+        long long cys[2] = {iy, iy + 1 < n ? iy + 1 : 0};
+        long long czs[2] = {iz, iz + 1 < n ? iz + 1 : 0};
+        real wxs[2] = {1 - fx, fx}, wys[2] = {1 - fy, fy}, wzs[2] = {1 - fz, fz};
         const real* grid = grids + g * n * n * n * 3;
         for (int a = 0; a < 2; ++a) {
-            long long cx = (ix + a) % n;
-            real wgt_x = a ? fx : 1 - fx;
             for (int b = 0; b < 2; ++b) {
-                long long cy = (iy + b) % n;
-                real wgt_xy = wgt_x * (b ? fy : 1 - fy);
                 for (int c = 0; c < 2; ++c) {
-                    long long cz = (iz + c) % n;
-                    real wgt = wgt_xy * (c ? fz : 1 - fz);
-                    const real* node = grid + ((cx * n + cy) * n + cz) * 3;
+                    real wgt = wxs[a] * wys[b] * wzs[c];
+                    const real* node = grid + ((cxs[a] * n + cys[b]) * n + czs[c]) * 3;
                     w[0] += wgt * node[0]; w[1] += wgt * node[1]; w[2] += wgt * node[2];
                 }
             }

@@ -124,3 +124,55 @@ def test_cuda_kernel_matches_numpy_twin_in_float32(xp, kind: str) -> None:
     scale = np.abs(xa).max()
     np.testing.assert_allclose(to_numpy(xb), xa, rtol=0, atol=1e-5 * scale)
     np.testing.assert_allclose(to_numpy(vb), va, rtol=0, atol=1e-5)
+
+
+_HOST_PRELUDE = r"""
+#include <math.h>
+#define __device__
+#define __global__
+#define __forceinline__ inline
+struct dim3_ { unsigned x; };
+static dim3_ blockDim = {1}, blockIdx = {0}, threadIdx = {0};
+"""
+_HOST_DRIVER = r"""
+extern "C" void run_all(const real* a0, const real* a1, const real* a2, const long long* sizes, real omega0,
+                        real* x, real* v, real half_kick, real dt, long long n_steps, long long n) {
+    for (long long i = 0; i < n; ++i) {  /* one emulated thread per particle */
+        blockIdx.x = (unsigned)i;
+        advance(a0, a1, a2, sizes, omega0, x, v, half_kick, dt, n_steps, n);
+    }
+}
+"""
+
+
+@pytest.mark.parametrize("kind", ["slab", "grids", "waves"])
+def test_cuda_source_compiled_for_the_host_matches_numpy_twin(kind: str, tmp_path) -> None:
+    """The CUDA kernel text, compiled as C++ with one emulated thread per particle (double precision)."""
+    import ctypes
+    import shutil
+    import subprocess
+
+    compiler = shutil.which("g++") or shutil.which("clang++")
+    if compiler is None:
+        pytest.skip("no C++ compiler to emulate the CUDA kernel on the host")
+    code = kernels._FIELD_KIND[{"slab": kernels.SlabTable, "grids": kernels.NestedGrids, "waves": kernels.PlaneWaves}[kind]]
+    src = tmp_path / "kernel.cpp"
+    src.write_text(_HOST_PRELUDE + f"#define REAL double\n#define FIELD_KIND {code}\n" + kernels._CUDA_SOURCE + _HOST_DRIVER)
+    lib = tmp_path / "kernel.so"
+    # -Bsymbolic: the kernel is called "advance", as is a legacy libc function the process already has
+    subprocess.run([compiler, "-O2", "-shared", "-fPIC", "-Wl,-Bsymbolic", "-o", str(lib), str(src)], check=True)
+    run_all = ctypes.CDLL(str(lib)).run_all
+    field = {"slab": lambda: slab_table(SLAB, realisation_rng(4, 0)),
+             "grids": lambda: nested_grids(ISO, realisation_rng(4, 0), n=16),
+             "waves": lambda: plane_waves(ISO, realisation_rng(4, 0), n_modes=32)}[kind]()
+    arrays = kernels._cuda_arrays(field, np, np.float64)
+    arrays = [np.ascontiguousarray(a) for a in arrays]
+    x0 = np.random.default_rng(5).uniform(-50, 50, (3, 40))
+    v0 = _directions(40, 6)
+    xa, va, xb, vb = x0.copy(), v0.copy(), x0.copy(), v0.copy()
+    boris.advance(field, 1.0, xa, va, -1, 0.02, 300, np)
+    ptr = lambda a: a.ctypes.data_as(ctypes.c_void_p)  # noqa: E731
+    d = ctypes.c_double
+    run_all(*(ptr(a) for a in arrays), d(1.0), ptr(xb), ptr(vb), d(-0.01), d(0.02), ctypes.c_longlong(300), ctypes.c_longlong(40))
+    np.testing.assert_allclose(xb, xa, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(vb, va, rtol=0, atol=1e-10)
