@@ -21,7 +21,7 @@ import numpy as np
 
 from crmix import Spectrum, TurbulenceModel
 from crmix.backend import cupy_or_none
-from crmix.simulate import boris, kernels
+from crmix.simulate import boris, kernels, synthesis
 from crmix.simulate.backtrack import healpix_directions
 from crmix.simulate.boris import StepRule
 from crmix.simulate.synthesis import nested_grids, realisation_rng, slab_table, slab_table_size
@@ -74,23 +74,30 @@ def speed(nside: int, seconds: float) -> None:
         print("  (no CUDA device: GPU rates not measured)")
 
 
+def _synthesis_peak(model: TurbulenceModel, dtype) -> tuple[int, int]:
+    """(n, peak bytes traced) of one slab-table synthesis."""
+    tracemalloc.reset_peak()
+    t = slab_table(model, realisation_rng(0, 0), dtype=dtype)
+    return t.n, tracemalloc.get_traced_memory()[1]
+
+
 def memory() -> None:
     print("memory")
     print("  per particle: state r, v 48 B + per recorded T (r, p) 48 B + direction 24 B (float64)")
+    kpm_n, _ = slab_table_size(TurbulenceModel(geometry="slab", eta=0.5, rho=8.9e-5))  # 10 TV, 4 uG, 30 pc
+    # the synthesis peak is a*n + b (b: the fixed-size chunk temporaries); fit a from two table sizes
+    synthesis._CHUNK = 1 << 16
     tracemalloc.start()
-    small = TurbulenceModel(geometry="slab", eta=0.5, rho=8.9e-2)
     for dtype in (np.float64, np.float32):
-        tracemalloc.reset_peak()
-        t = slab_table(small, realisation_rng(0, 0), dtype=dtype)
-        peak = tracemalloc.get_traced_memory()[1]
-        print(f"  slab table {np.dtype(dtype).name}: {t.table.nbytes / t.n:.0f} B per point stored, "
-              f"{peak / t.n:.1f} B per point at the synthesis peak (n = {t.n:.3g})")
-        per_point = peak / t.n
-        kpm = TurbulenceModel(geometry="slab", eta=0.5, rho=8.9e-5)  # 10 TV, 4 uG, 30 pc
-        n, _ = slab_table_size(kpm)
-        print(f"    KPM 10 TV slab: n = {n:.3g} points -> table {n * t.table.nbytes / t.n / 2**30:.1f} GiB, "
-              f"synthesis peak {n * per_point / 2**30:.1f} GiB (limit 24 GiB)")
-        del t
+        n1, p1 = _synthesis_peak(TurbulenceModel(geometry="slab", eta=0.5, rho=8.9e-2), dtype)
+        n2, p2 = _synthesis_peak(TurbulenceModel(geometry="slab", eta=0.5, rho=8.9e-3), dtype)
+        per_point = (p2 - p1) / (n2 - n1)
+        fixed = p2 - per_point * n2
+        stored = 2 * np.dtype(dtype).itemsize
+        print(f"  slab table {np.dtype(dtype).name}: {stored} B per point stored, {per_point:.1f} B per point at the "
+              f"synthesis peak (+ {fixed / 2**20:.0f} MiB of chunk temporaries)")
+        print(f"    KPM 10 TV slab: n = {kpm_n:.3g} points -> table {kpm_n * stored / 2**30:.1f} GiB, "
+              f"synthesis peak {kpm_n * per_point / 2**30:.1f} GiB + chunk temporaries (< 0.5 GiB) (limit 24 GiB)")
     iso = TurbulenceModel(geometry="isotropic", eta=0.5, rho=8.9e-2, spectrum=Spectrum(kmax=2 * math.pi * 5 / 8.9e-2))
     tracemalloc.reset_peak()
     g = nested_grids(iso, realisation_rng(0, 0), n=64)
