@@ -26,7 +26,14 @@ from typing import Any
 import astropy.units as u
 
 from crmix.model import Spectrum, TurbulenceModel
-from crmix.solver.spectrum import DEFAULT_LMAX, SLOPE_RANGE, AngularSpectrum, angular_power_spectrum, length_unit_pc
+from crmix.solver.spectrum import (
+    DEFAULT_LMAX,
+    MIN_LMAX_EXTRAPOLATION,
+    SLOPE_RANGE,
+    AngularSpectrum,
+    angular_power_spectrum,
+    length_unit_pc,
+)
 from crmix.solver.timestep import DT_RULES, KPM51_COEFFICIENT
 from crmix.units import parse_quantity
 
@@ -65,7 +72,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dt-coefficient", type=float, default=KPM51_COEFFICIENT, help="c in the kpm51 rule (default: 4)")
     parser.add_argument("--gradient-length", default="1kpc", help="fbar/|d_z fbar| along B0, sets the absolute C_l (default: 1kpc)")
     parser.add_argument("--cos-alpha-correction", action="store_true", help="multiply the dipole source by 1/<cos a>^2 (KPM Sec. 3.3)")
-    parser.add_argument("--extrapolate", action="store_true", help="extrapolate in l_max (KPM Sec. 2.2.3) for l <= l_max/2")
+    parser.add_argument(
+        "--extrapolate", nargs="?", const="inf", default=None, metavar="LMAX",
+        help="replace C_l by its extrapolation in l_max (KPM Sec. 2.2.3) to LMAX (default: inf; where C_l has no "
+        "limit the result is NaN, and a finite LMAX, e.g. 400, is what can be extrapolated to)",
+    )
     parser.add_argument("--out", default="crmix-out", help="output folder (default: ./crmix-out)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
 
@@ -126,8 +137,15 @@ def _validate(args: argparse.Namespace) -> tuple[list[tuple[str, TurbulenceModel
     """Check every input before any heavy computation (ValueError names the parameter and range)."""
     if args.lmax < 2:
         raise ValueError(f"--lmax must be >= 2, got {args.lmax}")
-    if args.extrapolate and args.lmax < 6:
-        raise ValueError(f"--lmax must be >= 6 with --extrapolate, got {args.lmax}")
+    if args.extrapolate is not None:
+        try:
+            args.extrapolate = float(args.extrapolate)
+        except ValueError as exc:
+            raise ValueError(f"--extrapolate must be an lmax >= --lmax or inf, got {args.extrapolate!r}") from exc
+        if not args.extrapolate >= args.lmax:
+            raise ValueError(f"--extrapolate must be an lmax >= --lmax = {args.lmax} or inf, got {args.extrapolate:g}")
+        if args.lmax < MIN_LMAX_EXTRAPOLATION:
+            raise ValueError(f"--lmax must be >= {MIN_LMAX_EXTRAPOLATION} with --extrapolate, got {args.lmax}")
     for name, value in (("--omega-dt", args.omega_dt), ("--alpha", args.alpha), ("--dt-coefficient", args.dt_coefficient)):
         if value is not None and not (math.isfinite(value) and value > 0):
             raise ValueError(f"{name} must be finite and > 0, got {value}")
@@ -222,9 +240,10 @@ def _summary(label: str, res: AngularSpectrum) -> str:
             f"cut from lambda_par (continuing the spectrum would add {res.qlt.gap_contribution:.1%})"
         )
     if res.extrapolation is not None:
+        ex = res.extrapolation
         lines.append(
-            f"  extrapolated in lmax for l <= {res.extrapolation.ell_max}: largest change {m['extrapolation_correction_max']:.2%}, "
-            f"worst fit residual {m['extrapolation_fit_residual_max']:.1e}"
+            f"  extrapolated to lmax = {ex.target:g} for l <= {ex.ell_max}: largest change {m['extrapolation_correction_max']:.2%}, "
+            f"worst fit residual {m['extrapolation_fit_residual_max']:.1e}; no limit (NaN) for {len(ex.no_limit)} multipoles"
         )
     return "\n".join(lines)
 

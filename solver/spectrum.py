@@ -36,7 +36,15 @@ from scipy import integrate, special
 
 from crmix.model import TurbulenceModel
 from crmix.solver.qlt import QLTScattering, qlt_scattering
-from crmix.solver.steady_state import Extrapolation, LmaxDrift, SteadyState, extrapolate_lmax, lmax_drift, steady_state
+from crmix.solver.steady_state import (
+    MIN_EXPONENT_FOR_LIMIT,
+    Extrapolation,
+    LmaxDrift,
+    SteadyState,
+    extrapolate_lmax,
+    lmax_drift,
+    steady_state,
+)
 from crmix.solver.timestep import KPM51_COEFFICIENT, MixingTime, mixing_time
 
 __all__ = [
@@ -52,6 +60,8 @@ __all__ = [
 ]
 
 DEFAULT_LMAX = 100
+#: Smallest l_max for the extrapolation (it fits l_max/2 .. l_max with at least 8 truncations).
+MIN_LMAX_EXTRAPOLATION = 14
 #: MA19 Fig. 2: K |grad fbar / fbar|^2 = 1e-4 k_out when no K is known.
 MA19_SOURCE = 1e-4
 #: Multipole range of the fitted slope of C_l/C_1 (KPM Sec. 3.2 quote ~ -2.7 for l >~ 5).
@@ -147,6 +157,21 @@ class AngularSpectrum:
         return spectral_slope(self.ratio)
 
 
+def _nanmax(a: np.ndarray) -> float:
+    finite = a[np.isfinite(a)]
+    return float(np.max(finite)) if finite.size else math.nan
+
+
+def _ranges(ells: tuple[int, ...]) -> str:
+    """(1, 2, 3, 7) -> '1-3, 7'."""
+    out, start = [], ells[0]
+    for prev, cur in zip(ells, ells[1:] + (None,)):
+        if cur != prev + 1:
+            out.append(f"{start}" if start == prev else f"{start}-{prev}")
+            start = cur
+    return ", ".join(out)
+
+
 def _source(
     model: TurbulenceModel, qlt: QLTScattering | None, gradient_length: float | None, correction: float
 ) -> tuple[float, float, str]:
@@ -169,7 +194,7 @@ def angular_power_spectrum(
     dt_coefficient: float = KPM51_COEFFICIENT,
     gradient_length: float | None = None,
     cos_alpha_correction: bool = False,
-    extrapolate: bool = False,
+    extrapolate: float | None = None,
     rtol: float = 1e-10,
     progress: bool = False,
 ) -> AngularSpectrum:
@@ -180,12 +205,15 @@ def angular_power_spectrum(
     cos_alpha_correction
         Multiply the source by 1/<cos a>^2 (KPM Sec. 3.3).
     extrapolate
-        Replace C by the extrapolation in l_max (KPM Sec. 2.2.3), l <= l_max/2.
+        ``None``, or the l_max to extrapolate to (``math.inf`` for KPM Sec. 2.2.3's limit); C is then
+        replaced by the extrapolation (crmix.solver.steady_state.extrapolate_lmax).
     """
     if int(lmax) != lmax or lmax < 2:
         raise ValueError(f"lmax must be an integer >= 2, got {lmax!r}")
-    if extrapolate and lmax < 6:
-        raise ValueError(f"lmax must be >= 6 to extrapolate in lmax, got {lmax}")
+    if extrapolate is not None and not (extrapolate >= lmax):
+        raise ValueError(f"extrapolation target must be >= lmax = {lmax} (or inf), got {extrapolate!r}")
+    if extrapolate is not None and lmax < MIN_LMAX_EXTRAPOLATION:
+        raise ValueError(f"lmax must be >= {MIN_LMAX_EXTRAPOLATION} to extrapolate in lmax, got {lmax}")
     qlt = qlt_scattering(model) if model.geometry == "slab" and model.Omega > 0 else None
     correction = 1.0 / mean_cos_field_angle(model) ** 2 if cos_alpha_correction else 1.0
     S, C1_qlt, source_text = _source(model, qlt, gradient_length, correction)
@@ -197,11 +225,11 @@ def angular_power_spectrum(
     M = np.asarray(mm.full, dtype=float)
     steady = steady_state(M, timestep.dt, S)
     drift = lmax_drift(M, timestep.dt, S)
-    extrapolation = extrapolate_lmax(M, timestep.dt, S) if extrapolate else None
+    extrapolation = None if extrapolate is None else extrapolate_lmax(M, timestep.dt, S, target=float(extrapolate))
     if drift.max_abs > 0.05:
         warnings.warn(
             f"C_l/C_1 drifts by up to {drift.max_abs:.1%} (l <= {drift.ell_range[1]}) between lmax = "
-            f"{drift.lmax_half} and {drift.lmax}: the truncation matters; raise lmax or use the extrapolation",
+            f"{drift.lmax_half} and {drift.lmax}: the truncation matters (see lmax_drift in the output)",
             stacklevel=2,
         )
     meta: dict[str, Any] = dict(model.describe())
@@ -226,7 +254,7 @@ def angular_power_spectrum(
             "lmax_drift": [float(d) for d in drift.drift],
             "C1_QLT": C1_qlt,
             "C1_over_C1_QLT": steady.C[1] / C1_qlt,
-            "extrapolated": bool(extrapolate),
+            "extrapolated": extrapolate is not None,
         }
     )
     if qlt is not None:
@@ -245,10 +273,18 @@ def angular_power_spectrum(
                 "extrapolation_target": extrapolation.target,
                 "extrapolation_ell_max": extrapolation.ell_max,
                 "extrapolation_exponent": [float(p) for p in extrapolation.exponent],
-                "extrapolation_fit_residual_max": float(np.nanmax(extrapolation.fit_residual)),
-                "extrapolation_correction_max": float(np.nanmax(np.abs(extrapolation.correction[1:]))),
+                "extrapolation_fit_residual_max": _nanmax(extrapolation.fit_residual),
+                "extrapolation_correction_max": _nanmax(np.abs(extrapolation.correction[1:])),
+                "extrapolation_no_limit": list(extrapolation.no_limit),
             }
         )
+        if extrapolation.no_limit:
+            warnings.warn(
+                f"no lmax -> infinity limit for l in {_ranges(extrapolation.no_limit)}: C_l grows like "
+                f"ln lmax there (fitted exponent < {MIN_EXPONENT_FOR_LIMIT}); those C_l are NaN; extrapolate "
+                "to a finite lmax instead",
+                stacklevel=2,
+            )
     result = AngularSpectrum(
         model=model,
         timestep=timestep,

@@ -26,6 +26,8 @@ truncated system exactly, l, l0 <= l_max, with these choices:
 Since M_{l l0} does not depend on l_max, the system truncated at any l_max' <= l_max is a leading
 block of the same matrix.  :func:`lmax_drift` compares C_l/C_1 at l_max/2 and l_max;
 :func:`extrapolate_lmax` implements KPM Sec. 2.2.3 (a power law in l_max, fitted per multipole).
+For KPM's slab models the truncated C_l grow like ln l_max (fitted exponent ~ 0): there is no
+l_max -> infinity limit to extrapolate to, only finite targets (which the tests check).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from crmix.backend import to_numpy
 
 __all__ = [
     "DRIFT_ELL_MAX",
+    "MIN_EXPONENT_FOR_LIMIT",
     "Extrapolation",
     "LmaxDrift",
     "SteadyState",
@@ -195,16 +198,21 @@ def lmax_drift(M: Any, dt: float, source_rate: float) -> LmaxDrift:
 
 @dataclass(frozen=True)
 class Extrapolation:
-    """KPM Sec. 2.2.3: C_l(l_max') = C_l(target) - a_l (l_max'^-p_l - target^-p_l), fitted per l.
+    """KPM Sec. 2.2.3: C_l(l_max') = c_l + a_l B_p(l_max'), fitted per l, evaluated at ``target``.
+
+    B_p(L) = (L^-p - 1)/p is the power law L^-p with its p -> 0 limit, -ln L, included.
 
     C
-        Extrapolated C_l for l <= ``ell_max`` (NaN above; C_0 = 0).
+        Extrapolated C_l for l <= ``ell_max`` (C_0 = 0); NaN above, and NaN where the target is
+        infinite but the fitted exponent is below MIN_EXPONENT_FOR_LIMIT (no limit to extrapolate to).
     exponent
         Fitted p_l (NaN where not fitted).
     fit_residual
         Per l, the rms of the fit residual relative to C_l(l_max), over the fitted truncations.
     correction
         C_l(target)/C_l(l_max) - 1: how far the extrapolation moves each multipole.
+    no_limit
+        The multipoles whose fitted exponent is below MIN_EXPONENT_FOR_LIMIT (only for target = inf).
     """
 
     C: np.ndarray
@@ -214,33 +222,48 @@ class Extrapolation:
     fit_residual: np.ndarray
     correction: np.ndarray
     ell_max: int
+    no_limit: tuple[int, ...]
 
     @property
     def ratio(self) -> np.ndarray:
         return self.C / self.C[1]
 
 
-#: Bounds of the fitted exponent p in l_max^-p.
-_EXPONENT_BOUNDS = (0.05, 12.0)
+#: Bounds of the fitted exponent p in l_max^-p (p = 0: logarithmic growth).
+_EXPONENT_BOUNDS = (0.0, 12.0)
+#: Below this p the remainder to l_max = inf exceeds 1/(2^p - 1) ~ 2.4 times the change seen between
+#: l_max/2 and l_max: that is a guess, not an extrapolation, and crmix returns NaN instead.
+MIN_EXPONENT_FOR_LIMIT = 0.5
+
+
+def _box_cox(L: np.ndarray | float, p: float) -> np.ndarray | float:
+    """B_p(L) = (L^-p - 1)/p, continuous at p = 0 (-ln L); B_p(inf) = -1/p."""
+    if math.isinf(L if isinstance(L, float) else 0.0):
+        return -1.0 / p if p > 0 else -math.inf
+    if p < 1e-8:
+        return -np.log(L) + 0.5 * p * np.log(L) ** 2
+    return np.expm1(-p * np.log(L)) / p
 
 
 def _fit_power_law(L: np.ndarray, c: np.ndarray, target: float) -> tuple[float, float, float]:
-    """Least-squares fit c(L) = c_inf + a L^-p; returns (c at target, p, rms residual / c[-1])."""
+    """Least-squares fit c(L) = c0 + a B_p(L); returns (c at target, p, rms residual / c[-1])."""
     scale = abs(c[-1])
 
-    def design(p: float) -> np.ndarray:
-        return np.column_stack([np.ones_like(L), L ** (-p)])
+    def solve(p: float) -> tuple[np.ndarray, float]:
+        design = np.column_stack([np.ones_like(L), _box_cox(L, p)])
+        coef, *_ = np.linalg.lstsq(design, c / scale, rcond=None)
+        r = design @ coef - c / scale
+        return coef, float(r @ r)
 
-    def cost(p: float) -> float:
-        coef, *_ = np.linalg.lstsq(design(p), c / scale, rcond=None)
-        r = design(p) @ coef - c / scale
-        return float(r @ r)
-
-    res = optimize.minimize_scalar(cost, bounds=_EXPONENT_BOUNDS, method="bounded", options={"xatol": 1e-6})
+    res = optimize.minimize_scalar(lambda p: solve(p)[1], bounds=_EXPONENT_BOUNDS, method="bounded",
+                                   options={"xatol": 1e-7})
     p = float(res.x)
-    (c_inf, a), *_ = np.linalg.lstsq(design(p), c / scale, rcond=None)
-    at_target = c_inf + (a * target ** (-p) if math.isfinite(target) else 0.0)
-    return float(at_target * scale), p, math.sqrt(cost(p) / len(L))
+    if solve(0.0)[1] <= solve(p)[1]:
+        p = 0.0
+    (c0, a), cost = solve(p)
+    at = _box_cox(float(target), p)
+    value = c0 + a * at if math.isfinite(at) else (math.inf if a < 0 else -math.inf)
+    return float(value * scale), p, math.sqrt(cost / len(L))
 
 
 def extrapolate_lmax(
@@ -249,15 +272,17 @@ def extrapolate_lmax(
     source_rate: float,
     *,
     target: float = math.inf,
-    min_points: int = 4,
+    min_points: int = 8,
 ) -> Extrapolation:
     """Extrapolate the truncated steady state in l_max (KPM Sec. 2.2.3) to ``target`` (default: infinity).
 
     KPM "extrapolate the angular power spectrum as a function of l_max to infinity assuming a
-    power law scaling" without saying which; crmix fits, for each l <= l_max/2 separately,
-    C_l(l_max') = C_inf + a l_max'^-p over every truncation l_max/2 <= l_max' <= l_max with
-    l_max' >= l + 1 (at least ``min_points`` of them), and evaluates the fit at ``target``.
-    The fit's residual and the size of the correction are returned with it.
+    power law scaling" without saying which; crmix fits, for each l separately,
+    C_l(l_max') = c_l + a_l (l_max'^-p - 1)/p (p = 0: a logarithm) over every truncation
+    l_max/2 <= l_max' <= l_max with l_max' > l (at least ``min_points`` of them) and evaluates the
+    fit at ``target``.  An infinite target needs p >= MIN_EXPONENT_FOR_LIMIT; where the fit finds
+    slower convergence (KPM's slab models: C_l grows like ln l_max) the result is NaN and the
+    multipole is listed in ``no_limit``.  A finite target (e.g. 2 l_max) is always defined.
     """
     M = to_numpy(_check_system(M, dt, source_rate))
     lmax = M.shape[0] - 1
@@ -272,11 +297,15 @@ def extrapolate_lmax(
     C, p, resid = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
     C[0] = 0.0
     ell_max = 0
-    for ell in range(1, half + 1):
+    no_limit = []
+    for ell in range(1, lmax + 1):
         use = L >= ell + 1
         if use.sum() < min_points:
             break
         C[ell], p[ell], resid[ell] = _fit_power_law(L[use].astype(float), table[use, ell], target)
+        if math.isinf(target) and p[ell] < MIN_EXPONENT_FOR_LIMIT:
+            C[ell] = np.nan
+            no_limit.append(ell)
         ell_max = ell
     correction = np.full(n, np.nan)
     correction[1:] = C[1:] / table[-1, 1:] - 1.0
@@ -288,4 +317,5 @@ def extrapolate_lmax(
         fit_residual=resid,
         correction=correction,
         ell_max=ell_max,
+        no_limit=tuple(no_limit),
     )

@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 
 from crmix.solver.evolution import evolve
-from crmix.solver.steady_state import extrapolate_lmax, lmax_drift, steady_state, truncated_steady_states
+from crmix.solver.steady_state import (
+    MIN_EXPONENT_FOR_LIMIT,
+    _fit_power_law,
+    extrapolate_lmax,
+    lmax_drift,
+    steady_state,
+    truncated_steady_states,
+)
 
 DT = 12.0
 S = 0.7
@@ -58,7 +65,9 @@ def test_no_turbulence_has_no_steady_state_and_evolves_as_a_growing_dipole():
     M = np.eye(11)
     with pytest.raises(ValueError, match="no steady state"):
         steady_state(M, DT, S)
-    ev = evolve(M, DT, S, 25)
+    with pytest.warns(UserWarning, match="spectral radius"):
+        ev = evolve(M, DT, S, 25)
+    assert ev.spectral_radius == pytest.approx(1.0)
     assert np.all(ev.C[:, 2:] == 0.0) and np.all(ev.C[:, 0] == 0.0)
     assert np.allclose(ev.C[:, 1], S * ev.times, rtol=1e-14)
 
@@ -108,9 +117,8 @@ def test_lmax_drift_vanishes_when_nothing_reaches_the_truncation():
     assert d.max_abs < 1e-12
 
 
-def test_extrapolation_reproduces_an_exact_power_law_in_lmax():
-    """If C_l(L) = C_inf + a L^-p held exactly, the extrapolation returns C_inf; here it is checked on
-    truncations of a real system against the l_max = 120 result from the l_max = 60 truncations."""
+def test_extrapolation_to_a_finite_lmax_beats_the_truncation():
+    """Extrapolating the l_max = 30 .. 60 truncations to l_max = 120 lands closer to the l_max = 120 result."""
     M = conserving_matrix(120, 6)
     full = steady_state(M, DT, S).C
     ex = extrapolate_lmax(M[:61, :61], DT, S, target=120.0)
@@ -118,8 +126,35 @@ def test_extrapolation_reproduces_an_exact_power_law_in_lmax():
     ell = np.arange(1, 21)
     err_extrap = np.abs(ex.C[ell] / full[ell] - 1)
     err_trunc = np.abs(trunc[ell] / full[ell] - 1)
-    assert ex.ell_max == 30
+    assert ex.ell_max == 52  # the last l with 8 truncations l_max' > l
     assert np.all(err_extrap <= err_trunc)
+
+
+@pytest.mark.parametrize("p", [0.8, 2.0])
+def test_power_law_fit_in_lmax_is_exact_on_a_power_law(p):
+    L = np.arange(40, 81, dtype=float)
+    c = 3.0 - 2.0 * L**-p
+    at_inf, p_fit, resid = _fit_power_law(L, c, math.inf)
+    assert p_fit == pytest.approx(p, rel=1e-4) and at_inf == pytest.approx(3.0, rel=1e-7) and resid < 1e-8
+    assert _fit_power_law(L, c, 200.0)[0] == pytest.approx(3.0 - 2.0 * 200.0**-p, rel=1e-7)
+
+
+def test_logarithmic_growth_has_no_limit_but_a_finite_target():
+    """C(L) = 1 + 0.1 ln L (what KPM's slab models show): p = 0, the value at 2 L is still exact."""
+    L = np.arange(40, 81, dtype=float)
+    c = 1.0 + 0.1 * np.log(L)
+    at_inf, p_fit, _ = _fit_power_law(L, c, math.inf)
+    assert p_fit < 1e-3 and at_inf == math.inf
+    assert _fit_power_law(L, c, 160.0)[0] == pytest.approx(1.0 + 0.1 * math.log(160.0), rel=1e-6)
+
+
+def test_extrapolation_to_infinity_flags_multipoles_without_a_limit():
+    M = conserving_matrix(60, 6)
+    ex = extrapolate_lmax(M, DT, S)
+    for ell in ex.no_limit:
+        assert ex.exponent[ell] < MIN_EXPONENT_FOR_LIMIT and np.isnan(ex.C[ell])
+    fitted = [ell for ell in range(1, ex.ell_max + 1) if ell not in ex.no_limit]
+    assert all(np.isfinite(ex.C[ell]) for ell in fitted)
 
 
 def test_evolution_is_the_sum_of_kpm19():
