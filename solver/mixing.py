@@ -135,7 +135,7 @@ def m1c_matrix(kappa: Any, lmax: int, geometry: str, *, kappa_error: Any | None 
     c_off = 2.0 * l0w * w2 * off_m2 * v * v_next
     if geometry == "isotropic":
         c_diag = c_diag + _broadcast(kernels.isotropic_m1c0_weight(ell0, a, xp=xp), shape, xp) * t0 * t0 * valid
-    ia = a.astype(int) * (valid > 0) if xp is np else (a * valid).astype(xp.int64)
+    ia = (a * valid).astype(xp.int64)
     ia = xp.broadcast_to(ia, shape)
     ib = xp.minimum(ia + 2, 2 * lmax)
 

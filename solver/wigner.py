@@ -96,7 +96,7 @@ def threej_sequence(j1: Any, j2: Any, m1: Any, m2: Any, *, xp: ModuleType = np) 
     fwd = xp.zeros((nmax + 1, rows))
     bwd = xp.zeros((nmax + 2, rows))
     fwd[0] = 1.0
-    bwd[length_n if xp is np else xp.asarray(length_n), xp.arange(rows)] = 1.0
+    bwd[xp.asarray(length_n), xp.arange(rows)] = 1.0
     for n in range(nmax):
         prev = fwd[n - 1] if n > 0 else 0.0
         fwd[n + 1] = (p[n] * fwd[n] + q[n] * prev) * fwd_mask[n + 1]
@@ -110,7 +110,7 @@ def threej_sequence(j1: Any, j2: Any, m1: Any, m2: Any, *, xp: ModuleType = np) 
 
     # join: least-squares scale of the backward run onto the forward one at mid and mid + 1
     cols = xp.arange(rows)
-    mi = mid.astype(int) if xp is np else mid.astype(xp.int64)
+    mi = mid.astype(xp.int64)
     mj = xp.minimum(mi + 1, length.astype(mi.dtype))
     two = (mj > mi).astype(float)
     num = fwd[mi, cols] * bwd[mi, cols] + two * fwd[mj, cols] * bwd[mj, cols]

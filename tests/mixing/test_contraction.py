@@ -123,3 +123,12 @@ def test_bad_input(kappa):
         m1c_matrix(kappa, LMAX, "2d")
     with pytest.raises(ValueError, match="lmax must be an integer >= 2"):
         m1a_diagonal(1.0, 0.5, 1, "slab")
+
+
+def test_array_namespace(kappa, xp):
+    """The contraction runs in the given namespace (NumPy; CuPy when a GPU answers) with the same numbers."""
+    from crmix.backend import to_numpy
+
+    ref, _ = m1c_matrix(kappa, LMAX, "slab")
+    out, _ = m1c_matrix(xp.asarray(kappa), LMAX, "slab", xp=xp)
+    assert np.max(np.abs(to_numpy(out) - ref)) <= 1e-13 * np.max(np.abs(ref))
