@@ -6,6 +6,7 @@ Everything here is exact (SymPy rationals, radicals, pi); nothing compares float
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Sequence
 
 import sympy as sp
 from sympy.functions.elementary.trigonometric import TrigonometricFunction
@@ -32,36 +33,67 @@ def vanishes(expr: sp.Expr) -> bool:
     return sp.simplify(e) == 0
 
 
-_c, _s = sp.symbols("c s")
+def trig_to_polynomial(
+    expr: sp.Expr, polar: Sequence[sp.Symbol], azimuthal: Sequence[sp.Symbol]
+) -> tuple[sp.Expr, sp.Expr, list[sp.Symbol], list[sp.Symbol], list[sp.Symbol]]:
+    """Map a trigonometric expression of angles to a rational function, reduced on the circles.
+
+    Each polar angle t becomes c_t = cos t, s_t = sin t (cot, tan as ratios); trigonometric
+    functions of the azimuthal angles a are written as exponentials and each a becomes
+    w_a = exp(i a).  Returns (numerator reduced modulo s_t^2 + c_t^2 - 1, denominator, cs, ss, ws).
+    """
+    e = sp.sympify(expr)
+    e = e.replace(
+        lambda q: isinstance(q, TrigonometricFunction) and not any(q.args[0].has(t) for t in polar),
+        lambda q: q.rewrite(sp.exp),
+    )
+    ws = list(sp.symbols(f"w0:{len(azimuthal)}"))
+    cs = list(sp.symbols(f"c0:{len(polar)}"))
+    ss = list(sp.symbols(f"s0:{len(polar)}"))
+    e = e.subs({a: -sp.I * sp.log(w) for a, w in zip(azimuthal, ws)})
+    e = sp.expand(e, power_exp=True, log=False)
+    for t, c, s in zip(polar, cs, ss):
+        e = e.subs({sp.cot(t): c / s, sp.tan(t): s / c}).subs({sp.sin(t): s, sp.cos(t): c})
+    e = sp.powsimp(sp.expand(e))
+    if any(e.has(t) for t in (*polar, *azimuthal)) or e.has(sp.log):
+        raise ValueError(f"not a trigonometric rational function of {polar}, {azimuthal}: {expr}")
+    num, den = sp.fraction(sp.together(e))
+    num = sp.expand(num)
+    if num != 0:
+        circles = [s**2 + c**2 - 1 for c, s in zip(cs, ss)]
+        _, num = sp.reduced(num, circles, *ss, *cs, *ws)
+    return sp.expand(num), den, cs, ss, ws
 
 
 def vanishes_on_sphere(expr: sp.Expr, theta: sp.Symbol, phi: sp.Symbol, *angles: sp.Symbol) -> bool:
-    """True when a function of the direction (theta, phi) (and further angles) vanishes identically.
+    """True when a function of the direction (theta, phi) (and further azimuth-like angles) is zero.
 
-    Trigonometric functions of phi and of the further angles are written as exponentials and each
-    angle a becomes a variable w_a = exp(i a); cos, sin, cot of theta become c, s, c/s.  The
-    numerator of the resulting rational function must reduce to zero modulo s^2 + c^2 - 1.
-    Exact and fast, unlike ``simplify`` on nested trigonometric expressions.
+    Exact and fast (see :func:`trig_to_polynomial`), unlike ``simplify`` on nested trigonometry.
     """
-    e = sp.sympify(expr)
-    azimuthal = (phi, *angles)
-    e = e.replace(
-        lambda q: isinstance(q, TrigonometricFunction) and not q.args[0].has(theta),
-        lambda q: q.rewrite(sp.exp),
-    )
-    ws = sp.symbols(f"w0:{len(azimuthal)}")
-    e = e.subs({a: -sp.I * sp.log(w) for a, w in zip(azimuthal, ws)})
-    e = sp.expand(e, power_exp=True, log=False)
-    e = e.subs({sp.cot(theta): _c / _s, sp.tan(theta): _s / _c}).subs({sp.sin(theta): _s, sp.cos(theta): _c})
-    e = sp.powsimp(sp.expand(e))
-    if e.has(theta) or any(e.has(a) for a in azimuthal) or e.has(sp.log):
-        raise ValueError(f"expression is not a trigonometric polynomial in {theta}, {azimuthal}: {expr}")
-    num, _ = sp.fraction(sp.together(e))
-    num = sp.expand(num)
-    if num == 0:
-        return True
-    _, rem = sp.reduced(num, [_s**2 + _c**2 - 1], _s, _c, *ws)
-    return sp.expand(rem) == 0
+    num, *_ = trig_to_polynomial(expr, (theta,), (phi, *angles))
+    return num == 0
+
+
+def vanishes_on_spheres(expr: sp.Expr, polar: Sequence[sp.Symbol], azimuthal: Sequence[sp.Symbol]) -> bool:
+    """True when a function of several directions vanishes identically (exact)."""
+    num, *_ = trig_to_polynomial(expr, polar, azimuthal)
+    return num == 0
+
+
+def sphere_integral(expr: sp.Expr, theta: sp.Symbol, phi: sp.Symbol) -> sp.Expr:
+    """Exact integral over the unit sphere (d cos(theta) d phi) of a trigonometric polynomial."""
+    num, den, (c,), (s,), (w,) = trig_to_polynomial(expr, (theta,), (phi,))
+    dterms = sp.Poly(den, s, c, w).terms()
+    if len(dterms) != 1 or dterms[0][0][:2] != (0, 0):
+        raise ValueError("sphere_integral needs a polynomial in cos, sin of theta and exp(+-i phi)")
+    (_, _, shift), dcoeff = dterms[0]
+    total = sp.Integer(0)
+    for (ps, pc, pw), coeff in sp.Poly(num, s, c, w).terms():
+        if pw != shift or pc % 2:
+            continue
+        # int_{-1}^{1} c^pc (1 - c^2)^(ps/2) dc = B((pc+1)/2, ps/2 + 1)
+        total += coeff * sp.beta(sp.Rational(pc + 1, 2), sp.Rational(ps, 2) + 1)
+    return sp.simplify(2 * sp.pi * total / dcoeff)
 
 
 def matrix_vanishes(m: sp.Matrix) -> bool:
