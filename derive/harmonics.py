@@ -17,7 +17,7 @@ from crmix.derive.exact import sphere_integral, vanishes, vanishes_on_spheres, w
 from crmix.derive.operators import phi, sigma, theta, ynm
 from crmix.derive.registry import Verdict, identity, verdict
 
-__all__ = ["EXACT_LMAX", "NUMERIC_LMAX", "unsold_sum", "gaunt_integral_exact", "mp_spherical_jn"]
+__all__ = ["EXACT_LMAX", "NUMERIC_LMAX", "unsold_sum", "gaunt_integral_exact", "mp_spherical_jn", "to_mp"]
 
 #: largest l proved exactly (SymPy) and largest l checked with mpmath at 30 digits.
 EXACT_LMAX = 4
@@ -34,7 +34,7 @@ def _mp_y(ell: int, m: int, th: float, ph: float) -> mpmath.mpc:
     return mpmath.spherharm(ell, m, mpmath.mpf(th), mpmath.mpf(ph))
 
 
-def _to_mp(expr: sp.Expr) -> mpmath.mpc:
+def to_mp(expr: sp.Expr) -> mpmath.mpc:
     """A SymPy number as an mpmath number at the working precision (no detour through doubles)."""
     v = sp.N(expr, MP_DIGITS + 5)
     return mpmath.mpc(mpmath.mpf(str(sp.re(v))), mpmath.mpf(str(sp.im(v))))
@@ -83,7 +83,7 @@ def addition_theorem(prefactor: Callable[[int], sp.Expr] = lambda ell: 4 * sp.pi
         cg = mpmath.cos(ta) * mpmath.cos(tb) + mpmath.sin(ta) * mpmath.sin(tb) * mpmath.cos(pa - pb)
         for ell in range(EXACT_LMAX + 1, NUMERIC_LMAX + 1):
             s = sum(_mp_y(ell, m, ta, pa) * mpmath.conj(_mp_y(ell, m, tb, pb)) for m in range(-ell, ell + 1))
-            pre = _to_mp(prefactor(ell))
+            pre = to_mp(prefactor(ell))
             worst = max(worst, abs(mpmath.legendre(ell, cg) - pre * s))
     ok = not failures and worst < mpmath.mpf(10) ** (-MP_DIGITS + 5)
     return verdict(ok, f"exact l <= {EXACT_LMAX}: failures {failures}; mpmath l <= {NUMERIC_LMAX}: max error {mpmath.nstr(worst, 3)}")
@@ -151,7 +151,7 @@ def plane_wave_expansion(phase_base: sp.Expr = sp.I, prefactor: sp.Expr = 4 * sp
             failures.append(ell)
     worst = mpmath.mpf(0)
     with mpmath.workdps(MP_DIGITS):
-        pb, lc = _to_mp(phase_base), _to_mp(legendre_coeff)
+        pb, lc = to_mp(phase_base), to_mp(legendre_coeff)
         for xv, uv in ((0.7, 0.3), (5.0, -0.8), (12.0, 0.55)):
             s = sum(lc * (2 * ell + 1) * pb**ell * mp_spherical_jn(ell, xv) * mpmath.legendre(ell, uv) for ell in range(80))
             worst = max(worst, abs(s - mpmath.exp(1j * mpmath.mpf(xv) * mpmath.mpf(uv))))
