@@ -13,6 +13,7 @@ from crmix.simulate import skymap
 from crmix.simulate.backtrack import backtrack, healpix_directions, record_steps, validate_nside
 from crmix.simulate.ensemble import EnsembleSummary, RealisationResult
 from crmix.simulate.fields import SlabTable
+from crmix.simulate.boris import StepRule
 from crmix.simulate.runner import SimulationConfig, simulate_realisation
 
 NO_TURBULENCE = SlabTable(np.zeros((4, 2)), 1.0)
@@ -120,15 +121,34 @@ def test_running_diffusion_matches_qlt_scattering_time_in_weak_slab_turbulence()
     KPM's printed tau_s = K_zz/3 would be a factor 9 smaller.
     """
     qlt = pytest.importorskip("crmix.solver.qlt")
-    model = TurbulenceModel(eta=0.2, rho=0.3, spectrum=Spectrum(kmax=2 * math.pi * 30 / 0.3))
+    model = TurbulenceModel(eta=0.2, rho=0.3, spectrum=Spectrum(kmax=2 * math.pi * 10 / 0.3))
     tau = qlt.scattering_time(model)
-    config = SimulationConfig(model=model, nside=4, times=(5 * tau, 10 * tau), seed=3)
-    s = EnsembleSummary.from_results([simulate_realisation(config, i)[0] for i in range(6)])
-    T = s.times[-1]
-    k_inf = s.K_zz[-1] / (1 - (tau / T) * (1 - math.exp(-T / tau)))
-    ratio = 3 * k_inf / tau
-    assert 0.65 < ratio < 1.15, ratio
-    assert s.K_perp[-1] < 0.3 * s.K_zz[-1]  # transport mostly along B0
+    ratios = {}
+    step = StepRule(steps_per_wavelength=2)
+    for method, opts in (("grid", ()), ("waves", (("n_modes", 48),))):
+        config = SimulationConfig(model=model, nside=4, times=(5 * tau, 10 * tau), seed=3, step=step, method=method,
+                                  synthesis_options=opts)
+        s = EnsembleSummary.from_results([simulate_realisation(config, i)[0] for i in range(6)])
+        T = s.times[-1]
+        k_inf = s.K_zz[-1] / (1 - (tau / T) * (1 - math.exp(-T / tau)))
+        ratios[method] = 3 * k_inf / tau
+        assert 0.65 < ratios[method] < 1.15, (method, ratios[method])
+        assert s.K_perp[-1] < 0.3 * s.K_zz[-1]  # transport mostly along B0
+    # the plane-wave sum is the cross-check of the FFT table: the same transport
+    assert abs(ratios["grid"] / ratios["waves"] - 1) < 0.2, ratios
+
+
+def test_isotropic_turbulence_without_regular_field() -> None:
+    """MA19's setting (eta = 1, Omega_ref from B_rms): no preferred axis, so K_zz ~ K_perp."""
+    model = TurbulenceModel.ma19(k_out_rg=0.05, k_in_rg=5.0, rho=1.0)
+    assert model.Omega == 0.0
+    config = SimulationConfig(model=model, nside=2, times=(2.0, 40.0), seed=0, step=StepRule(steps_per_wavelength=3),
+                              synthesis_options=(("n", 32),))
+    results = [simulate_realisation(config, i)[0] for i in range(4)]
+    s = EnsembleSummary.from_results(results)
+    assert s.K_zz[0] == pytest.approx(2.0 / 6, rel=0.3)  # nearly ballistic at T = 2: <v_z^2> T / 2
+    assert 0.5 < s.K_zz[-1] / s.K_perp[-1] < 2.0
+    assert np.all(np.isfinite(s.cl_sub))
 
 
 def test_fick_dipole_in_the_diffusive_regime() -> None:
