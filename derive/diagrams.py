@@ -23,7 +23,7 @@ from scipy.integrate import solve_ivp
 from crmix.derive.operators import angular_momentum_matrices
 from crmix.derive.registry import Verdict, identity, verdict
 
-__all__ = ["Insertion", "Diagram", "wick_pairings", "pair_diagrams", "classify"]
+__all__ = ["Insertion", "Diagram", "wick_pairings", "pair_diagrams", "classify", "ode_second_order"]
 
 Pairing = tuple[tuple[int, int], ...]
 
@@ -189,7 +189,7 @@ def _model() -> tuple[np.ndarray, Callable[[float], np.ndarray], Callable[[float
     return L0, dL, U0
 
 
-def _ode_second_order() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def ode_second_order() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """U0, U1, U2 at t = Delta T from dU_n/dt = -L0 U_n - dL U_(n-1) (order by order in dL)."""
     L0, dL, _ = _model()
 
@@ -246,7 +246,7 @@ def diagram_second_order(domain_1a: str, domain_1c: str) -> np.ndarray:
 @identity("dyson_time_domains", "MA19+KPM", "MA19 (2.6), (3.13), (3.18); KPM (23), (41)")
 def dyson_time_domains(domain_1a: str = "ordered", domain_1c: str = "square") -> Verdict:
     """(1a) integrates t0 < t1 < t2 < t, (1c) the full square: checked against the equations of motion."""
-    u0, u1, u2 = _ode_second_order()
+    u0, u1, u2 = ode_second_order()
     exact = np.kron(u2, u0.conj()) + np.kron(u1, u1.conj()) + np.kron(u0, u2.conj())
     diag = diagram_second_order(domain_1a, domain_1c)
     err = float(np.max(np.abs(diag - exact)) / np.max(np.abs(exact)))

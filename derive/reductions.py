@@ -43,7 +43,7 @@ def m1c_coefficient(ell: int, l0: int, la: int, lb: int) -> sp.Expr:
         (l0 * (l0 + 1) - m0**2) * wigner3j(ell, l0, la, -m0, m0, 0) * wigner3j(ell, l0, lb, -m0, m0, 0)
         for m0 in range(-min(ell, l0), min(ell, l0) + 1)
     )
-    return sp.nsimplify((2 * l0 + 1) * (2 * la + 1) * (2 * lb + 1) * sp.I ** (la - lb) * w000 * msum)
+    return sp.radsimp(sp.expand((2 * l0 + 1) * (2 * la + 1) * (2 * lb + 1) * sp.I ** (la - lb) * w000 * msum))
 
 
 def legendre_weight(la: int, lb: int) -> sp.Expr:
