@@ -1,1 +1,15 @@
-"""crmix.simulate: backtracking test particles through synthetic turbulence to sky maps and C_l."""
+"""crmix.simulate: backtracking test particles through synthetic turbulence to sky maps and C_l.
+
+The independent check of the theory (KPM Sec. 2.1, MA19 Sec. 4).  It takes the same
+:class:`~crmix.model.TurbulenceModel` as the solver and nothing from the solver.
+
+* :mod:`~crmix.simulate.synthesis` -- slab FFT table, isotropic nested grids, plane-wave sums
+* :mod:`~crmix.simulate.fields`    -- the field representations and their NumPy/CuPy evaluation
+* :mod:`~crmix.simulate.boris`     -- the Boris pusher (reference twin) and the step rule
+* :mod:`~crmix.simulate.kernels`   -- the same step compiled: numba (CPU threads) and CUDA (CuPy)
+* :mod:`~crmix.simulate.backtrack` -- HEALPix initial directions, backtracking by charge reversal
+* :mod:`~crmix.simulate.skymap`    -- Liouville mapping KPM (3), C_l, dipole KPM (52), noise KPM (7)
+* :mod:`~crmix.simulate.ensemble`  -- per-realisation results and ensemble averages, K_zz(T)
+* :mod:`~crmix.simulate.runner`    -- resumable ensemble runs, one file per realisation
+* :mod:`~crmix.simulate.cli`       -- ``crmix simulate``
+"""
