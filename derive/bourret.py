@@ -9,6 +9,7 @@ on scalar models with exact Laplace transforms.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Callable
 
 import sympy as sp
@@ -108,9 +109,9 @@ def _scalar_model() -> tuple[Callable[[sp.Expr], sp.Expr], Callable[[sp.Expr], s
     return (lambda x: sp.exp(sp.I * _a * x)), (lambda x: -_c * sp.exp(-_b * x) * sp.exp(sp.I * _a * x))
 
 
-@identity("bourret_geometric_series", "KPM", "(A4)-(A14)")
-def bourret_geometric_series(power_u: Callable[[int], int] = lambda n: n + 1) -> Verdict:
-    """Laplace transform of the n-th Bourret term (n insertions) = U~^(n+1) V~^n, n = 1, 2 (exact)."""
+@lru_cache(maxsize=None)
+def _bourret_terms_laplace() -> tuple[dict[int, sp.Expr], sp.Expr, sp.Expr]:
+    """Laplace transforms of the Bourret terms with n = 1, 2 insertions (nested time integrals), U~, V~."""
     U0, V = _scalar_model()
     T, t1, t2, t3, t4 = sp.symbols("T t1 t2 t3 t4", positive=True)
     terms = {
@@ -123,11 +124,18 @@ def bourret_geometric_series(power_u: Callable[[int], int] = lambda n: n + 1) ->
             (t4, 0, T),
         ),
     }
+    laplace = {n: sp.integrate(sp.expand(sp.exp(-s_lap * T) * term), (T, 0, sp.oo), conds="none") for n, term in terms.items()}
     Ut = sp.integrate(sp.exp(-s_lap * tau) * U0(tau), (tau, 0, sp.oo), conds="none")
     Vt = sp.integrate(sp.exp(-s_lap * tau) * V(tau), (tau, 0, sp.oo), conds="none")
+    return laplace, Ut, Vt
+
+
+@identity("bourret_geometric_series", "KPM", "(A4)-(A14)")
+def bourret_geometric_series(power_u: Callable[[int], int] = lambda n: n + 1) -> Verdict:
+    """Laplace transform of the n-th Bourret term (n insertions) = U~^(n+1) V~^n, n = 1, 2 (exact)."""
+    laplace, Ut, Vt = _bourret_terms_laplace()
     failures = []
-    for n, term in terms.items():
-        lap = sp.integrate(sp.expand(sp.exp(-s_lap * T) * term), (T, 0, sp.oo), conds="none")
+    for n, lap in laplace.items():
         if not vanishes(sp.simplify(lap - Ut ** power_u(n) * Vt**n)):
             failures.append(n)
     resummed = sp.simplify(Ut / (1 - Ut * Vt) - 1 / (s_lap - sp.I * _a - Vt))
@@ -220,6 +228,13 @@ def qlt_rate(prefactor: sp.Expr = sp.pi / 2) -> Verdict:
     return verdict(not failures, "holds for both spectra" if not failures else f"fails for {failures}")
 
 
+@lru_cache(maxsize=None)
+def _legendre_overlap(L: int, ell: int) -> sp.Expr:
+    """int_{-1}^{1} P_L(mu) Y_l^0(mu) dmu (Y_l^0 as a function of mu = cos theta)."""
+    mu = sp.Symbol("mu", real=True)
+    return sp.integrate(sp.legendre(L, mu) * sp.sqrt(sp.Rational(2 * ell + 1) / (4 * sp.pi)) * sp.legendre(ell, mu), (mu, -1, 1))
+
+
 @identity("narrow_pitch_angle_state", "KPM", "(B33)")
 def narrow_pitch_angle_state(prefactor: sp.Expr = 2 * sp.pi) -> Verdict:
     """delta(mu - mu0) = 2 pi sum_l Y_l^0(mu) Y_l^0(mu0) (KPM (B33) omits 2 pi); Legendre projections l <= 6."""
@@ -228,7 +243,7 @@ def narrow_pitch_angle_state(prefactor: sp.Expr = 2 * sp.pi) -> Verdict:
     for L in range(7):
         y = lambda ell, x: sp.sqrt(sp.Rational(2 * ell + 1) / (4 * sp.pi)) * sp.legendre(ell, x)  # noqa: E731
         # int dmu P_L(mu) [prefactor sum_l Y_l^0(mu) Y_l^0(mu0)]: only l = L survives (orthogonality)
-        proj = prefactor * sum(sp.integrate(sp.legendre(L, mu) * y(ell, mu), (mu, -1, 1)) * y(ell, mu0) for ell in range(9))
+        proj = prefactor * sum(_legendre_overlap(L, ell) * y(ell, mu0) for ell in range(9))
         if sp.expand(proj - sp.legendre(L, mu0)) != 0:
             failures.append(L)
     return verdict(not failures, "int P_L(mu) delta(mu - mu0) dmu = P_L(mu0) reproduced" if not failures else f"fails for L = {failures}")

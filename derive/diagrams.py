@@ -10,9 +10,9 @@ lines' simplices, so the interaction diagram (1c) integrates over the full squar
 
 from __future__ import annotations
 
-import itertools
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from math import factorial
 from typing import Callable, Iterable, Sequence
 
@@ -102,6 +102,15 @@ def classify(d: Diagram) -> str:
 
 
 # ------------------------------------------------------------------------------------------------
+@lru_cache(maxsize=None)
+def _gaussian_moment(n: int) -> tuple[sp.Matrix, sp.Expr]:
+    """(C, <x_1 ... x_n>) for a Gaussian with general covariance C, from the generating function."""
+    C = sp.ImmutableMatrix(n, n, lambda i, j: sp.Symbol(f"C{min(i, j)}{max(i, j)}"))
+    J = sp.symbols(f"J0:{n}")
+    gen = sp.exp(sum(J[i] * C[i, j] * J[j] for i in range(n) for j in range(n)) / 2)
+    return C, sp.diff(gen, *J).subs({j: 0 for j in J})
+
+
 @identity("isserlis", "MA19+KPM", "MA19 (2.8), KPM Sec. 2.2.2")
 def isserlis(pairings: Callable[[Sequence[int]], Iterable[Pairing]] = wick_pairings) -> Verdict:
     """<x1...xn> of a Gaussian = sum over all pairings of products of <xi xj> (n = 2, 4, 6), exactly.
@@ -111,10 +120,7 @@ def isserlis(pairings: Callable[[Sequence[int]], Iterable[Pairing]] = wick_pairi
     """
     failures = []
     for n in (2, 4, 6):
-        C = sp.Matrix(n, n, lambda i, j: sp.Symbol(f"C{min(i, j)}{max(i, j)}"))
-        J = sp.symbols(f"J0:{n}")
-        gen = sp.exp(sum(J[i] * C[i, j] * J[j] for i in range(n) for j in range(n)) / 2)
-        moment = sp.diff(gen, *J).subs({j: 0 for j in J})
+        C, moment = _gaussian_moment(n)
         wick = sum(sp.Mul(*[C[i, j] for i, j in p]) for p in pairings(range(n)))
         if sp.expand(moment - wick) != 0:
             failures.append(n)
@@ -189,6 +195,7 @@ def _model() -> tuple[np.ndarray, Callable[[float], np.ndarray], Callable[[float
     return L0, dL, U0
 
 
+@lru_cache(maxsize=None)
 def ode_second_order() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """U0, U1, U2 at t = Delta T from dU_n/dt = -L0 U_n - dL U_(n-1) (order by order in dL)."""
     L0, dL, _ = _model()
@@ -218,6 +225,7 @@ def _line_term(times: Sequence[float]) -> np.ndarray:
     return out @ U0(later, 0.0)
 
 
+@lru_cache(maxsize=None)
 def diagram_second_order(domain_1a: str, domain_1c: str) -> np.ndarray:
     """(1a) + (1b) + (1c) of U^A (x) U^B* by Gauss-Legendre quadrature on the claimed time domains."""
     x, w = np.polynomial.legendre.leggauss(_NODES)

@@ -8,6 +8,7 @@ independent of SymPy's.
 from __future__ import annotations
 
 import itertools
+from functools import lru_cache
 from typing import Callable
 
 import mpmath
@@ -65,16 +66,19 @@ def condon_shortley(phase: int = -1) -> Verdict:
 # ------------------------------------------------------------------------------------------------
 # Addition theorem (31)
 # ------------------------------------------------------------------------------------------------
+@lru_cache(maxsize=None)
+def _addition_sum(ell: int) -> sp.Expr:
+    """sum_m Y_l^m(theta, phi) Y_l^m*(theta_B, phi_B)."""
+    return sum(ynm(ell, m) * sp.conjugate(ynm(ell, m)).subs({theta: thetaB, phi: phiB}, simultaneous=True) for m in range(-ell, ell + 1))
+
+
 @identity("addition_theorem", "KPM", "(31)")
 def addition_theorem(prefactor: Callable[[int], sp.Expr] = lambda ell: 4 * sp.pi / (2 * ell + 1)) -> Verdict:
     """P_l(pA.pB) = 4 pi/(2l+1) sum_m Y_l^m(pA) Y_l^m*(pB): exact for l <= 4, 30 digits to l = 14."""
     cos_gamma = sp.cos(theta) * sp.cos(thetaB) + sp.sin(theta) * sp.sin(thetaB) * sp.cos(phi - phiB)
     failures = []
     for ell in range(EXACT_LMAX + 1):
-        rhs = prefactor(ell) * sum(
-            ynm(ell, m) * sp.conjugate(ynm(ell, m)).subs({theta: thetaB, phi: phiB}, simultaneous=True)
-            for m in range(-ell, ell + 1)
-        )
+        rhs = prefactor(ell) * _addition_sum(ell)
         if not vanishes_on_spheres(sp.legendre(ell, cos_gamma) - rhs, (theta, thetaB), (phi, phiB)):
             failures.append(ell)
     worst = mpmath.mpf(0)
@@ -92,6 +96,7 @@ def addition_theorem(prefactor: Callable[[int], sp.Expr] = lambda ell: 4 * sp.pi
 # ------------------------------------------------------------------------------------------------
 # Unsoeld's theorem (33) and its extensions (34)-(35)
 # ------------------------------------------------------------------------------------------------
+@lru_cache(maxsize=None)
 def unsold_sum(ell: int, power: int) -> sp.Expr:
     """sum_m m^power |Y_l^m(theta, phi)|^2 (exact)."""
     return sum(sp.Integer(m) ** power * ynm(ell, m) * sp.conjugate(ynm(ell, m)) for m in range(-ell, ell + 1))
@@ -133,6 +138,15 @@ def unsold_second_moment(
 # ------------------------------------------------------------------------------------------------
 # Plane-wave expansion (36)
 # ------------------------------------------------------------------------------------------------
+_X, _U = sp.Symbol("x", positive=True), sp.Symbol("u", real=True)
+
+
+@lru_cache(maxsize=None)
+def _legendre_projection(ell: int) -> sp.Expr:
+    """int_{-1}^{1} e^{i x u} P_l(u) du (exact)."""
+    return sp.integrate(sp.expand(sp.exp(sp.I * _X * _U) * sp.legendre(ell, _U)), (_U, -1, 1))
+
+
 @identity("plane_wave_expansion", "KPM", "(36)")
 def plane_wave_expansion(phase_base: sp.Expr = sp.I, prefactor: sp.Expr = 4 * sp.pi) -> Verdict:
     """e^{i k.r} = 4 pi sum_l i^l j_l(kr) sum_m Y_l^m(k^) Y_l^m*(r^).
@@ -141,11 +155,11 @@ def plane_wave_expansion(phase_base: sp.Expr = sp.I, prefactor: sp.Expr = 4 * sp
     projection int_{-1}^{1} e^{ixu} P_l(u) du = 2 i^l j_l(x) for l <= 5, and summed with mpmath to
     30 digits (x up to 12, 80 terms).
     """
-    x, u = sp.Symbol("x", positive=True), sp.Symbol("u", real=True)
+    x = _X
     legendre_coeff = prefactor / (4 * sp.pi)  # coefficient of (2l+1) i^l j_l P_l after (31)
     failures = []
     for ell in range(6):
-        proj = sp.integrate(sp.expand(sp.exp(sp.I * x * u) * sp.legendre(ell, u)), (u, -1, 1))
+        proj = _legendre_projection(ell)
         target = 2 * legendre_coeff * phase_base**ell * sp.expand_func(sp.jn(ell, x))
         if not vanishes(proj - target):
             failures.append(ell)
@@ -162,6 +176,7 @@ def plane_wave_expansion(phase_base: sp.Expr = sp.I, prefactor: sp.Expr = 4 * sp
 # ------------------------------------------------------------------------------------------------
 # Gaunt integral (after KPM (46))
 # ------------------------------------------------------------------------------------------------
+@lru_cache(maxsize=None)
 def gaunt_integral_exact(l1: int, m1: int, l2: int, m2: int, l3: int, m3: int) -> sp.Expr:
     """int dp^ Y_l1^m1 Y_l2^m2 Y_l3^m3, by exact integration over the sphere."""
     return sphere_integral(sp.expand(ynm(l1, m1) * ynm(l2, m2) * ynm(l3, m3)), theta, phi)
@@ -169,6 +184,28 @@ def gaunt_integral_exact(l1: int, m1: int, l2: int, m2: int, l3: int, m3: int) -
 
 def _gaunt_normalisation(l1: int, l2: int, l3: int) -> sp.Expr:
     return sp.sqrt(sp.Integer((2 * l1 + 1) * (2 * l2 + 1) * (2 * l3 + 1)) / (4 * sp.pi))
+
+
+@lru_cache(maxsize=None)
+def _gaunt_quadratures() -> tuple[tuple[tuple[int, int, int], complex, float], ...]:
+    """((l1, l2, l3), int Y Y Y by mpmath quadrature, product of the two 3j symbols by pywigxjpf)."""
+    import pywigxjpf as wig
+
+    out = []
+    wig.wig_table_init(2 * 40, 3)
+    wig.wig_temp_init(2 * 40)
+    try:
+        for (l1, m1), (l2, m2), l3 in (((5, 2), (4, -1), 7), ((12, 3), (9, -5), 11), ((6, 0), (6, 0), 12)):
+            m3 = -m1 - m2
+            with mpmath.workdps(20):
+                integrand = lambda t: _mp_y(l1, m1, t, 0) * _mp_y(l2, m2, t, 0) * _mp_y(l3, m3, t, 0) * mpmath.sin(t)  # noqa: E731
+                quad = complex(2 * mpmath.pi * mpmath.quad(integrand, [0, mpmath.pi / 2, mpmath.pi]))
+            w = wig.wig3jj(2 * l1, 2 * l2, 2 * l3, 0, 0, 0) * wig.wig3jj(2 * l1, 2 * l2, 2 * l3, 2 * m1, 2 * m2, 2 * m3)
+            out.append(((l1, l2, l3), quad, w))
+    finally:
+        wig.wig_temp_free()
+        wig.wig_table_free()
+    return tuple(out)
 
 
 @identity("gaunt_integral", "KPM", "after (46)")
@@ -187,24 +224,7 @@ def gaunt_integral(normalisation: Callable[[int, int, int], sp.Expr] = _gaunt_no
             formula = normalisation(l1, l2, l3) * wigner3j(l1, l2, l3, 0, 0, 0) * wigner3j(l1, l2, l3, m1, m2, m3)
             if not vanishes(gaunt_integral_exact(l1, m1, l2, m2, l3, m3) - formula):
                 failures.append((l1, m1, l2, m2, l3, m3))
-    import pywigxjpf as wig
-
-    worst = 0.0
-    wig.wig_table_init(2 * 40, 3)
-    wig.wig_temp_init(2 * 40)
-    try:
-        for (l1, m1), (l2, m2), l3 in (((5, 2), (4, -1), 7), ((12, 3), (9, -5), 11), ((6, 0), (6, 0), 12)):
-            m3 = -m1 - m2
-            with mpmath.workdps(20):
-                integrand = lambda t: _mp_y(l1, m1, t, 0) * _mp_y(l2, m2, t, 0) * _mp_y(l3, m3, t, 0) * mpmath.sin(t)  # noqa: E731
-                quad = 2 * mpmath.pi * mpmath.quad(integrand, [0, mpmath.pi / 2, mpmath.pi])
-            w000 = wig.wig3jj(2 * l1, 2 * l2, 2 * l3, 0, 0, 0)
-            wm = wig.wig3jj(2 * l1, 2 * l2, 2 * l3, 2 * m1, 2 * m2, 2 * m3)
-            formula = complex(sp.N(normalisation(l1, l2, l3))) * w000 * wm
-            worst = max(worst, abs(complex(quad) - formula))
-    finally:
-        wig.wig_temp_free()
-        wig.wig_table_free()
+    worst = max(abs(quad - complex(sp.N(normalisation(l1, l2, l3))) * w) for (l1, l2, l3), quad, w in _gaunt_quadratures())
     ok = not failures and worst < 1e-12
     return verdict(ok, f"exact l <= 3: failures {failures[:4]}; quadrature vs pywigxjpf (l <= 12): max error {worst:.2e}")
 

@@ -15,6 +15,7 @@ monopole row alone is not conserved.
 from __future__ import annotations
 
 import itertools
+from functools import lru_cache
 
 import numpy as np
 import sympy as sp
@@ -64,9 +65,19 @@ def unitarity_second_order(interaction_domain: str = "square") -> Verdict:
     return verdict(ok, f"{interaction_domain}: algebraic defect {defect if defect != 0 else 0}; spin-1 model defect {ode_defect:.1e}")
 
 
+@lru_cache(maxsize=None)
 def power_weights(l0: int, la: int, lb: int) -> sp.Expr:
     """sum_l (2l+1) c_{l; lA lB}(l0): the weight of kappa_{lA lB} in sum_l (2l+1) M^(1c)_{l l0} (l from 0)."""
     return sp.radsimp(sum((2 * ell + 1) * m1c_coefficient(ell, l0, la, lb) for ell in range(0, la + l0 + 1)))
+
+
+@lru_cache(maxsize=None)
+def _square_is_twice_triangle() -> bool:
+    """int int_[0,T]^2 cos(w(sA - sB)) = 2 int_0^T dT' int_0^T' dtau cos(w tau), exactly (generic w)."""
+    w, T, sa, sb, tau = sp.symbols("w DeltaT s_A s_B tau", positive=True)
+    square = sp.integrate(sp.integrate(sp.cos(w * (sa - sb)), (sa, 0, T)), (sb, 0, T))
+    triangle = sp.integrate(sp.integrate(sp.cos(w * tau), (tau, 0, sa)), (sa, 0, T))
+    return sp.simplify(square - 2 * triangle) == 0
 
 
 @identity("invariant_mixing", "KPM+MA19", "DESIGN Sec. 4; KPM (38), (40), (41), (47), (48)")
@@ -79,11 +90,7 @@ def invariant_mixing(m1a_prefactor: sp.Expr = 1, m1c_prefactor: sp.Expr = 1, kap
     square = 2 x triangle for the even integrand), so the invariant holds iff for all lA, lB:
         b d sum_l (2l+1) c_{l; lA lB}(l0) = a l0(l0+1)(2l0+1) T_{lA lB}.
     """
-    # square = 2 x triangle for an even function of s_A - s_B (exact, generic frequency)
-    w, T, sa, sb, tau = sp.symbols("w DeltaT s_A s_B tau", positive=True)
-    square = sp.integrate(sp.integrate(sp.cos(w * (sa - sb)), (sa, 0, T)), (sb, 0, T))
-    triangle = sp.integrate(sp.integrate(sp.cos(w * tau), (tau, 0, sa)), (sa, 0, T))
-    square_ok = sp.simplify(square - 2 * triangle) == 0
+    square_ok = _square_is_twice_triangle()
     failures = []
     monopole = {}
     for l0 in range(L0_MAX + 1):

@@ -78,6 +78,7 @@ def spherical_L(f: sp.Expr) -> list[sp.Expr]:
     return [a * sp.diff(f, theta) + b * sp.diff(f, phi) for a, b in _spherical_coefficients()]
 
 
+@lru_cache(maxsize=None)
 def ynm(ell: int, m: int) -> sp.Expr:
     """Y_l^m(theta, phi) with the Condon-Shortley phase, as an explicit SymPy expression."""
     if ell < 0 or abs(m) > ell:
@@ -185,6 +186,14 @@ def spherical_form(ladder_theta_sign: int = 1) -> Verdict:
 SigmaFn = Callable[[int, int, int], sp.Expr]
 
 
+@lru_cache(maxsize=None)
+def _ynm_action(ell: int, m: int) -> tuple[sp.Expr, sp.Expr, sp.Expr, sp.Expr]:
+    """(L_x, L_y, L_z, L^2) applied to Y_l^m by the derived differential operators."""
+    lx, ly, lz = spherical_L(ynm(ell, m))
+    l2 = sum(spherical_L(c)[i] for i, c in enumerate((lx, ly, lz)))
+    return lx, ly, lz, l2
+
+
 @identity("ladder_action", "KPM", "text after (45)")
 def ladder_action(sigma_fn: SigmaFn = sigma, lz_eigenvalue: Callable[[int], int] = lambda m: m) -> Verdict:
     """L_z Y = m Y, L^2 Y = l(l+1) Y, L_+- Y_l^m = sigma_+- Y_l^(m+-1), as differential operators."""
@@ -192,8 +201,7 @@ def ladder_action(sigma_fn: SigmaFn = sigma, lz_eigenvalue: Callable[[int], int]
     for ell in FUNCTION_ELLS:
         for m in range(-ell, ell + 1):
             y = ynm(ell, m)
-            lx, ly, lz = spherical_L(y)
-            l2 = sum(spherical_L(c)[i] for i, c in enumerate((lx, ly, lz)))
+            lx, ly, lz, l2 = _ynm_action(ell, m)
             tests = {"Lz": lz - lz_eigenvalue(m) * y, "L2": l2 - ell * (ell + 1) * y}
             for s, name in ((1, "L+"), (-1, "L-")):
                 target = sigma_fn(ell, m, s) * ynm(ell, m + s) if abs(m + s) <= ell else 0

@@ -12,7 +12,7 @@ with Lambda_l and kappa_{lA lB} weighted by G and kappa integrated over the full
 
 from __future__ import annotations
 
-import itertools
+from functools import lru_cache
 
 import mpmath
 import sympy as sp
@@ -28,6 +28,7 @@ x_s = sp.Symbol("x", positive=True)
 mu = sp.Symbol("mu", real=True)
 
 
+@lru_cache(maxsize=None)
 def m1c_coefficient(ell: int, l0: int, la: int, lb: int) -> sp.Expr:
     """c_{l; lA lB}(l0): the coefficient of kappa_{lA lB} in M^(1c)_{l l0} (docs/physics.md, KPM (47)).
 
@@ -46,6 +47,7 @@ def m1c_coefficient(ell: int, l0: int, la: int, lb: int) -> sp.Expr:
     return sp.radsimp(sp.expand((2 * l0 + 1) * (2 * la + 1) * (2 * lb + 1) * sp.I ** (la - lb) * w000 * msum))
 
 
+@lru_cache(maxsize=None)
 def legendre_weight(la: int, lb: int) -> sp.Expr:
     """T_{lA lB} = (2lA+1)(2lB+1) i^(lA-lB) (1/2) int dmu P_lA P_lB (1+mu^2)/2.
 
@@ -132,6 +134,21 @@ def m1a_isotropic_reduction(prefactor: sp.Expr = sp.Rational(8, 3) * sp.pi, lamb
     return verdict(ok, f"coefficients of l(l+1) Lambda_lA: {coeffs}; p^.L = 0: {p_dot_l_zero}")
 
 
+@lru_cache(maxsize=None)
+def _dipole_source(ell: int) -> tuple[sp.Expr, sp.Expr]:
+    """((1/4pi) int int P_l(pA.pB)[(-pA.g)(fbar - 3 pB.K.g) + (A <-> B)], g.K.g), exact."""
+    a = sp.symbols("a_x a_y a_z", real=True)
+    b = sp.symbols("b_x b_y b_z", real=True)
+    g = sp.Matrix(sp.symbols("g_x g_y g_z", real=True))
+    K = sp.Matrix(3, 3, lambda i, j: sp.Symbol(f"K{min(i, j)}{max(i, j)}"))
+    fbar = sp.Symbol("fbar", positive=True)
+    pa, pb = sp.Matrix(a), sp.Matrix(b)
+    integrand = (-(pa.dot(g))) * (fbar - 3 * pb.dot(K * g)) + (-(pb.dot(g))) * (fbar - 3 * pa.dot(K * g))
+    body = sp.expand(sp.legendre(ell, pa.dot(pb)) * integrand)
+    total = sphere_polynomial_integral(sphere_polynomial_integral(body, *b), *a) / (4 * sp.pi)
+    return sp.expand(total), sp.expand(g.dot(K * g))
+
+
 @identity("source_term", "KPM+MA19", "KPM (18); MA19 (3.3)-(3.4)")
 def source_term(coefficient: sp.Expr = sp.Rational(8, 3) * sp.pi) -> Verdict:
     """Dipole source: (1/4pi) int int P_l [(dr_A.grad f)<f_B> + (A<->B)]/dT = (8pi/3) grad f.K.grad f delta_l1.
@@ -139,20 +156,10 @@ def source_term(coefficient: sp.Expr = sp.Rational(8, 3) * sp.pi) -> Verdict:
     dr = -p^ dT, <f> = f - 3 p^.K.grad f, any symmetric K and gradient, l <= 3 (exact sphere
     integrals).  MA19 (3.4) prints 8pi/9.
     """
-    a = sp.symbols("a_x a_y a_z", real=True)
-    b = sp.symbols("b_x b_y b_z", real=True)
-    g = sp.Matrix(sp.symbols("g_x g_y g_z", real=True))
-    K = sp.Matrix(3, 3, lambda i, j: sp.Symbol(f"K{min(i, j)}{max(i, j)}"))
-    fbar = sp.Symbol("fbar", positive=True)
-    pa, pb = sp.Matrix(a), sp.Matrix(b)
-    # per unit dT: (-p_A.g)(fbar - 3 p_B.K.g) + (A <-> B)
-    integrand = (-(pa.dot(g))) * (fbar - 3 * pb.dot(K * g)) + (-(pb.dot(g))) * (fbar - 3 * pa.dot(K * g))
     failures = []
     for ell in range(4):
-        body = sp.expand(sp.legendre(ell, pa.dot(pb)) * integrand)
-        inner = sphere_polynomial_integral(body, *b)
-        total = sphere_polynomial_integral(inner, *a) / (4 * sp.pi)
-        target = coefficient * sp.expand(g.dot(K * g)) if ell == 1 else 0
+        total, gkg = _dipole_source(ell)
+        target = coefficient * gkg if ell == 1 else 0
         if sp.expand(total - target) != 0:
             failures.append(ell)
     return verdict(not failures, f"coefficient {coefficient}: " + ("holds for l <= 3" if not failures else f"fails for l = {failures}"))

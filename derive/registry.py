@@ -50,6 +50,12 @@ class Check:
     func: Callable[..., Verdict]
 
     @property
+    def reference(self) -> str:
+        """The seed equation(s) covered, prefixed by the paper unless the equation names it."""
+        named = any(tag in self.equation for tag in ("KPM", "MA19", "DESIGN"))
+        return self.equation if named else f"{self.paper} {self.equation}"
+
+    @property
     def summary(self) -> str:
         """First line of the check function's docstring."""
         return (self.func.__doc__ or "").strip().splitlines()[0]
