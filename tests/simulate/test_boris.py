@@ -62,7 +62,7 @@ def test_speed_is_conserved_to_round_off_over_a_million_steps() -> None:
 @pytest.mark.parametrize("kind", ["slab", "grids", "waves"])
 def test_time_reversal_returns_to_the_start(backend: str, kind: str) -> None:
     field = {"slab": lambda: slab_table(SLAB, realisation_rng(1, 0)),
-             "grids": lambda: nested_grids(ISO, realisation_rng(1, 0), n=16),
+             "grids": lambda: nested_grids(ISO, realisation_rng(1, 0), n=16, points_per_wavelength=4),
              "waves": lambda: plane_waves(ISO, realisation_rng(1, 0), n_modes=32)}[kind]()
     x0 = np.random.default_rng(2).uniform(-5, 5, (3, 16))
     v0 = _directions(16, 3)
@@ -95,7 +95,7 @@ def test_step_rule_and_its_limits() -> None:
 @pytest.mark.parametrize("kind", ["slab", "grids", "waves"])
 def test_numba_kernel_matches_numpy_twin(kind: str) -> None:
     field = {"slab": lambda: slab_table(SLAB, realisation_rng(4, 0)),
-             "grids": lambda: nested_grids(ISO, realisation_rng(4, 0), n=16),
+             "grids": lambda: nested_grids(ISO, realisation_rng(4, 0), n=16, points_per_wavelength=4),
              "waves": lambda: plane_waves(ISO, realisation_rng(4, 0), n_modes=32)}[kind]()
     x0 = np.random.default_rng(5).uniform(-50, 50, (3, 40))
     v0 = _directions(40, 6)
@@ -112,7 +112,7 @@ def test_cuda_kernel_matches_numpy_twin_in_float32(xp, kind: str) -> None:
     if xp is np:
         pytest.skip("the GPU kernel needs CuPy")
     field = {"slab": lambda: slab_table(SLAB, realisation_rng(4, 0)),
-             "grids": lambda: nested_grids(ISO, realisation_rng(4, 0), n=16),
+             "grids": lambda: nested_grids(ISO, realisation_rng(4, 0), n=16, points_per_wavelength=4),
              "waves": lambda: plane_waves(ISO, realisation_rng(4, 0), n_modes=32)}[kind]()
     x0 = np.random.default_rng(5).uniform(-1, 1, (3, 256)).astype(np.float32)
     v0 = _directions(256, 6).astype(np.float32)
@@ -163,7 +163,7 @@ def test_cuda_source_compiled_for_the_host_matches_numpy_twin(kind: str, tmp_pat
     subprocess.run([compiler, "-O2", "-shared", "-fPIC", "-Wl,-Bsymbolic", "-o", str(lib), str(src)], check=True)
     run_all = ctypes.CDLL(str(lib)).run_all
     field = {"slab": lambda: slab_table(SLAB, realisation_rng(4, 0)),
-             "grids": lambda: nested_grids(ISO, realisation_rng(4, 0), n=16),
+             "grids": lambda: nested_grids(ISO, realisation_rng(4, 0), n=16, points_per_wavelength=4),
              "waves": lambda: plane_waves(ISO, realisation_rng(4, 0), n_modes=32)}[kind]()
     arrays = kernels._cuda_arrays(field, np, np.float64)
     arrays = [np.ascontiguousarray(a) for a in arrays]

@@ -115,8 +115,8 @@ def test_seed_and_index_reproduce_the_field_exactly() -> None:
     b = slab_table(SLAB, realisation_rng(11, 4)).table
     c = slab_table(SLAB, realisation_rng(11, 5)).table
     assert np.array_equal(a, b) and not np.allclose(a, c)
-    g1 = nested_grids(ISO, realisation_rng(2, 0), n=16).grids
-    g2 = nested_grids(ISO, realisation_rng(2, 0), n=16).grids
+    g1 = nested_grids(ISO, realisation_rng(2, 0), n=16, points_per_wavelength=4).grids
+    g2 = nested_grids(ISO, realisation_rng(2, 0), n=16, points_per_wavelength=4).grids
     assert np.array_equal(g1, g2)
     w1, w2 = plane_waves(ISO, realisation_rng(2, 1)), plane_waves(ISO, realisation_rng(2, 1))
     assert np.array_equal(w1.k, w2.k) and np.array_equal(w1.amplitude, w2.amplitude)
