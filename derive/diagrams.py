@@ -179,6 +179,7 @@ _OMEGA, _DT = 1.3, 2.0
 _NODES = 24
 
 
+@lru_cache(maxsize=None)
 def _model() -> tuple[np.ndarray, Callable[[float], np.ndarray], Callable[[float, float], np.ndarray]]:
     """Spin-1 model: L0 = -i Omega J_z, dL(t) = -i w(t).J with a smooth deterministic w(t)."""
     M = angular_momentum_matrices(1)
@@ -215,7 +216,8 @@ def ode_second_order() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return u[0], u[1], u[2]
 
 
-def _line_term(times: Sequence[float]) -> np.ndarray:
+@lru_cache(maxsize=None)
+def _line_term(times: tuple[float, ...]) -> np.ndarray:
     """U0(t, t_n) dL(t_n) ... dL(t_1) U0(t_1, t0) with the Dyson sign (-1)^n, times latest first."""
     _, dL, U0 = _model()
     out, later = np.eye(3, dtype=complex), _DT

@@ -1,0 +1,96 @@
+"""Every registered identity holds with its proved defaults, and fails when fed a broken claim.
+
+The broken claims are the seed papers' printed forms where a seed is wrong (docs/errata.md), and
+otherwise a flipped sign or a missing factor 2 -- so each check is shown able to fail.
+"""
+
+from __future__ import annotations
+
+import pytest
+import sympy as sp
+
+from crmix.derive import bourret, diagrams, operators
+from crmix.derive.registry import load_all, run_check
+
+CHECKS = load_all()
+
+lam, theta = operators.lam, operators.theta
+
+#: check name -> list of broken keyword claims (seed's printed form first where it is wrong)
+BROKEN: dict[str, list[dict]] = {
+    "commutator_hermitian": [{"structure_constant": -sp.I}],
+    "commutator_kpm": [{"structure_constant": 1}],  # KPM's printed [L_m, L_n] = eps_mnk L_k
+    "convention_map": [{"k_over_l": -sp.I}, {"liouville_coefficient": sp.I}],
+    "spherical_form": [{"ladder_theta_sign": -1}],
+    "ladder_action": [
+        {"sigma_fn": lambda l, m, s: sp.sqrt(l * (l + 1) - m * (m - s))},
+        {"lz_eigenvalue": lambda m: -m},
+    ],
+    "ladder_on_conjugate": [{"sign": 1}],  # KPM's printed L_+- Y* = sigma_-+ Y*
+    "ladder_products": [{"sym_coeff": 1}, {"antisym_coeff": -1 / (2 * sp.I)}],
+    "hadamard_matrix": [{"rotated_x": (sp.cos(lam), sp.sin(lam))}, {"rotated_y": (-sp.sin(lam), sp.cos(lam))}],
+    "hadamard_differential": [{"rotated_x": (sp.cos(lam), sp.sin(lam))}],
+    "hadamard_sandwich": [
+        {"rotation_sign": -1, "l2_coeff": 0, "sin_coeff": 1, "lz2_coeff": 0},  # KPM (30) as printed
+        {"rotation_sign": 1, "l2_coeff": 1, "sin_coeff": 1, "lz2_coeff": -1},  # KPM (A22)'s +i sin with exp(+i..)
+    ],
+    "condon_shortley": [{"phase": 1}],
+    "addition_theorem": [{"prefactor": lambda l: 2 * sp.pi / (2 * l + 1)}],
+    "unsold": [{"claim": lambda l: sp.Integer(2 * l + 1) / (2 * sp.pi)}],
+    "unsold_first_moment": [{"claim": lambda l: sp.Integer(l) / (4 * sp.pi)}],
+    "unsold_second_moment": [{"claim": lambda l: sp.Integer(l * (l + 1) * (2 * l + 1)) / (4 * sp.pi) * sp.sin(theta) ** 2}],
+    "plane_wave_expansion": [{"phase_base": -sp.I}, {"prefactor": 2 * sp.pi}],
+    "gaunt_integral": [{"normalisation": lambda a, b, c: sp.sqrt(sp.Integer((2 * a + 1) * (2 * b + 1) * (2 * c + 1)) / (2 * sp.pi))}],
+    "index_shift_c35": [{"weight": lambda l0, m0: 2 * l0 * (l0 + 1) - m0**2}],
+    "index_shift_c36": [{"weight": lambda l0, m0: m0}],
+    "isserlis": [{"pairings": diagrams.nearest_neighbour_pairings}],  # MA19 (2.8) without "+ permut."
+    "pair_diagrams_second_order": [{"claimed": {**diagrams.SECOND_ORDER, "(1c)": (1, 1, sp.Rational(1, 2))}}],  # KPM (41)
+    "pair_diagrams_fourth_order": [{"claimed": {**diagrams.FOURTH_ORDER_COUNTS, "two interactions": 1}}],
+    "dyson_time_domains": [{"domain_1c": "ordered"}, {"domain_1a": "square"}],
+    "helical_orbit": [
+        {"position": bourret.KPM29_ORBIT},
+        {"position": bourret.orbit(bourret.u)[1].multiply_elementwise(sp.Matrix([1, 1, -1]))},  # z sign alone
+    ],
+    "free_propagator": [{"sign": -1}],  # KPM (26)
+    "laplace_free_propagator": [{"sign": -1}],
+    "bourret_geometric_series": [{"power_u": lambda n: n}],
+    "bourret_markov_limit": [{"evaluation_point": "zero"}],  # KPM (A17)
+    "fokker_planck_operator": [{"phi_coeff": 1 / sp.sin(theta) ** 2}],
+    "fokker_planck_sign": [{"sign": -1}],  # KPM (A28)
+    "resonance_function": [{"prefactor": sp.Rational(1, 2)}],  # KPM (B31)
+    "qlt_rate": [{"prefactor": sp.pi}],
+    "narrow_pitch_angle_state": [{"prefactor": 1}],  # KPM (B33)
+    "pitch_angle_limit": [{"exponent_factor": sp.Rational(1, 2)}],  # KPM (B34)
+    "pitch_angle_projection": [{"y20_coeff": sp.Rational(4, 3) * sp.sqrt(sp.pi / 5)}],
+    "m1a_slab_reduction": [{"k_measure": 8 * sp.pi}, {"j2_coeff": sp.Rational(1, 3)}],  # KPM (40)
+    "m1a_isotropic_reduction": [{"lambda2_weight": sp.Rational(1, 3)}, {"prefactor": sp.Rational(4, 3) * sp.pi}],
+    "source_term": [{"coefficient": sp.Rational(8, 9) * sp.pi}],  # MA19 (3.4)
+    "m1c_operator_part": [{"sin_sign": -1}],
+    "unitarity_second_order": [{"interaction_domain": "ordered"}],
+    "invariant_mixing": [
+        {"m1a_prefactor": 2},  # KPM (40): 8 pi for the 4 pi of (38)
+        {"kappa_domain_factor": sp.Rational(1, 2)},  # KPM (41): (1c) on the ordered triangle
+        {"m1c_prefactor": 2},
+    ],
+}
+
+
+def test_every_check_has_a_broken_variant():
+    assert set(BROKEN) == set(CHECKS), f"missing: {set(CHECKS) - set(BROKEN)}; stale: {set(BROKEN) - set(CHECKS)}"
+
+
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_check_passes_with_proved_form(name):
+    result, seconds = run_check(name)
+    assert result.passed, result.detail
+    assert seconds < 30
+
+
+@pytest.mark.parametrize(
+    "name, claim",
+    [(name, claim) for name, claims in sorted(BROKEN.items()) for claim in claims],
+    ids=lambda v: v if isinstance(v, str) else ",".join(sorted(v)),
+)
+def test_check_fails_with_broken_claim(name, claim):
+    result = CHECKS[name].func(**claim)
+    assert not result.passed, f"{name} accepted a broken claim {claim}: {result.detail}"
