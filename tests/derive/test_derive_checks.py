@@ -6,6 +6,7 @@ otherwise a flipped sign or a missing factor 2 -- so each check is shown able to
 
 from __future__ import annotations
 
+import mpmath
 import pytest
 import sympy as sp
 
@@ -64,6 +65,7 @@ BROKEN: dict[str, list[dict]] = {
     "pitch_angle_projection": [{"y20_coeff": sp.Rational(4, 3) * sp.sqrt(sp.pi / 5)}],
     "m1a_slab_reduction": [{"k_measure": 8 * sp.pi}, {"j2_coeff": sp.Rational(1, 3)}],  # KPM (40)
     "m1a_isotropic_reduction": [{"lambda2_weight": sp.Rational(1, 3)}, {"prefactor": sp.Rational(4, 3) * sp.pi}],
+    "m1a_white_noise": [{"sin_term": lambda a: a**2 * mpmath.sin(a)}, {"prefactor": 2 * sp.pi}],  # MA19 (3.16)
     "source_term": [{"coefficient": sp.Rational(8, 9) * sp.pi}],  # MA19 (3.4)
     "m1c_operator_part": [{"sin_sign": -1}],
     "unitarity_second_order": [{"interaction_domain": "ordered"}],
