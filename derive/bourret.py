@@ -257,3 +257,18 @@ def pitch_angle_limit(exponent_factor: sp.Expr = 1) -> Verdict:
     lim = sp.limit((1 - x / n) ** n, n, sp.oo)
     ok = vanishes(lim - sp.exp(-exponent_factor * x))
     return verdict(ok, f"limit {lim}; claimed exp(-{exponent_factor} x)")
+
+
+@identity("scattering_time", "KPM", "Sec. 2.2.1 (tau_s); docs/physics.md")
+def scattering_time(coefficient: sp.Expr = 3) -> Verdict:
+    """tau_s = 3 K_zz / v^2 (KPM writes tau_s = K_zz/3), for isotropic pitch-angle scattering D_mumu = nu(1-mu^2).
+
+    tau_s is the decay time of the dipole under (A28): nu d_mu(1-mu^2) d_mu P_1 = -2 nu P_1, so
+    tau_s = 1/(2 nu) = lambda_par/v; K_zz = (v^2/8) int (1-mu^2)^2/D_mumu dmu (docs/physics.md).
+    """
+    mu, nu, v = sp.symbols("mu nu v", positive=True)
+    rate = -sp.diff((1 - mu**2) * sp.diff(sp.legendre(1, mu), mu), mu) * nu / sp.legendre(1, mu)
+    tau_s = 1 / sp.simplify(rate)
+    k_zz = v**2 / 8 * sp.integrate((1 - mu**2) ** 2 / (nu * (1 - mu**2)), (mu, -1, 1))
+    ok = sp.simplify(tau_s - coefficient * k_zz / v**2) == 0
+    return verdict(ok, f"tau_s = {tau_s}, K_zz = {sp.simplify(k_zz)}: tau_s v^2/K_zz = {sp.simplify(tau_s * v**2 / k_zz)}")

@@ -52,6 +52,7 @@ BROKEN: dict[str, list[dict]] = {
         {"position": bourret.KPM29_ORBIT},
         {"position": bourret.orbit(bourret.u)[1].multiply_elementwise(sp.Matrix([1, 1, -1]))},  # z sign alone
     ],
+    "scattering_time": [{"coefficient": sp.Rational(1, 3)}],  # KPM Sec. 2.2.1: tau_s = K_zz/3
     "free_propagator": [{"sign": -1}],  # KPM (26)
     "laplace_free_propagator": [{"sign": -1}],
     "bourret_geometric_series": [{"power_u": lambda n: n}],
