@@ -63,3 +63,32 @@ def test_unwritable_output_folder(main, tmp_path, capsys):
         assert main(["spectrum", "--out", str(out)]) == 2
         assert "output folder --out" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def test_run_writes_table_and_plot_atomically(main, tmp_path, capsys):
+    """Two rigidities: columns per rigidity, metadata with every parameter and the derived numbers."""
+    from astropy.table import Table
+
+    out = tmp_path / "run"
+    assert main(["spectrum", "--rigidity", "10TV", "1PV", "--lmax", "30", "--no-progress", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "Omega tau_s" in printed and "slope of C_l/C_1 over l = 5..30" in printed and "drift" in printed
+    assert sorted(p.name for p in out.iterdir()) == ["spectrum.ecsv", "spectrum.png"]  # no temporary files left
+    assert (out / "spectrum.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    table = Table.read(out / "spectrum.ecsv", format="ascii.ecsv")
+    assert table.colnames == ["ell", "C_ell_10TV", "C_ell_over_C_1_10TV", "C_ell_1PV", "C_ell_over_C_1_1PV"]
+    assert list(table["ell"]) == list(range(31))
+    params = table.meta["parameters"]
+    assert params["geometry"] == "slab" and params["eta"] == 0.5 and params["lmax"] == 30 and params["brms"] == "4uG"
+    runs = table.meta["runs"]
+    for label in ("10TV", "1PV"):
+        meta = runs[label]
+        assert table[f"C_ell_over_C_1_{label}"][1] == 1.0 and table[f"C_ell_{label}"][0] == 0.0
+        assert meta["omega_dt"] == pytest.approx(4 * meta["tau_s"] ** (1 / 3))
+        for key in ("rho", "tau_s", "omega_dt", "lmax_drift_max", "lmax_drift", "leak_fraction", "slope", "warnings"):
+            assert key in meta
+    assert runs["1PV"]["rho"] == pytest.approx(100 * runs["10TV"]["rho"], rel=1e-12)
+    # Kolmogorov: Omega tau_s rho^(2/3) / (1 - (k_min/k_max)^(2/3)) is the same at every rigidity
+    a, b = runs["10TV"], runs["1PV"]
+    scaled = [m["tau_s"] * m["rho"] ** (2 / 3) / (1 - (m["kmin_Lc"] / m["kmax_Lc"]) ** (2 / 3)) for m in (a, b)]
+    assert scaled[1] == pytest.approx(scaled[0], rel=1e-8)

@@ -11,8 +11,8 @@ from crmix.model import Spectrum, TurbulenceModel
 from crmix.solver.brute_force import brute_force_mixing, helix_orbit, slab_correlation
 from crmix.solver.evolution import evolve
 from crmix.solver.mixing import mixing_matrix
-from crmix.solver.spectrum import angular_power_spectrum
-from crmix.solver.steady_state import steady_state
+from crmix.solver.spectrum import angular_power_spectrum, length_unit_pc
+from crmix.solver.steady_state import extrapolate_lmax, steady_state
 
 S = 1.0
 
@@ -105,10 +105,36 @@ def test_default_spectrum_is_nonnegative_with_diagnostics():
     import astropy.units as u
 
     model = TurbulenceModel.from_physical(rigidity=10 * u.TV, b_rms=4 * u.uG, l_c=30 * u.pc, eta=0.5)
-    res = angular_power_spectrum(model, lmax=100, gradient_length=1.0e3 / (30.0 / model.L_c))
+    with pytest.warns(UserWarning, match="C_l/C_1 drifts by up to"):
+        res = angular_power_spectrum(model, lmax=100, gradient_length=1.0e3 / length_unit_pc(model))
     assert np.all(res.C >= 0) and res.C[0] == 0.0 and np.all(res.C[1:] > 0)
     assert res.steady.residual < 1e-10
     m = res.metadata
     for key in ("tau_s", "omega_dt", "rho", "lmax_drift_max", "leak_fraction", "monopole_fraction", "slope", "C1_over_C1_QLT"):
         assert key in m and np.isfinite(m[key]), key
     assert m["omega_dt"] == pytest.approx(4 * m["tau_s"] ** (1 / 3))
+
+
+def test_extrapolation_from_lmax_50_against_lmax_100_for_the_default():
+    """KPM Sec. 2.2.3's check on the CLI default (10 TV): the l_max <= 50 truncations, extrapolated in
+    l_max, against the l_max = 100 result for l <= 30.  The truncated C_l grow like ln l_max, so the
+    limit l_max -> infinity does not exist; the finite extrapolation to 100 does work."""
+    import astropy.units as u
+
+    from crmix.solver.timestep import mixing_time
+
+    model = TurbulenceModel.from_physical(rigidity=10 * u.TV, b_rms=4 * u.uG, l_c=30 * u.pc, eta=0.5)
+    dt = mixing_time(model).dt
+    M = mixing_matrix(model, dt, 100).full
+    full = steady_state(M, dt, S).C
+    trunc = steady_state(M[:51, :51], dt, S).C
+    ex = extrapolate_lmax(M[:51, :51], dt, S, target=100.0)
+    ell = np.arange(1, 31)
+    err_ex = np.abs(ex.C[ell] / full[ell] - 1)
+    err_tr = np.abs(trunc[ell] / full[ell] - 1)
+    assert np.all(err_ex < err_tr)
+    assert err_ex[:20].max() < 0.01 and err_ex.max() < 0.1  # vs up to 35 % for the plain truncation
+    assert err_tr[29] > 0.3
+    to_inf = extrapolate_lmax(M, dt, S)
+    assert set(range(1, 31)) <= set(to_inf.no_limit)  # fitted exponent < 0.5: logarithmic growth
+    assert np.all(to_inf.exponent[1:11] < 0.05)
