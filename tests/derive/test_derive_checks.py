@@ -70,6 +70,7 @@ BROKEN: dict[str, list[dict]] = {
     "source_term": [{"coefficient": sp.Rational(8, 9) * sp.pi}],  # MA19 (3.4)
     "m1c_operator_part": [{"sin_sign": -1}],
     "unitarity_second_order": [{"interaction_domain": "ordered"}],
+    "invariant_numeric": [{"m1a_prefactor": 2.0}, {"kappa_domain_factor": 0.5}],  # KPM (40), KPM (41)
     "invariant_mixing": [
         {"m1a_prefactor": 2},  # KPM (40): 8 pi for the 4 pi of (38)
         {"kappa_domain_factor": sp.Rational(1, 2)},  # KPM (41): (1c) on the ordered triangle
