@@ -170,6 +170,9 @@ def _atomic_write(path: Path, write: Callable[[str], None]) -> None:
     os.close(fd)
     try:
         write(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would survive the rename
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -219,7 +222,8 @@ def _write_plot(path: Path, results: list[tuple[str, AngularSpectrum]]) -> None:
     ax.set_xlabel(r"multipole $\ell$")
     ax.set_ylabel(r"$C_\ell / C_1$")
     model = results[0][1].model
-    ax.set_title(f"{model.geometry}, {model.spectrum.kind}, eta = {model.eta:g}, lmax = {results[0][1].steady.lmax}")
+    shape = "white" if model.spectrum.kind == "white" else f"{model.spectrum.kind} {model.spectrum.index:.3g}"
+    ax.set_title(f"{model.geometry}, {shape}, eta = {model.eta:g}, lmax = {results[0][1].steady.lmax}")
     ax.legend()
     fig.tight_layout()
     _atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=120))
