@@ -20,7 +20,7 @@ from crmix.derive.registry import Verdict, identity, verdict
 
 __all__ = ["orbit", "KPM29_ORBIT"]
 
-t, tp, u = sp.symbols("t t' u", real=True)  # u = t - t' >= 0: look-back time
+u = sp.Symbol("u", real=True)  # u = t - t' >= 0: look-back time
 Om, mu_s, ph0 = sp.symbols("Omega mu phi_0", positive=True)
 s_lap = sp.Symbol("s", positive=True)
 tau = sp.Symbol("tau", positive=True)

@@ -33,7 +33,7 @@ phi = sp.Symbol("phi", real=True)
 lam = sp.Symbol("lambda", real=True)
 
 _P = (px, py, pz)
-#: the ell values on which matrix identities are proved (l = 1/2-integer spins do not arise).
+#: the ell values on which matrix identities are proved (integer l: functions on the sphere).
 MATRIX_ELLS = (1, 2, 3, 4, 5)
 #: the ell values on which differential-operator identities are checked on Y_l^m.
 FUNCTION_ELLS = (0, 1, 2, 3)
@@ -275,7 +275,11 @@ def _rotate_phi(expr: sp.Expr, angle: sp.Expr) -> sp.Expr:
 def hadamard_differential(
     rotated_x: Sequence[sp.Expr] = HADAMARD_42, rotated_y: Sequence[sp.Expr] = HADAMARD_43
 ) -> Verdict:
-    """(42)-(43) as differential operators acting on every Y_l^m, l <= 3."""
+    """(42)-(43) as differential operators acting on every Y_l^m, l <= 3.
+
+    exp(i lam L_z) acts as the shift phi -> phi + lam: L_z = -i d_phi (``spherical_form``), so on
+    Y_l^m, proportional to e^{i m phi}, both give e^{i m lam} (``ladder_action``).
+    """
     failures = []
     for ell in FUNCTION_ELLS[1:]:
         for m in range(-ell, ell + 1):
