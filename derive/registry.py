@@ -24,6 +24,7 @@ TOPIC_MODULES = (
     "crmix.derive.bourret",
     "crmix.derive.reductions",
     "crmix.derive.invariant",
+    "crmix.derive.kernels",
 )
 
 
