@@ -42,8 +42,12 @@ the n-point rule does not resolve.  Gauss with n nodes integrates p p^H exactly 
 part p, so the panel error of kappa_{AB} is at most 2(||p_A|| ||r_B|| + ||r_A|| ||p_B|| +
 ||r_A|| ||r_B||) (Cauchy-Schwarz in the positive Gauss and exact functionals), and that of Lambda_l
 at most 2 sqrt(2 h) ||r_l|| for a panel of half-width h.  Panels are bisected until the summed bound
-is <= rtol * scale for every entry, with scale sqrt(kappa_AA kappa_BB) for kappa (Cauchy-Schwarz: W >= 0
-makes kappa a Gram matrix) and int |W b_l| dk for Lambda_l.  The reported error is that bound,
+is <= rtol * scale for every entry, with scale d_A d_B for kappa, d_l = max(sqrt(kappa_ll),
+SCALE_FLOOR * max_l sqrt(kappa_ll)) (Cauchy-Schwarz: W >= 0 makes kappa a Gram matrix), and
+int |W b_l| dk for Lambda_l.  The floor keeps multipoles far beyond the support of the time factors
+(l >> k_max dT, where kappa_ll falls super-exponentially) from demanding relative accuracy on
+values at the rounding level of the largest ones; their absolute error stays below
+rtol * SCALE_FLOOR^2 * max kappa.  The reported error is that bound,
 plus the floating-point noise floor of the time factors.
 """
 
@@ -76,6 +80,8 @@ TAIL_COEFFICIENTS = 4
 MAX_PANELS = 200_000
 #: Absolute noise level of a computed A_l or B_l (|A_l| <= 1); values bounded below it are set to 0.
 NOISE = 4.0 * np.finfo(float).eps
+#: Relative floor of the per-multipole scale sqrt(kappa_ll) in the kappa error target (see above).
+SCALE_FLOOR = 1e-3
 
 Weight = Callable[[Any, ModuleType], Any]
 
@@ -351,7 +357,7 @@ def _panels_to_refine(panels: list[_Panel], rtol: float, gram: bool, xp: ModuleT
     T = xp.stack([p.t for p in panels])
     R = xp.stack([xp.where(p.refinable, p.t, 0.0) for p in panels])
     if gram:
-        scale = xp.sqrt(xp.sum(S**2, axis=0))  # sqrt(kappa_AA)
+        scale = _gram_scale(xp.sqrt(xp.sum(S**2, axis=0)), xp)  # sqrt(kappa_AA), floored
         safe = xp.where(scale > 0, scale, 1.0)
         smax = xp.max(S / safe, axis=1)
         tmax, rmax = xp.max(T / safe, axis=1), xp.max(R / safe, axis=1)
@@ -380,8 +386,13 @@ def _gram_error(panels: list[_Panel], xp: ModuleType) -> Any:
     return 2.0 * (cross + cross.T + T @ T.T)
 
 
+def _gram_scale(d: Any, xp: ModuleType) -> Any:
+    """Per-multipole scale of the kappa error target: sqrt(kappa_ll), floored (module docstring)."""
+    return xp.maximum(d, SCALE_FLOOR * xp.max(d))
+
+
 def _gram_error_ok(panels: list[_Panel], rtol: float, xp: ModuleType) -> bool:
-    d = xp.sqrt(xp.sum(xp.stack([p.s for p in panels], axis=1) ** 2, axis=1))
+    d = _gram_scale(xp.sqrt(xp.sum(xp.stack([p.s for p in panels], axis=1) ** 2, axis=1)), xp)
     return bool(xp.all(_gram_error(panels, xp) <= rtol * d[:, None] * d[None, :]))
 
 
@@ -434,7 +445,7 @@ def kappa(weight: Weight, kmin: float, kmax: float, dt: float, Omega: float, lma
 
     KPM (48) (the full square of times) with the weight W; MA19 (3.22) at Omega = 0 (g h h / k^2 =
     g a a).  Value and estimated absolute error, shape (lmax+1, lmax+1); the error targets
-    rtol * sqrt(kappa_AA kappa_BB).
+    rtol * d_A d_B with d_l = sqrt(kappa_ll) floored at SCALE_FLOOR * max sqrt(kappa_ll).
     """
     kmin, kmax, dt, Omega, lmax, rtol = _check_inputs(kmin, kmax, dt, Omega, lmax, rtol)
     _check_weight_integrable(weight, kmin, kmax, xp)
