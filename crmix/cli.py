@@ -1,8 +1,9 @@
 """The ``crmix`` command line.
 
 Each subcommand lives with the layer it drives, in a module that defines
-``add_arguments(parser)`` and ``run(args) -> int``; this file only routes to them (imported lazily,
-so ``crmix --help`` is fast).
+``add_arguments(parser)`` and ``run(args) -> int``; this file only routes to them.  Only the
+invoked subcommand's module is imported, so ``crmix --help`` is fast and one layer's import error
+cannot break another layer's command.
 """
 
 from __future__ import annotations
@@ -28,13 +29,17 @@ test-particle simulations.  Run 'crmix COMMAND --help' for the options of each c
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only the ``selected`` subcommand's module is imported (others show their help line)."""
     parser = argparse.ArgumentParser(
         prog="crmix", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--version", action="version", version="crmix 0.1.0")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module, help_text) in COMMANDS.items():
+        if name != selected:
+            sub.add_parser(name, help=help_text, add_help=False)
+            continue
         mod = importlib.import_module(module)
         p = sub.add_parser(
             name,
@@ -48,7 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    selected = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(selected if selected in COMMANDS else None)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()

@@ -46,3 +46,12 @@ def test_unknown_command_is_an_error():
 def test_console_script_runs():
     res = subprocess.run([sys.executable, "-m", "crmix.cli", "--version"], capture_output=True, text=True)
     assert res.returncode == 0 and "crmix" in res.stdout
+
+
+def test_a_broken_layer_does_not_break_other_commands(monkeypatch, capsys):
+    monkeypatch.setitem(COMMANDS, "broken", ("crmix.no_such_module", "a layer whose import fails"))
+    with pytest.raises(SystemExit) as exc:
+        main(["derive", "--help"])
+    assert exc.value.code == 0
+    with pytest.raises(ModuleNotFoundError):
+        main(["broken"])
