@@ -38,6 +38,8 @@ from typing import Any, Literal
 import numpy as np
 from scipy import special
 
+from crmix.validation import real
+
 __all__ = ["GEOMETRIES", "SPECTRUM_KINDS", "PhysicalScale", "Spectrum", "TurbulenceModel"]
 
 GEOMETRIES = ("slab", "isotropic")
@@ -47,16 +49,6 @@ SPECTRUM_KINDS = ("white", "power_law", "bendover")
 LMAX_OVER_LC = 5.0
 #: r_g / lambda_min: the smallest wavelength is ~150 times smaller than the gyroradius (KPM 2.1.2).
 RG_OVER_LAMBDA_MIN = 150.0
-
-
-def _finite(name: str, value: float) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a real number, got {value!r}") from exc
-    if not math.isfinite(v):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    return v
 
 
 @dataclass(frozen=True)
@@ -82,19 +74,19 @@ class Spectrum:
     def __post_init__(self) -> None:
         if self.kind not in SPECTRUM_KINDS:
             raise ValueError(f"spectrum kind must be one of {SPECTRUM_KINDS}, got {self.kind!r}")
-        index = _finite("spectrum index", self.index)
+        index = real("spectrum index", self.index)
         if self.kind == "white" and index != 0.0:
             raise ValueError(f"spectrum index must be 0 for white noise, got {index}")
         if self.kind == "bendover" and index <= 1.0:
             raise ValueError(f"spectrum index must be > 1 for a bend-over spectrum, got {index}")
-        kmin = _finite("spectrum kmin", self.kmin)
+        kmin = real("spectrum kmin", self.kmin)
         if kmin <= 0:
             raise ValueError(f"spectrum kmin must be > 0 (in 1/L_c), got {kmin}")
         if self.kmax is not None:
-            kmax = _finite("spectrum kmax", self.kmax)
+            kmax = real("spectrum kmax", self.kmax)
             if kmax <= kmin:
                 raise ValueError(f"spectrum needs kmin < kmax, got kmin={kmin}, kmax={kmax}")
-        if self.kbend is not None and _finite("spectrum kbend", self.kbend) <= 0:
+        if self.kbend is not None and real("spectrum kbend", self.kbend) <= 0:
             raise ValueError(f"spectrum kbend must be > 0 (in 1/L_c), got {self.kbend}")
 
     @classmethod
@@ -181,12 +173,12 @@ class TurbulenceModel:
             raise ValueError(f"geometry must be one of {GEOMETRIES}, got {self.geometry!r}")
         if not isinstance(self.spectrum, Spectrum):
             raise ValueError(f"spectrum must be a crmix.Spectrum, got {type(self.spectrum).__name__}")
-        eta = _finite("eta", self.eta)
+        eta = real("eta", self.eta)
         upper_ok = eta < 1.0 or (eta == 1.0 and self.geometry == "isotropic")
         if not (eta > 0.0 and upper_ok):
             allowed = "0 < eta < 1" if self.geometry == "slab" else "0 < eta <= 1"
             raise ValueError(f"eta (turbulence level) must satisfy {allowed} for {self.geometry} turbulence, got {self.eta!r}")
-        rho = _finite("rho", self.rho)
+        rho = real("rho", self.rho)
         if rho <= 0:
             raise ValueError(f"rho (= r_g/L_c) must be > 0, got {self.rho!r}")
         if self.kmax_lc <= self.spectrum.kmin:

@@ -18,7 +18,6 @@ radius and warns when it is >= 1.
 
 from __future__ import annotations
 
-import math
 import warnings
 from dataclasses import dataclass
 from types import ModuleType
@@ -28,6 +27,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from crmix.backend import to_numpy
+from crmix.validation import integer, real
 
 __all__ = ["Evolution", "evolve"]
 
@@ -59,14 +59,10 @@ def evolve(
     M = xp.asarray(M, dtype=float)
     if M.ndim != 2 or M.shape[0] != M.shape[1] or M.shape[0] < 3:
         raise ValueError(f"mixing matrix must be square with lmax >= 2, got shape {tuple(M.shape)}")
-    if not (math.isfinite(dt) and dt > 0):
-        raise ValueError(f"dt must be finite and > 0, got {dt!r}")
-    if not (math.isfinite(source_rate) and source_rate >= 0):
-        raise ValueError(f"source_rate must be finite and >= 0, got {source_rate!r}")
-    if int(steps) != steps or steps < 0:
-        raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
-    if int(record_every) != record_every or record_every < 1:
-        raise ValueError(f"record_every must be an integer >= 1, got {record_every!r}")
+    dt = real("dt", dt, gt=0)
+    source_rate = real("source_rate", source_rate, ge=0)
+    steps = integer("steps", steps)
+    record_every = integer("record_every", record_every, ge=1)
     n = M.shape[0]
     C = xp.zeros(n) if C_init is None else xp.array(C_init, dtype=float)
     if C.shape != (n,):

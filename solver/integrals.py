@@ -64,6 +64,7 @@ import numpy as np
 from scipy import special
 
 from crmix.backend import to_numpy
+from crmix.validation import integer, real
 from crmix.generated import integrands as gen
 
 __all__ = ["IntegralResult", "a_l", "b_l", "kappa", "lambda_l", "time_factors"]
@@ -96,28 +97,14 @@ class IntegralResult:
 
 # ---- validation -------------------------------------------------------------------------------
 def _check_inputs(kmin: float, kmax: float, dt: float, Omega: float, lmax: int, rtol: float) -> tuple[float, float, float, float, int, float]:
-    def real(name: str, v: Any) -> float:
-        try:
-            x = float(v)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"{name} must be a real number, got {v!r}") from exc
-        if not math.isfinite(x):
-            raise ValueError(f"{name} must be finite, got {v!r}")
-        return x
-
-    kmin, kmax, dt, Omega, rtol = (real(n, v) for n, v in
-                                   (("kmin", kmin), ("kmax", kmax), ("dt", dt), ("Omega", Omega), ("rtol", rtol)))
-    if dt <= 0:
-        raise ValueError(f"dt (the time interval Delta T) must be > 0, got {dt}")
-    if kmin <= 0:
-        raise ValueError(f"kmin must be > 0, got {kmin}")
+    dt = real("dt (the time interval Delta T)", dt, gt=0)
+    kmin = real("kmin", kmin, gt=0)
+    kmax = real("kmax", kmax)
     if kmin >= kmax:
         raise ValueError(f"kmin must be < kmax, got kmin={kmin}, kmax={kmax}")
-    if isinstance(lmax, bool) or int(lmax) != lmax or lmax < 0:
-        raise ValueError(f"lmax must be an integer >= 0, got {lmax!r}")
-    if not (1e-15 <= rtol < 1):
-        raise ValueError(f"rtol must be in [1e-15, 1), got {rtol}")
-    return kmin, kmax, dt, Omega, int(lmax), rtol
+    Omega = real("Omega", Omega)
+    rtol = real("rtol", rtol, ge=1e-15, lt=1)
+    return kmin, kmax, dt, Omega, integer("lmax", lmax), rtol
 
 
 def _weight_values(weight: Weight, k: Any, xp: ModuleType) -> Any:

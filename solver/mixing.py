@@ -38,6 +38,7 @@ from crmix.backend import to_numpy
 from crmix.generated import mixing_weights as kernels
 from crmix.model import TurbulenceModel
 from crmix.solver.wigner import zero_m_threej
+from crmix.validation import real
 
 __all__ = ["MixingMatrix", "mixing_matrix", "m1a_diagonal", "m1c_matrix", "spectral_weight"]
 
@@ -179,14 +180,8 @@ def mixing_matrix(model: TurbulenceModel, dt: float, lmax: int, *, rtol: float =
     Isotropic: straight lines (MA19), which needs model.Omega = 0 (eta = 1), weight g = E/(8 pi).
     """
     lmax = _check_lmax(lmax)
-    try:
-        dt = float(dt)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"dt must be a positive number (in 1/Omega_ref), got {dt!r}") from exc
-    if not (math.isfinite(dt) and dt > 0):
-        raise ValueError(f"dt must be a positive, finite number (in 1/Omega_ref), got {dt!r}")
-    if not (0 < rtol < 1):
-        raise ValueError(f"rtol must satisfy 0 < rtol < 1, got {rtol!r}")
+    dt = real("dt", dt, gt=0, unit="1/Omega_ref")
+    rtol = real("rtol", rtol, gt=0, lt=1)
     if model.geometry == "isotropic" and model.Omega != 0.0:
         raise ValueError("isotropic mixing matrix needs straight-line orbits: eta must be 1 (no regular field), "
                          f"got eta = {model.eta}")

@@ -41,6 +41,7 @@ import numpy as np
 from scipy import optimize
 
 from crmix.backend import to_numpy
+from crmix.validation import real
 
 __all__ = [
     "DRIFT_ELL_MAX",
@@ -66,10 +67,8 @@ def _check_system(M: Any, dt: float, source_rate: float, xp: ModuleType = np) ->
         raise ValueError(f"lmax must be >= 2, got a mixing matrix for lmax = {M.shape[0] - 1}")
     if not bool(xp.all(xp.isfinite(M))):
         raise ValueError("mixing matrix must be finite")
-    if not (math.isfinite(dt) and dt > 0):
-        raise ValueError(f"dt must be finite and > 0, got {dt!r}")
-    if not (math.isfinite(source_rate) and source_rate > 0):
-        raise ValueError(f"source_rate (8 pi/3 K_zz (grad f/f)^2) must be finite and > 0, got {source_rate!r}")
+    real("dt", dt, gt=0)
+    real("source_rate (8 pi/3 K_zz (grad f/f)^2)", source_rate, gt=0)
     return M
 
 
