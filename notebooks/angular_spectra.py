@@ -39,7 +39,8 @@ from crmix import Spectrum, TurbulenceModel
 from crmix.solver.spectrum import angular_power_spectrum, length_unit_pc
 
 LMAX = int(os.environ.get("CRMIX_NOTEBOOK_LMAX", "100"))
-OUT = os.environ.get("CRMIX_NOTEBOOK_OUT", ".")
+OUT = os.environ.get("CRMIX_NOTEBOOK_OUT", "crmix-out")
+os.makedirs(OUT, exist_ok=True)
 
 # %% [markdown]
 # ## 1. Slab turbulence at the rigidities of KPM Fig. 5
