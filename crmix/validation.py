@@ -6,6 +6,7 @@ Every message names the parameter and the allowed range, and is raised before an
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 __all__ = ["integer", "real"]
@@ -31,6 +32,7 @@ def real(name: str, value: Any, *, gt: float | None = None, ge: float | None = N
 
 def integer(name: str, value: Any, *, ge: int = 0) -> int:
     """``value`` as an int >= ``ge`` (booleans and non-integral floats rejected)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value or value < ge:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) \
+            or int(value) != value or value < ge:
         raise ValueError(f"{name} must be an integer >= {ge}, got {value!r}")
     return int(value)

@@ -38,7 +38,7 @@ from crmix.backend import to_numpy
 from crmix.generated import mixing_weights as kernels
 from crmix.model import TurbulenceModel
 from crmix.solver.wigner import zero_m_threej
-from crmix.validation import real
+from crmix.validation import integer, real
 
 __all__ = ["MixingMatrix", "mixing_matrix", "m1a_diagonal", "m1c_matrix", "spectral_weight"]
 
@@ -67,9 +67,7 @@ class MixingMatrix:
 
 
 def _check_lmax(lmax: Any) -> int:
-    if isinstance(lmax, bool) or not isinstance(lmax, (int, np.integer)) or lmax < 2:
-        raise ValueError(f"lmax must be an integer >= 2, got {lmax!r}")
-    return int(lmax)
+    return integer("lmax", lmax, ge=2)
 
 
 def _broadcast(value: Any, shape: tuple[int, ...], xp: ModuleType) -> Any:
