@@ -5,7 +5,9 @@ Layout of an output folder::
     run.json                       the parameters that define the run (checked on resume)
     realisation_00003.fits         the relative-intensity sky maps of realisation 3, one column per T
     realisation_00003.npz          its observables (ensemble.RealisationResult) and the parameters
-    ensemble.npz, ensemble.json    the ensemble averages over every finished realisation
+    ensemble.npz                   the ensemble averages over every finished realisation (arrays)
+    ensemble_cl.ecsv               <C_l>^num, <C_l>^sub, noise variance and scatter per T (a table)
+    ensemble_transport.ecsv        K_zz, K_perp, N_l and C_1 per T, <cos alpha>, Omega tau_s (a table)
 
 A realisation is finished when its ``.npz`` exists (it is written last, by rename from a temporary
 file, so a kill never leaves a partial one).  Realisation i depends on (seed, i) alone, so a resumed
@@ -15,7 +17,6 @@ run reproduces exactly what an uninterrupted one would have written.
 from __future__ import annotations
 
 import json
-import math
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from typing import Any
 
 import healpy as hp
 import numpy as np
+from astropy.table import Table
 
 from crmix.model import TurbulenceModel
 from crmix.simulate import skymap, synthesis
@@ -265,30 +267,46 @@ def run_ensemble(
     with open(out / ".ensemble.npz.tmp", "wb") as fh:
         np.savez(fh, parameters=json.dumps(params, sort_keys=True), **summary.arrays())
     os.replace(out / ".ensemble.npz.tmp", out / "ensemble.npz")
-    report = {
-        "realisations": realisations,
-        "times": summary.times.tolist(),
-        "K_zz": summary.K_zz.tolist(),
-        "K_perp": summary.K_perp.tolist(),
-        "Omega_tau_s": summary.omega_tau_s,
-        "cos_alpha": summary.cos_alpha,
-        "noise": summary.noise.tolist(),
-        "C1_qlt": summary.c1_qlt.tolist(),
-        "cl_sub_over_c1": (summary.cl_sub / summary.cl_sub[:, 1:2]).tolist(),
-    }
-    _atomic_write(out / "ensemble.json", lambda tmp: tmp.write_text(json.dumps(_finite_json(report), indent=1)))
+    _atomic_write(out / "ensemble_transport.ecsv", lambda tmp: _transport_table(summary, params).write(
+        tmp, format="ascii.ecsv", overwrite=True))
+    _atomic_write(out / "ensemble_cl.ecsv", lambda tmp: _cl_table(summary, params).write(
+        tmp, format="ascii.ecsv", overwrite=True))
     return summary
 
 
-def _finite_json(obj: Any) -> Any:
-    """NaN/inf to None (strict JSON)."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, list):
-        return [_finite_json(o) for o in obj]
-    if isinstance(obj, dict):
-        return {k: _finite_json(v) for k, v in obj.items()}
-    return obj
+def _transport_table(summary: EnsembleSummary, params: dict[str, Any]) -> Table:
+    """One row per backtracking time T: K_zz, K_perp, N_l (KPM (7)), C_1 three ways (KPM (55), (57))."""
+    table = Table(
+        {
+            "T": summary.times,
+            "K_zz": summary.K_zz,
+            "K_perp": summary.K_perp,
+            "noise_N_l": summary.noise,
+            "C1_sub": summary.cl_sub[:, 1],
+            "C1_dipole": summary.c1_dipole,
+            "C1_QLT": summary.c1_qlt,
+        }
+    )
+    table.meta.update({"description": "ensemble transport diagnostics per backtracking time T (units 1/Omega)",
+                       "realisations": summary.n_realisations, "cos_alpha": summary.cos_alpha,
+                       "Omega_tau_s": summary.omega_tau_s, "parameters": params})
+    return table
+
+
+def _cl_table(summary: EnsembleSummary, params: dict[str, Any]) -> Table:
+    """One row per multipole: <C_l>^num, <C_l>^sub, KPM's 2 N_l^2/(2l+1) and the measured scatter, per T."""
+    columns: dict[str, Any] = {"ell": np.arange(summary.cl_num.shape[1])}
+    for k, t in enumerate(summary.times):
+        tag = f"T{t:.6g}"
+        columns[f"C_num_{tag}"] = summary.cl_num[k]
+        columns[f"C_sub_{tag}"] = summary.cl_sub[k]
+        columns[f"var_noise_{tag}"] = summary.cl_sub_variance[k]
+        columns[f"scatter_{tag}"] = summary.cl_scatter[k]
+    table = Table(columns)
+    table.meta.update({"description": "ensemble-averaged angular power spectra per backtracking time T "
+                       "(relative intensity, KPM (4), (7))", "realisations": summary.n_realisations,
+                       "times": summary.times.tolist(), "parameters": params})
+    return table
 
 
 def summary_lines(summary: EnsembleSummary, lmax_print: int = 10) -> list[str]:

@@ -46,8 +46,16 @@ def _assert_same_runs(a: Path, b: Path) -> None:
 def test_run_writes_maps_and_observables(tmp_path: Path) -> None:
     summary = run_ensemble(CONFIG, tmp_path / "run", 2, progress=False)
     files = sorted(p.name for p in (tmp_path / "run").iterdir())
-    assert files == ["ensemble.json", "ensemble.npz", "realisation_00000.fits", "realisation_00000.npz",
+    assert files == ["ensemble.npz", "ensemble_cl.ecsv", "ensemble_transport.ecsv", "realisation_00000.fits", "realisation_00000.npz",
                      "realisation_00001.fits", "realisation_00001.npz", "run.json"]
+    from astropy.table import Table
+
+    transport = Table.read(tmp_path / "run" / "ensemble_transport.ecsv")
+    np.testing.assert_allclose(transport["K_zz"], summary.K_zz)
+    assert transport.meta["parameters"] == json.loads((tmp_path / "run" / "run.json").read_text())
+    cl = Table.read(tmp_path / "run" / "ensemble_cl.ecsv")
+    assert cl.colnames[0] == "ell" and len(cl) == summary.cl_sub.shape[1]
+    np.testing.assert_allclose(cl[f"C_sub_T{summary.times[-1]:.6g}"], summary.cl_sub[-1])
     with np.load(tmp_path / "run" / "realisation_00001.npz") as d:
         assert json.loads(str(d["parameters"])) == json.loads((tmp_path / "run" / "run.json").read_text())
         maps = hp.read_map(tmp_path / "run" / "realisation_00001.fits", field=None)
