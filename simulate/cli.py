@@ -8,7 +8,8 @@ and C_l, the dipole vector and the local mean field measured.  Writes into --out
   run.json                  the parameters (a folder of other parameters is refused)
   realisation_NNNNN.fits    sky maps (HEALPix RING, one column per T; pixel = momentum direction)
   realisation_NNNNN.npz     C_l, noise level, dipole, <r r>, local field, parameters
-  ensemble.npz / .json      <C_l>^num, N_l, <C_l>^sub and its variance, <C_1>^QLT, <cos a>, K_zz(T)
+  ensemble.npz              <C_l>^num, N_l, <C_l>^sub and its variance, <C_1>^QLT, <cos a>, K_zz(T)
+  ensemble_cl.ecsv          the spectra per T as a table; ensemble_transport.ecsv: K_zz, K_perp, N_l, C_1 per T
 
 A killed run resumes: finished realisations are kept, the others are computed.  Times are in units
 of 1/Omega (Omega = q B0 / p; with --eta 1, isotropic, the RMS field).
