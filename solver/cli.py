@@ -36,6 +36,7 @@ from crmix.solver.spectrum import (
 )
 from crmix.solver.timestep import DT_RULES, KPM51_COEFFICIENT
 from crmix.units import parse_quantity
+from crmix.validation import real
 
 __all__ = ["add_arguments", "run"]
 
@@ -147,8 +148,8 @@ def _validate(args: argparse.Namespace) -> tuple[list[tuple[str, TurbulenceModel
         if args.lmax < MIN_LMAX_EXTRAPOLATION:
             raise ValueError(f"--lmax must be >= {MIN_LMAX_EXTRAPOLATION} with --extrapolate, got {args.lmax}")
     for name, value in (("--omega-dt", args.omega_dt), ("--alpha", args.alpha), ("--dt-coefficient", args.dt_coefficient)):
-        if value is not None and not (math.isfinite(value) and value > 0):
-            raise ValueError(f"{name} must be finite and > 0, got {value}")
+        if value is not None:
+            real(name, value, gt=0)
     models = _models(args)
     if args.dt_rule is not None and args.geometry != "slab":
         raise ValueError("--dt-rule kpm51 needs slab turbulence (a QLT scattering time); use --alpha or --omega-dt")

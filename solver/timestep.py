@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from crmix.model import TurbulenceModel
 from crmix.solver.qlt import qlt_scattering
+from crmix.validation import real
 
 __all__ = ["DT_RULES", "KPM51_COEFFICIENT", "MixingTime", "MixingTimeWarning", "mixing_time"]
 
@@ -76,13 +77,6 @@ class MixingTime:
         }
 
 
-def _positive(name: str, value: float, allowed: str) -> float:
-    v = float(value)
-    if not (math.isfinite(v) and v > 0.0):
-        raise ValueError(f"{name} must be finite and > 0 ({allowed}), got {value!r}")
-    return v
-
-
 def _has_qlt_time(model: TurbulenceModel) -> bool:
     return model.geometry == "slab" and model.Omega > 0.0
 
@@ -112,13 +106,13 @@ def mixing_time(
         rule = "kpm51"
     if rule is not None and rule not in DT_RULES:
         raise ValueError(f"dt rule must be one of {DT_RULES}, got {rule!r}")
-    coefficient = _positive("dt coefficient c", coefficient, "Omega dt = c (Omega tau_s)^(1/3)")
+    coefficient = real("dt coefficient c", coefficient, gt=0)
 
     tau_s = qlt_scattering(model).tau_s if _has_qlt_time(model) else None
     if omega_dt is not None:
-        dt, source = _positive("omega_dt", omega_dt, "Omega dt > 0"), "omega_dt"
+        dt, source = real("omega_dt", omega_dt, gt=0), "omega_dt"
     elif alpha is not None:
-        dt, source = _positive("alpha", alpha, "alpha = k_in dt > 0") / model.k_max, "alpha"
+        dt, source = real("alpha", alpha, gt=0) / model.k_max, "alpha"
     else:
         if tau_s is None:
             raise ValueError(
