@@ -46,6 +46,7 @@ from crmix.solver.steady_state import (
     steady_state,
 )
 from crmix.solver.timestep import KPM51_COEFFICIENT, MixingTime, mixing_time
+from crmix.validation import integer
 
 __all__ = [
     "DEFAULT_LMAX",
@@ -208,8 +209,7 @@ def angular_power_spectrum(
         ``None``, or the l_max to extrapolate to (``math.inf`` for KPM Sec. 2.2.3's limit); C is then
         replaced by the extrapolation (crmix.solver.steady_state.extrapolate_lmax).
     """
-    if int(lmax) != lmax or lmax < 2:
-        raise ValueError(f"lmax must be an integer >= 2, got {lmax!r}")
+    lmax = integer("lmax", lmax, ge=2)
     if extrapolate is not None and not (extrapolate >= lmax):
         raise ValueError(f"extrapolation target must be >= lmax = {lmax} (or inf), got {extrapolate!r}")
     if extrapolate is not None and lmax < MIN_LMAX_EXTRAPOLATION:
