@@ -13,9 +13,9 @@ import hashlib
 import importlib
 import inspect
 import textwrap
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import jinja2
 import sympy as sp

@@ -90,17 +90,17 @@ class Spectrum:
             raise ValueError(f"spectrum kbend must be > 0 (in 1/L_c), got {self.kbend}")
 
     @classmethod
-    def kolmogorov(cls, **kw: Any) -> "Spectrum":
+    def kolmogorov(cls, **kw: Any) -> Spectrum:
         """E ~ k^(-5/3) (the default)."""
         return cls(kind="power_law", index=5.0 / 3.0, **kw)
 
     @classmethod
-    def kraichnan(cls, **kw: Any) -> "Spectrum":
+    def kraichnan(cls, **kw: Any) -> Spectrum:
         """E ~ k^(-3/2)."""
         return cls(kind="power_law", index=1.5, **kw)
 
     @classmethod
-    def white(cls, kmin: float, kmax: float) -> "Spectrum":
+    def white(cls, kmin: float, kmax: float) -> Spectrum:
         """Band-limited white noise on [kmin, kmax] (MA19's k_out, k_in), in 1/L_c."""
         return cls(kind="white", index=0.0, kmin=kmin, kmax=kmax)
 
@@ -139,8 +139,9 @@ class PhysicalScale:
 
     def gyroradius_pc(self) -> float:
         """r_g in the RMS field, in pc."""
-        from crmix.units import gyroradius
         import astropy.units as u
+
+        from crmix.units import gyroradius
 
         return float(gyroradius(self.rigidity_V * u.V, self.b_rms_G * u.G).to_value(u.pc))
 
@@ -197,7 +198,7 @@ class TurbulenceModel:
         l_c: Any,
         eta: float = 0.5,
         spectrum: Spectrum | None = None,
-    ) -> "TurbulenceModel":
+    ) -> TurbulenceModel:
         """Build from physical quantities: rigidity (e.g. ``10*u.TV``), B_rms (``4*u.uG``), L_c (``30*u.pc``)."""
         import astropy.units as u
 
@@ -212,7 +213,7 @@ class TurbulenceModel:
         return cls(geometry=geometry, spectrum=spectrum or Spectrum(), eta=eta, rho=rho, physical=scale)  # type: ignore[arg-type]
 
     @classmethod
-    def ma19(cls, k_out_rg: float = 1e-3, k_in_rg: float = 1e2, rho: float = 1.0) -> "TurbulenceModel":
+    def ma19(cls, k_out_rg: float = 1e-3, k_in_rg: float = 1e2, rho: float = 1.0) -> TurbulenceModel:
         """MA19's validation setting: isotropic band-limited white noise, no regular field.
 
         ``k_out_rg`` and ``k_in_rg`` are k_out r_g and k_in r_g (MA19 Sec. 4: 1e-3 and 1e2).
@@ -220,7 +221,7 @@ class TurbulenceModel:
         spec = Spectrum.white(kmin=k_out_rg / rho, kmax=k_in_rg / rho)
         return cls(geometry="isotropic", spectrum=spec, eta=1.0, rho=rho)
 
-    def with_(self, **changes: Any) -> "TurbulenceModel":
+    def with_(self, **changes: Any) -> TurbulenceModel:
         """A copy with some fields changed (validated again)."""
         return replace(self, **changes)
 

@@ -16,8 +16,8 @@ import astropy.constants as const
 import astropy.units as u
 
 __all__ = [
-    "gyroradius",
     "gyrofrequency",
+    "gyroradius",
     "parse_quantity",
     "reduced_rigidity",
 ]

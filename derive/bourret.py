@@ -9,8 +9,8 @@ on scalar models with exact Laplace transforms.
 
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Callable
+from collections.abc import Callable
+from functools import cache
 
 import sympy as sp
 
@@ -18,7 +18,7 @@ from crmix.derive.exact import vanishes
 from crmix.derive.operators import angular_momentum_matrices, phi, spherical_L, theta
 from crmix.derive.registry import Verdict, identity, verdict
 
-__all__ = ["orbit", "KPM29_ORBIT"]
+__all__ = ["KPM29_ORBIT", "orbit"]
 
 u = sp.Symbol("u", real=True)  # u = t - t' >= 0: look-back time
 Om, mu_s, ph0 = sp.symbols("Omega mu phi_0", positive=True)
@@ -109,7 +109,7 @@ def _scalar_model() -> tuple[Callable[[sp.Expr], sp.Expr], Callable[[sp.Expr], s
     return (lambda x: sp.exp(sp.I * _a * x)), (lambda x: -_c * sp.exp(-_b * x) * sp.exp(sp.I * _a * x))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _bourret_terms_laplace() -> tuple[dict[int, sp.Expr], sp.Expr, sp.Expr]:
     """Laplace transforms of the Bourret terms with n = 1, 2 insertions (nested time integrals), U~, V~."""
     U0, V = _scalar_model()
@@ -228,7 +228,7 @@ def qlt_rate(prefactor: sp.Expr = sp.pi / 2) -> Verdict:
     return verdict(not failures, "holds for both spectra" if not failures else f"fails for {failures}")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _legendre_overlap(L: int, ell: int) -> sp.Expr:
     """int_{-1}^{1} P_L(mu) Y_l^0(mu) dmu (Y_l^0 as a function of mu = cos theta)."""
     mu = sp.Symbol("mu", real=True)
@@ -238,7 +238,7 @@ def _legendre_overlap(L: int, ell: int) -> sp.Expr:
 @identity("narrow_pitch_angle_state", "KPM", "(B33)")
 def narrow_pitch_angle_state(prefactor: sp.Expr = 2 * sp.pi) -> Verdict:
     """delta(mu - mu0) = 2 pi sum_l Y_l^0(mu) Y_l^0(mu0) (KPM (B33) omits 2 pi); Legendre projections l <= 6."""
-    mu, mu0 = sp.symbols("mu mu0", real=True)
+    mu0 = sp.Symbol("mu0", real=True)
     failures = []
     for L in range(7):
         y = lambda ell, x: sp.sqrt(sp.Rational(2 * ell + 1) / (4 * sp.pi)) * sp.legendre(ell, x)  # noqa: E731

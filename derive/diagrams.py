@@ -11,10 +11,10 @@ lines' simplices, so the interaction diagram (1c) integrates over the full squar
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from math import factorial
-from typing import Callable, Iterable, Sequence
 
 import numpy as np
 import sympy as sp
@@ -23,7 +23,7 @@ from scipy.integrate import solve_ivp
 from crmix.derive.operators import angular_momentum_matrices
 from crmix.derive.registry import Verdict, identity, verdict
 
-__all__ = ["Insertion", "Diagram", "wick_pairings", "pair_diagrams", "classify", "ode_second_order"]
+__all__ = ["Diagram", "Insertion", "classify", "ode_second_order", "pair_diagrams", "wick_pairings"]
 
 Pairing = tuple[tuple[int, int], ...]
 
@@ -91,7 +91,7 @@ def classify(d: Diagram) -> str:
     if d.interactions == 0 and (d.n_a == 0 or d.n_b == 0):
         # single-line self-energy: sequential (Bourret chain), nested, or crossed arcs
         spans = sorted((p.index, q.index) if p.index < q.index else (q.index, p.index) for p, q in d.pairs)
-        (a1, b1), (a2, b2) = spans
+        (_, b1), (a2, b2) = spans
         kind = "sequential" if b1 < a2 else ("nested" if b2 < b1 else "crossed")
         return f"self-energy {kind} on {d.pairs[0][0].line}"
     if d.interactions == 0:
@@ -102,7 +102,7 @@ def classify(d: Diagram) -> str:
 
 
 # ------------------------------------------------------------------------------------------------
-@lru_cache(maxsize=None)
+@cache
 def _gaussian_moment(n: int) -> tuple[sp.Matrix, sp.Expr]:
     """(C, <x_1 ... x_n>) for a Gaussian with general covariance C, from the generating function."""
     C = sp.ImmutableMatrix(n, n, lambda i, j: sp.Symbol(f"C{min(i, j)}{max(i, j)}"))
@@ -179,7 +179,7 @@ _OMEGA, _DT = 1.3, 2.0
 _NODES = 24
 
 
-@lru_cache(maxsize=None)
+@cache
 def _model() -> tuple[np.ndarray, Callable[[float], np.ndarray], Callable[[float, float], np.ndarray]]:
     """Spin-1 model: L0 = -i Omega J_z, dL(t) = -i w(t).J with a smooth deterministic w(t)."""
     M = angular_momentum_matrices(1)
@@ -196,7 +196,7 @@ def _model() -> tuple[np.ndarray, Callable[[float], np.ndarray], Callable[[float
     return L0, dL, U0
 
 
-@lru_cache(maxsize=None)
+@cache
 def ode_second_order() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """U0, U1, U2 at t = Delta T from dU_n/dt = -L0 U_n - dL U_(n-1) (order by order in dL)."""
     L0, dL, _ = _model()
@@ -216,7 +216,7 @@ def ode_second_order() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return u[0], u[1], u[2]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _line_term(times: tuple[float, ...]) -> np.ndarray:
     """U0(t, t_n) dL(t_n) ... dL(t_1) U0(t_1, t0) with the Dyson sign (-1)^n, times latest first."""
     _, dL, U0 = _model()
@@ -227,7 +227,7 @@ def _line_term(times: tuple[float, ...]) -> np.ndarray:
     return out @ U0(later, 0.0)
 
 
-@lru_cache(maxsize=None)
+@cache
 def diagram_second_order(domain_1a: str, domain_1c: str) -> np.ndarray:
     """(1a) + (1b) + (1c) of U^A (x) U^B* by Gauss-Legendre quadrature on the claimed time domains."""
     x, w = np.polynomial.legendre.leggauss(_NODES)

@@ -5,17 +5,17 @@ Everything here is exact (SymPy rationals, radicals, pi); nothing compares float
 
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Sequence
+from collections.abc import Sequence
+from functools import cache
 
 import sympy as sp
 from sympy.functions.elementary.trigonometric import TrigonometricFunction
 
 __all__ = [
-    "vanishes",
     "matrix_vanishes",
     "sphere_monomial_integral",
     "sphere_polynomial_integral",
+    "vanishes",
     "wigner3j",
 ]
 
@@ -101,7 +101,7 @@ def matrix_vanishes(m: sp.Matrix) -> bool:
     return all(vanishes(entry) for entry in m)
 
 
-@lru_cache(maxsize=None)
+@cache
 def sphere_monomial_integral(a: int, b: int, c: int) -> sp.Expr:
     """Exact integral of x^a y^b z^c over the unit sphere.
 
@@ -126,7 +126,7 @@ def sphere_polynomial_integral(poly: sp.Expr, x: sp.Symbol, y: sp.Symbol, z: sp.
     return sp.expand(total)
 
 
-@lru_cache(maxsize=None)
+@cache
 def wigner3j(j1: int, j2: int, j3: int, m1: int, m2: int, m3: int) -> sp.Expr:
     """Exact Wigner 3j symbol (SymPy's Racah formula), cached."""
     from sympy.physics.wigner import wigner_3j

@@ -8,8 +8,8 @@ independent of SymPy's.
 from __future__ import annotations
 
 import itertools
-from functools import lru_cache
-from typing import Callable
+from collections.abc import Callable
+from functools import cache
 
 import mpmath
 import sympy as sp
@@ -18,7 +18,7 @@ from crmix.derive.exact import sphere_integral, vanishes, vanishes_on_spheres, w
 from crmix.derive.operators import phi, sigma, theta, ynm
 from crmix.derive.registry import Verdict, identity, verdict
 
-__all__ = ["EXACT_LMAX", "NUMERIC_LMAX", "unsold_sum", "gaunt_integral_exact", "mp_spherical_jn", "to_mp"]
+__all__ = ["EXACT_LMAX", "NUMERIC_LMAX", "gaunt_integral_exact", "mp_spherical_jn", "to_mp", "unsold_sum"]
 
 #: largest l proved exactly (SymPy) and largest l checked with mpmath at 30 digits.
 EXACT_LMAX = 4
@@ -66,7 +66,7 @@ def condon_shortley(phase: int = -1) -> Verdict:
 # ------------------------------------------------------------------------------------------------
 # Addition theorem (31)
 # ------------------------------------------------------------------------------------------------
-@lru_cache(maxsize=None)
+@cache
 def _addition_sum(ell: int) -> sp.Expr:
     """sum_m Y_l^m(theta, phi) Y_l^m*(theta_B, phi_B)."""
     return sum(ynm(ell, m) * sp.conjugate(ynm(ell, m)).subs({theta: thetaB, phi: phiB}, simultaneous=True) for m in range(-ell, ell + 1))
@@ -96,7 +96,7 @@ def addition_theorem(prefactor: Callable[[int], sp.Expr] = lambda ell: 4 * sp.pi
 # ------------------------------------------------------------------------------------------------
 # Unsoeld's theorem (33) and its extensions (34)-(35)
 # ------------------------------------------------------------------------------------------------
-@lru_cache(maxsize=None)
+@cache
 def unsold_sum(ell: int, power: int) -> sp.Expr:
     """sum_m m^power |Y_l^m(theta, phi)|^2 (exact)."""
     return sum(sp.Integer(m) ** power * ynm(ell, m) * sp.conjugate(ynm(ell, m)) for m in range(-ell, ell + 1))
@@ -141,7 +141,7 @@ def unsold_second_moment(
 _X, _U = sp.Symbol("x", positive=True), sp.Symbol("u", real=True)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _legendre_projection(ell: int) -> sp.Expr:
     """int_{-1}^{1} e^{i x u} P_l(u) du (exact)."""
     return sp.integrate(sp.expand(sp.exp(sp.I * _X * _U) * sp.legendre(ell, _U)), (_U, -1, 1))
@@ -176,7 +176,7 @@ def plane_wave_expansion(phase_base: sp.Expr = sp.I, prefactor: sp.Expr = 4 * sp
 # ------------------------------------------------------------------------------------------------
 # Gaunt integral (after KPM (46))
 # ------------------------------------------------------------------------------------------------
-@lru_cache(maxsize=None)
+@cache
 def gaunt_integral_exact(l1: int, m1: int, l2: int, m2: int, l3: int, m3: int) -> sp.Expr:
     """int dp^ Y_l1^m1 Y_l2^m2 Y_l3^m3, by exact integration over the sphere."""
     return sphere_integral(sp.expand(ynm(l1, m1) * ynm(l2, m2) * ynm(l3, m3)), theta, phi)
@@ -186,7 +186,7 @@ def _gaunt_normalisation(l1: int, l2: int, l3: int) -> sp.Expr:
     return sp.sqrt(sp.Integer((2 * l1 + 1) * (2 * l2 + 1) * (2 * l3 + 1)) / (4 * sp.pi))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _gaunt_quadratures() -> tuple[tuple[tuple[int, int, int], complex, float], ...]:
     """((l1, l2, l3), int Y Y Y by mpmath quadrature, product of the two 3j symbols by pywigxjpf)."""
     import pywigxjpf as wig

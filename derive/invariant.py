@@ -15,15 +15,15 @@ monopole row alone is not conserved.
 from __future__ import annotations
 
 import itertools
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import sympy as sp
 from sympy.physics.quantum import Dagger
 
 from crmix.derive.diagrams import ode_second_order
-from crmix.derive.registry import Verdict, identity, verdict
 from crmix.derive.reductions import legendre_weight, m1c_coefficient
+from crmix.derive.registry import Verdict, identity, verdict
 
 __all__ = ["dyson_terms", "power_weights"]
 
@@ -65,13 +65,13 @@ def unitarity_second_order(interaction_domain: str = "square") -> Verdict:
     return verdict(ok, f"{interaction_domain}: algebraic defect {defect if defect != 0 else 0}; spin-1 model defect {ode_defect:.1e}")
 
 
-@lru_cache(maxsize=None)
+@cache
 def power_weights(l0: int, la: int, lb: int) -> sp.Expr:
     """sum_l (2l+1) c_{l; lA lB}(l0): the weight of kappa_{lA lB} in sum_l (2l+1) M^(1c)_{l l0} (l from 0)."""
     return sp.radsimp(sum((2 * ell + 1) * m1c_coefficient(ell, l0, la, lb) for ell in range(0, la + l0 + 1)))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _square_is_twice_triangle() -> bool:
     """int int_[0,T]^2 cos(w(sA - sB)) = 2 int_0^T dT' int_0^T' dtau cos(w tau), exactly (generic w)."""
     w, T, sa, sb, tau = sp.symbols("w DeltaT s_A s_B tau", positive=True)
@@ -115,7 +115,7 @@ def _gauss(a: float, b: float, n: int) -> tuple[np.ndarray, np.ndarray]:
     return 0.5 * (b - a) * (x + 1) + a, 0.5 * (b - a) * w
 
 
-@lru_cache(maxsize=None)
+@cache
 def _lambda_kappa(l_cut: int) -> tuple[float, float, np.ndarray]:
     """Lambda_0, Lambda_2 and kappa_{lA lB} (lA, lB < l_cut) by Gauss-Legendre quadrature of KPM (39), (48).
 

@@ -19,14 +19,14 @@ are registered checks (``crmix.derive.registry``).
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import sympy as sp
 
 from crmix.derive.expressions import KernelExpr
 from crmix.derive.registry import Verdict, identity, verdict
 
-__all__ = ["KERNELS", "h_a_closed", "h_lambda_closed", "a0_closed", "b0_closed"]
+__all__ = ["KERNELS", "a0_closed", "b0_closed", "h_a_closed", "h_lambda_closed"]  # noqa: F822 - KERNELS comes from the module __getattr__
 
 z, u, mu = sp.symbols("z u mu", real=True)
 X, w = sp.symbols("X w", real=True)
@@ -46,7 +46,7 @@ def _defining_integral(weight: sp.Expr) -> sp.Expr:
     return result
 
 
-@lru_cache(maxsize=None)
+@cache
 def h_a_closed() -> sp.Expr:
     """h_a(z) = (e^{iz} - 1)/(iz) = sin z / z + 2 i sin^2(z/2) / z (no cancellation near z = 0)."""
     form = sp.sin(z) / z + 2 * sp.I * sp.sin(z / 2) ** 2 / z
@@ -54,7 +54,7 @@ def h_a_closed() -> sp.Expr:
     return form
 
 
-@lru_cache(maxsize=None)
+@cache
 def h_lambda_closed() -> sp.Expr:
     """h_lambda(z) = (e^{iz} - 1 - iz)/(iz)^2 = 2 sin^2(z/2)/z^2 + i (z - sin z)/z^2."""
     form = 2 * sp.sin(z / 2) ** 2 / z**2 + sp.I * (z - sp.sin(z)) / z**2
@@ -78,7 +78,7 @@ def _ein(a: sp.Expr) -> sp.Expr:
     return sp.Ci(sp.Abs(a)) - sp.EulerGamma - sp.log(sp.Abs(a)) + sp.I * sp.Si(a)
 
 
-@lru_cache(maxsize=None)
+@cache
 def a0_closed() -> sp.Expr:
     """A_0(X, w) = int_0^1 j_0(X u) e^{iwu} du = (E(X + w) - E(w - X))/(2 i X), for X > |w|.
 
@@ -95,7 +95,7 @@ def a0_closed() -> sp.Expr:
     return ((re + sp.I * im) / (2 * X)).subs({p: X + w, q: X - w})
 
 
-@lru_cache(maxsize=None)
+@cache
 def b0_closed() -> sp.Expr:
     """B_0(X, w) = A_0 - (1/X) int_0^1 e^{iwu} sin(Xu) du, for X > |w| ((1 - u) j_0(Xu) = j_0 - sin(Xu)/X)."""
     sine = sp.integrate(sp.exp(sp.I * w * u) * sp.sin(X * u), (u, 0, 1), conds="none")
@@ -176,7 +176,7 @@ def check_taylor(degree_drop: int = 0) -> Verdict:
 
 
 # ---- hand-over to codegen ----------------------------------------------------------------------
-@lru_cache(maxsize=None)
+@cache
 def _kernels() -> tuple[KernelExpr, ...]:
     return (
         KernelExpr(

@@ -14,8 +14,8 @@ realised three ways, each checked against the others:
 
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
+from functools import cache
 
 import sympy as sp
 
@@ -23,8 +23,18 @@ from crmix.derive.exact import matrix_vanishes, vanishes, vanishes_on_sphere
 from crmix.derive.registry import Verdict, identity, verdict
 
 __all__ = [
-    "px", "py", "pz", "theta", "phi", "lam",
-    "cartesian_L", "spherical_L", "ynm", "sigma", "angular_momentum_matrices", "rotation_about_z",
+    "angular_momentum_matrices",
+    "cartesian_L",
+    "lam",
+    "phi",
+    "px",
+    "py",
+    "pz",
+    "rotation_about_z",
+    "sigma",
+    "spherical_L",
+    "theta",
+    "ynm",
 ]
 
 px, py, pz = sp.symbols("p_x p_y p_z", real=True)
@@ -58,7 +68,7 @@ def cartesian_L(f: sp.Expr, convention: str = "MA19") -> list[sp.Expr]:
     ]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _spherical_coefficients() -> tuple[tuple[sp.Expr, sp.Expr], ...]:
     """(A_i, B_i) with L_i = A_i d_theta + B_i d_phi, derived from the Cartesian L by the chain rule."""
     r = sp.Symbol("r", positive=True)
@@ -78,7 +88,7 @@ def spherical_L(f: sp.Expr) -> list[sp.Expr]:
     return [a * sp.diff(f, theta) + b * sp.diff(f, phi) for a, b in _spherical_coefficients()]
 
 
-@lru_cache(maxsize=None)
+@cache
 def ynm(ell: int, m: int) -> sp.Expr:
     """Y_l^m(theta, phi) with the Condon-Shortley phase, as an explicit SymPy expression."""
     if ell < 0 or abs(m) > ell:
@@ -91,7 +101,7 @@ def sigma(ell: int, m: int, sign: int) -> sp.Expr:
     return sp.sqrt(ell * (ell + 1) - m * (m + sign))
 
 
-@lru_cache(maxsize=None)
+@cache
 def angular_momentum_matrices(ell: int) -> dict[str, sp.Matrix]:
     """Exact matrices of L_x, L_y, L_z, L_+, L_-, L^2 on span{Y_l^m}, basis m = -l..l.
 
@@ -186,7 +196,7 @@ def spherical_form(ladder_theta_sign: int = 1) -> Verdict:
 SigmaFn = Callable[[int, int, int], sp.Expr]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _ynm_action(ell: int, m: int) -> tuple[sp.Expr, sp.Expr, sp.Expr, sp.Expr]:
     """(L_x, L_y, L_z, L^2) applied to Y_l^m by the derived differential operators."""
     lx, ly, lz = spherical_L(ynm(ell, m))
@@ -309,4 +319,5 @@ def hadamard_sandwich(
         rhs = R * (l2_coeff * sp.cos(lam) * M["L2"] + sin_coeff * sp.I * sp.sin(lam) * M["z"] + lz2_coeff * sp.cos(lam) * M["z"] ** 2)
         if not matrix_vanishes(lhs - rhs):
             failures.append(ell)
-    return verdict(not failures, f"s={rotation_sign}, a={l2_coeff}, b={sin_coeff}, c={lz2_coeff}: " + ("exact, l = 1..5" if not failures else f"fails for l = {failures}"))
+    outcome = "exact, l = 1..5" if not failures else f"fails for l = {failures}"
+    return verdict(not failures, f"s={rotation_sign}, a={l2_coeff}, b={sin_coeff}, c={lz2_coeff}: {outcome}")

@@ -12,8 +12,8 @@ with Lambda_l and kappa_{lA lB} weighted by G and kappa integrated over the full
 
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Callable
+from collections.abc import Callable
+from functools import cache
 
 import mpmath
 import sympy as sp
@@ -23,13 +23,13 @@ from crmix.derive.harmonics import mp_spherical_jn, to_mp
 from crmix.derive.operators import angular_momentum_matrices, phi, spherical_L, theta, ynm
 from crmix.derive.registry import Verdict, identity, verdict
 
-__all__ = ["m1c_coefficient", "legendre_weight"]
+__all__ = ["legendre_weight", "m1c_coefficient"]
 
 x_s = sp.Symbol("x", positive=True)
 mu = sp.Symbol("mu", real=True)
 
 
-@lru_cache(maxsize=None)
+@cache
 def m1c_coefficient(ell: int, l0: int, la: int, lb: int) -> sp.Expr:
     """c_{l; lA lB}(l0): the coefficient of kappa_{lA lB} in M^(1c)_{l l0} (docs/physics.md, KPM (47)).
 
@@ -48,7 +48,7 @@ def m1c_coefficient(ell: int, l0: int, la: int, lb: int) -> sp.Expr:
     return sp.radsimp(sp.expand((2 * l0 + 1) * (2 * la + 1) * (2 * lb + 1) * sp.I ** (la - lb) * w000 * msum))
 
 
-@lru_cache(maxsize=None)
+@cache
 def legendre_weight(la: int, lb: int) -> sp.Expr:
     """T_{lA lB} = (2lA+1)(2lB+1) i^(lA-lB) (1/2) int dmu P_lA P_lB (1+mu^2)/2.
 
@@ -135,7 +135,7 @@ def m1a_isotropic_reduction(prefactor: sp.Expr = sp.Rational(8, 3) * sp.pi, lamb
     return verdict(ok, f"coefficients of l(l+1) Lambda_lA: {coeffs}; p^.L = 0: {p_dot_l_zero}")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _dipole_source(ell: int) -> tuple[sp.Expr, sp.Expr]:
     """((1/4pi) int int P_l(pA.pB)[(-pA.g)(fbar - 3 pB.K.g) + (A <-> B)], g.K.g), exact."""
     a = sp.symbols("a_x a_y a_z", real=True)
@@ -195,7 +195,7 @@ def m1c_operator_part(sin_sign: int = 1) -> Verdict:
     return verdict(not failures, f"sin sign {sin_sign}: " + ("exact for l0 <= 3" if not failures else f"fails for l0 = {failures}"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _white_noise_phi(alpha: float) -> mpmath.mpf:
     """Phi(alpha) = (Lambda_0 - Lambda_2/2)/(g_out Delta T) for white noise, k_out -> 0, by quadrature.
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import importlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
-__all__ = ["Check", "Verdict", "REGISTRY", "identity", "load_all", "run_check", "verdict"]
+__all__ = ["REGISTRY", "Check", "Verdict", "identity", "load_all", "run_check", "verdict"]
 
 #: The topic modules whose checks make up the registry, in the order they are listed.
 TOPIC_MODULES = (

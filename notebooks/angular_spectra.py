@@ -35,7 +35,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from crmix import Spectrum, TurbulenceModel
+from crmix import TurbulenceModel
 from crmix.solver.spectrum import angular_power_spectrum, length_unit_pc
 
 LMAX = int(os.environ.get("CRMIX_NOTEBOOK_LMAX", "100"))

@@ -13,9 +13,10 @@ every sky map is the momentum direction p-hat_i at the observer (KPM's f(r_obs, 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, Sequence
+from typing import Any
 
 import healpy as hp
 import numpy as np

@@ -13,8 +13,8 @@ a cube of side L_avg around the observer (KPM Sec. 3.3).  The ensemble gives
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -54,7 +54,7 @@ class RealisationResult:
         return {f: np.asarray(getattr(self, f)) for f in self.__dataclass_fields__}
 
     @classmethod
-    def from_arrays(cls, data: dict[str, np.ndarray]) -> "RealisationResult":
+    def from_arrays(cls, data: dict[str, np.ndarray]) -> RealisationResult:
         kw = {f: np.asarray(data[f]) for f in cls.__dataclass_fields__}
         kw["index"] = int(kw["index"])
         return cls(**kw)
@@ -84,7 +84,7 @@ class EnsembleSummary:
         return float(3.0 * self.K_zz[-1])
 
     @classmethod
-    def from_results(cls, results: Sequence[RealisationResult]) -> "EnsembleSummary":
+    def from_results(cls, results: Sequence[RealisationResult]) -> EnsembleSummary:
         if not results:
             raise ValueError("an ensemble needs at least one realisation")
         times = results[0].times

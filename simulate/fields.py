@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
@@ -66,7 +66,7 @@ class SlabTable:
     def kernel_data(self) -> tuple[Any, float]:
         return self.table, 1.0 / self.dz
 
-    def to(self, xp: ModuleType, dtype: Any = None) -> "SlabTable":
+    def to(self, xp: ModuleType, dtype: Any = None) -> SlabTable:
         return SlabTable(xp.asarray(self.table, dtype=dtype or self.table.dtype), self.dz)
 
     @property
@@ -112,7 +112,7 @@ class NestedGrids:
     def kernel_data(self) -> tuple[Any, Any]:
         return self.grids, 1.0 / self.spacing
 
-    def to(self, xp: ModuleType, dtype: Any = None) -> "NestedGrids":
+    def to(self, xp: ModuleType, dtype: Any = None) -> NestedGrids:
         dt = dtype or self.grids.dtype
         return NestedGrids(xp.asarray(self.grids, dtype=dt), xp.asarray(self.spacing, dtype=dt), self.k_lo, self.k_hi)
 
@@ -140,7 +140,7 @@ class PlaneWaves:
     def kernel_data(self) -> tuple[Any, Any, Any]:
         return self.k, self.amplitude, self.phase
 
-    def to(self, xp: ModuleType, dtype: Any = None) -> "PlaneWaves":
+    def to(self, xp: ModuleType, dtype: Any = None) -> PlaneWaves:
         dt = dtype or self.k.dtype
         return PlaneWaves(xp.asarray(self.k, dtype=dt), xp.asarray(self.amplitude, dtype=dt), xp.asarray(self.phase, dtype=dt))
 
@@ -149,4 +149,4 @@ class PlaneWaves:
         return int(self.k.nbytes + self.amplitude.nbytes + self.phase.nbytes)
 
 
-Field = Union[SlabTable, NestedGrids, PlaneWaves]
+Field = SlabTable | NestedGrids | PlaneWaves

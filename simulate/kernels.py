@@ -17,7 +17,7 @@ chosen at compile time by ``FIELD_KIND``.
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from functools import cache
 from types import ModuleType
 from typing import Any
 
@@ -229,7 +229,7 @@ extern "C" __global__ void advance(const real* a0, const real* a1, const real* a
 _FIELD_KIND = {SlabTable: 0, NestedGrids: 1, PlaneWaves: 2}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _cuda_kernel(kind: int, real: str) -> Any:
     import cupy  # type: ignore[import-not-found]
 

@@ -26,6 +26,7 @@ import healpy as hp
 import numpy as np
 from astropy.table import Table
 
+from crmix.io import atomic_write
 from crmix.model import TurbulenceModel
 from crmix.simulate import skymap, synthesis
 from crmix.simulate.backtrack import BACKENDS, backtrack, record_steps, total_particle_steps, validate_nside
@@ -171,13 +172,6 @@ def _realisation_path(out: Path, index: int, suffix: str) -> Path:
     return out / f"realisation_{index:05d}{suffix}"
 
 
-def _atomic_write(path: Path, writer: Any) -> None:
-    """Write through ``writer(tmp_path)`` and rename: the final name appears complete or not at all."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    writer(tmp)
-    os.replace(tmp, path)
-
-
 def _write_realisation(out: Path, result: RealisationResult, maps: np.ndarray, params: dict[str, Any]) -> None:
     def fits(tmp: Path) -> None:
         header = [("CRMIXSED", params["seed"]), ("CRMIXIDX", result.index), ("ORDERING", "RING"),
@@ -189,8 +183,8 @@ def _write_realisation(out: Path, result: RealisationResult, maps: np.ndarray, p
         with open(tmp, "wb") as fh:
             np.savez(fh, parameters=json.dumps(params, sort_keys=True), **result.arrays())
 
-    _atomic_write(_realisation_path(out, result.index, ".fits"), fits)
-    _atomic_write(_realisation_path(out, result.index, ".npz"), npz)
+    atomic_write(_realisation_path(out, result.index, ".fits"), fits)
+    atomic_write(_realisation_path(out, result.index, ".npz"), npz)
 
 
 def _read_realisation(path: Path, params: dict[str, Any]) -> RealisationResult | None:
@@ -223,7 +217,7 @@ def prepare_folder(out: Path, params: dict[str, Any]) -> None:
     if out.exists() and any(out.iterdir()):
         raise ValueError(f"out folder {out} exists, is not empty and holds no run.json; choose another --out")
     out.mkdir(parents=True, exist_ok=True)
-    _atomic_write(run_file, lambda tmp: tmp.write_text(json.dumps(params, indent=1, sort_keys=True)))
+    atomic_write(run_file, lambda tmp: tmp.write_text(json.dumps(params, indent=1, sort_keys=True)))
 
 
 def run_ensemble(
@@ -264,12 +258,10 @@ def run_ensemble(
             _write_realisation(out, result, maps, params)
             results[i] = result
     summary = EnsembleSummary.from_results([results[i] for i in range(realisations)])
-    with open(out / ".ensemble.npz.tmp", "wb") as fh:
-        np.savez(fh, parameters=json.dumps(params, sort_keys=True), **summary.arrays())
-    os.replace(out / ".ensemble.npz.tmp", out / "ensemble.npz")
-    _atomic_write(out / "ensemble_transport.ecsv", lambda tmp: _transport_table(summary, params).write(
+    atomic_write(out / "ensemble.npz", lambda tmp: np.savez(tmp, parameters=json.dumps(params, sort_keys=True), **summary.arrays()))
+    atomic_write(out / "ensemble_transport.ecsv", lambda tmp: _transport_table(summary, params).write(
         tmp, format="ascii.ecsv", overwrite=True))
-    _atomic_write(out / "ensemble_cl.ecsv", lambda tmp: _cl_table(summary, params).write(
+    atomic_write(out / "ensemble_cl.ecsv", lambda tmp: _cl_table(summary, params).write(
         tmp, format="ascii.ecsv", overwrite=True))
     return summary
 

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import math
+
 import healpy as hp
 import numpy as np
 

@@ -32,8 +32,8 @@ azimuth at all for rotation-invariant statistics and orbits ("spherical").
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from numpy.polynomial import legendre
@@ -43,9 +43,9 @@ __all__ = [
     "BruteForceResult",
     "brute_force_mixing",
     "helix_orbit",
-    "straight_orbit",
-    "slab_correlation",
     "isotropic_white_correlation",
+    "slab_correlation",
+    "straight_orbit",
 ]
 
 #: R_ij(dr): separations (..., 3) -> tensor (..., 3, 3), R_ij(dr) = <omega_i(x + dr) omega_j(x)>

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import tempfile
 import warnings
 from collections.abc import Callable
@@ -25,6 +24,7 @@ from typing import Any
 
 import astropy.units as u
 
+from crmix.io import atomic_write
 from crmix.model import Spectrum, TurbulenceModel
 from crmix.solver.spectrum import (
     DEFAULT_LMAX,
@@ -165,21 +165,6 @@ def _validate(args: argparse.Namespace) -> tuple[list[tuple[str, TurbulenceModel
     return models, gradient, out
 
 
-def _atomic_write(path: Path, write: Callable[[str], None]) -> None:
-    """Write through a temporary file in the same folder, then rename over ``path``."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
-    os.close(fd)
-    try:
-        write(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would survive the rename
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _plain(value: Any) -> Any:
     """Metadata values as plain Python (ECSV writes YAML)."""
     if isinstance(value, dict):
@@ -207,7 +192,7 @@ def _write_table(path: Path, results: list[tuple[str, AngularSpectrum]], paramet
     )
     table.meta["parameters"] = _plain(parameters)
     table.meta["runs"] = {label: _plain(res.metadata) for label, res in results}
-    _atomic_write(path, lambda tmp: table.write(tmp, format="ascii.ecsv", overwrite=True))
+    atomic_write(path, lambda tmp: table.write(tmp, format="ascii.ecsv", overwrite=True))
 
 
 def _write_plot(path: Path, results: list[tuple[str, AngularSpectrum]]) -> None:
@@ -227,7 +212,7 @@ def _write_plot(path: Path, results: list[tuple[str, AngularSpectrum]]) -> None:
     ax.set_title(f"{model.geometry}, {shape}, eta = {model.eta:g}, lmax = {results[0][1].steady.lmax}")
     ax.legend()
     fig.tight_layout()
-    _atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=120))
+    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=120))
     plt.close(fig)
 
 

@@ -55,17 +55,18 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from scipy import special
 
 from crmix.backend import to_numpy
-from crmix.validation import integer, real
 from crmix.generated import integrands as gen
+from crmix.validation import integer, real
 
 __all__ = ["IntegralResult", "a_l", "b_l", "kappa", "lambda_l", "time_factors"]
 
@@ -111,7 +112,7 @@ def _weight_values(weight: Weight, k: Any, xp: ModuleType) -> Any:
     """W(k) at the nodes k, checked: real, finite and >= 0 (ValueError naming ``weight`` otherwise)."""
     try:
         w = xp.asarray(weight(k, xp))
-    except Exception as exc:  # noqa: BLE001 - any failure of the user's callable is bad input
+    except Exception as exc:
         raise ValueError(f"weight(k, xp) failed: {exc}") from exc
     if w.shape != k.shape:
         w = xp.broadcast_to(w, k.shape) if w.ndim == 0 else w

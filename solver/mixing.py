@@ -40,7 +40,7 @@ from crmix.model import TurbulenceModel
 from crmix.solver.wigner import zero_m_threej
 from crmix.validation import integer, real
 
-__all__ = ["MixingMatrix", "mixing_matrix", "m1a_diagonal", "m1c_matrix", "spectral_weight"]
+__all__ = ["MixingMatrix", "m1a_diagonal", "m1c_matrix", "mixing_matrix", "spectral_weight"]
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ThreeJTable", "threej_sequence", "zero_m_threej", "sixj"]
+__all__ = ["ThreeJTable", "sixj", "threej_sequence", "zero_m_threej"]
 
 #: values above this are rescaled during the recursion (the forward run grows through the
 #: classically forbidden region near j_min)

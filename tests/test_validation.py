@@ -16,7 +16,7 @@ def test_real_rejects_with_name_and_range(value):
 def test_real_accepts_inside_bounds():
     assert real("eta", "0.5", gt=0, lt=1) == 0.5
     assert real("x", 1.0, ge=1.0, le=1.0) == 1.0
-    with pytest.raises(ValueError, match="eta .*< 1"):
+    with pytest.raises(ValueError, match=r"eta .*< 1"):
         real("eta", 1.0, gt=0, lt=1)
 
 

@@ -24,7 +24,7 @@ BROKEN: dict[str, list[dict]] = {
     "convention_map": [{"k_over_l": -sp.I}, {"liouville_coefficient": sp.I}],
     "spherical_form": [{"ladder_theta_sign": -1}],
     "ladder_action": [
-        {"sigma_fn": lambda l, m, s: sp.sqrt(l * (l + 1) - m * (m - s))},
+        {"sigma_fn": lambda ell, m, s: sp.sqrt(ell * (ell + 1) - m * (m - s))},
         {"lz_eigenvalue": lambda m: -m},
     ],
     "ladder_on_conjugate": [{"sign": 1}],  # KPM's printed L_+- Y* = sigma_-+ Y*
@@ -36,10 +36,10 @@ BROKEN: dict[str, list[dict]] = {
         {"rotation_sign": 1, "l2_coeff": 1, "sin_coeff": 1, "lz2_coeff": -1},  # KPM (A22)'s +i sin with exp(+i..)
     ],
     "condon_shortley": [{"phase": 1}],
-    "addition_theorem": [{"prefactor": lambda l: 2 * sp.pi / (2 * l + 1)}],
-    "unsold": [{"claim": lambda l: sp.Integer(2 * l + 1) / (2 * sp.pi)}],
-    "unsold_first_moment": [{"claim": lambda l: sp.Integer(l) / (4 * sp.pi)}],
-    "unsold_second_moment": [{"claim": lambda l: sp.Integer(l * (l + 1) * (2 * l + 1)) / (4 * sp.pi) * sp.sin(theta) ** 2}],
+    "addition_theorem": [{"prefactor": lambda ell: 2 * sp.pi / (2 * ell + 1)}],
+    "unsold": [{"claim": lambda ell: sp.Integer(2 * ell + 1) / (2 * sp.pi)}],
+    "unsold_first_moment": [{"claim": lambda ell: sp.Integer(ell) / (4 * sp.pi)}],
+    "unsold_second_moment": [{"claim": lambda ell: sp.Integer(ell * (ell + 1) * (2 * ell + 1)) / (4 * sp.pi) * sp.sin(theta) ** 2}],
     "plane_wave_expansion": [{"phase_base": -sp.I}, {"prefactor": 2 * sp.pi}],
     "gaunt_integral": [{"normalisation": lambda a, b, c: sp.sqrt(sp.Integer((2 * a + 1) * (2 * b + 1) * (2 * c + 1)) / (2 * sp.pi))}],
     "index_shift_c35": [{"weight": lambda l0, m0: 2 * l0 * (l0 + 1) - m0**2}],

@@ -12,6 +12,7 @@ import mpmath as mp
 import numpy as np
 import pytest
 import sympy as sp
+from kernel_references import dense_time_rule
 
 from crmix.backend import to_numpy
 from crmix.codegen import cli as codegen_cli
@@ -20,8 +21,6 @@ from crmix.codegen.generate import generate, load_kernels, render_module
 from crmix.derive import kernels as derive_kernels
 from crmix.derive.expressions import KernelExpr
 from crmix.generated import integrands
-
-from kernel_references import dense_time_rule
 
 GOLDEN = Path(__file__).parent / "golden" / "sample_kernels.py"
 INTEGRANDS = next(t for t in TARGETS if t.output == "integrands.py")

@@ -7,10 +7,9 @@ import math
 
 import numpy as np
 import pytest
+from kernel_references import a_dense, b_dense, gauss_in_k, small_case_mpmath
 
 from crmix.solver.integrals import IntegralResult, kappa, lambda_l
-
-from kernel_references import a_dense, b_dense, gauss_in_k, small_case_mpmath
 
 FIVE_THIRDS = 5.0 / 3.0
 

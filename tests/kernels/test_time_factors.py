@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
+from kernel_references import a_dense, a_mpmath, b_dense, b_mpmath
 from scipy.special import gammaln
 
 from crmix.solver.integrals import NOISE, a_l, b_l, time_factors
-
-from kernel_references import a_dense, a_mpmath, b_dense, b_mpmath
 
 DT = 20.0
 

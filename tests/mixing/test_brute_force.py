@@ -7,8 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from crmix.solver.brute_force import (brute_force_mixing, helix_orbit, isotropic_white_correlation,
-                                      slab_correlation, straight_orbit)
+from crmix.solver.brute_force import brute_force_mixing, helix_orbit, isotropic_white_correlation, slab_correlation, straight_orbit
 from crmix.solver.mixing import m1a_diagonal, m1c_matrix
 
 RTOL = 1e-6

@@ -11,9 +11,9 @@ import pytest
 from crmix import Spectrum, TurbulenceModel
 from crmix.simulate import skymap
 from crmix.simulate.backtrack import backtrack, healpix_directions, record_steps, validate_nside
+from crmix.simulate.boris import StepRule
 from crmix.simulate.ensemble import EnsembleSummary, RealisationResult
 from crmix.simulate.fields import SlabTable
-from crmix.simulate.boris import StepRule
 from crmix.simulate.runner import SimulationConfig, simulate_realisation
 
 NO_TURBULENCE = SlabTable(np.zeros((4, 2)), 1.0)

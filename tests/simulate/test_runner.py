@@ -148,5 +148,5 @@ def test_cli_runs_and_refuses_a_folder_of_other_parameters(tmp_path: Path, capsy
     (tmp_path / "other" / "notes.txt").write_text("x")
     args = _args(tmp_path)
     args.out = str(tmp_path / "other")
-    with pytest.raises(ValueError, match="holds no run.json"):
+    with pytest.raises(ValueError, match=r"holds no run\.json"):
         cli.run(args)

@@ -1,0 +1,42 @@
+"""Writing result files: one atomic-write helper for every layer.
+
+A result file appears complete under its final name or not at all: it is written to a temporary
+file with a unique name in the same folder (so that parallel writers of the same path never share a
+temporary file) and renamed over the target.  A writer that fails leaves no temporary file behind,
+and the final file keeps the permissions the umask gives an ordinary new file.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+__all__ = ["atomic_write"]
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) -> Path:
+    """Write ``path`` through ``write(tmp_path)`` and rename: the final name appears complete or not at all.
+
+    ``write`` receives the temporary path (same folder, unique name, same suffix as ``path``, so that
+    libraries choosing a format by suffix behave) and must create the file there.
+    """
+    path = Path(path)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=f".tmp{path.suffix}")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would survive the rename
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
