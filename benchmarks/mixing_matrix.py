@@ -1,6 +1,6 @@
 """Benchmark: slab mixing matrix for l_max = 50, 100, 200 (Kolmogorov, rho = 8.9e-4, eta = 0.5).
 
-Omega dt = 4 (Omega tau_s)^(1/3) (KPM (51)) with tau_s from crmix.solver.qlt.scattering_time, or
+Omega dt = 4 (Omega tau_s)^(1/3) (KPM (51)) with tau_s from crmix.qlt.scattering_time, or
 ``--omega-dt``.  For each l_max it prints the wall time of ``mixing_matrix`` (integrals + contraction),
 the estimated relative error (MixingMatrix.error / max |M^(1c)|), and the speed-up of the closed-form
 m0 sum over a per-element reference (pywigxjpf 3j symbols, explicit m0 and lA, lB sums, same kappa),
@@ -54,7 +54,7 @@ def main() -> int:
     args = parser.parse_args()
     model = TurbulenceModel(geometry="slab", rho=8.9e-4, eta=0.5)
     if args.omega_dt is None:
-        from crmix.solver.qlt import scattering_time
+        from crmix.qlt import scattering_time
 
         tau_s = scattering_time(model)
         omega_dt = 4.0 * tau_s ** (1.0 / 3.0)

@@ -4,7 +4,7 @@
 
 Backtracks an ensemble through slab turbulence and prints the measured running K_zz(T), K_perp(T),
 Omega tau_s = 3 K_zz (docs/physics.md), the QLT scattering time for the same model when
-crmix.solver.qlt is available, the noise level N_l (KPM (7)), <C_1>^sub against <C_1>^QLT (KPM (57)),
+crmix.qlt is available, the noise level N_l (KPM (7)), <C_1>^sub against <C_1>^QLT (KPM (57)),
 <cos alpha>, and <C_l>^sub / <C_1>^sub for l <= 10 with the error of the ensemble mean (scatter between realisations
 and 2 N_l^2/(2l+1)).
 
@@ -42,9 +42,9 @@ def main() -> None:
     for line in summary_lines(s):
         print(line)
     try:
-        from crmix.solver.qlt import qlt_scattering
+        from crmix.qlt import qlt_scattering
     except ImportError:
-        print("crmix.solver.qlt not available: no QLT comparison")
+        print("crmix.qlt not available: no QLT comparison")
     else:
         q = qlt_scattering(model)
         print(f"QLT: Omega tau_s = lambda_par = {q.tau_s:.4g}, K_zz = {q.K_zz:.4g} (gap contribution {q.gap_contribution:.3f}); "

@@ -18,7 +18,7 @@
 #
 # 1. **slab turbulence** (KPM): Kolmogorov, η = 0.5, B_rms = 4 μG, L_c = 30 pc, at the four rigidities
 #    of KPM Fig. 5 (10 TV, 100 TV, 1 PV, 10 PV ↔ ρ ≈ 9e-5 … 9e-2), with ΩΔT = 4(Ωτ_s)^{1/3} (KPM (51))
-#    and the quasi-linear τ_s of `crmix.solver.qlt`;
+#    and the quasi-linear τ_s of `crmix.qlt`;
 # 2. **isotropic turbulence** on straight lines (MA19): band-limited white noise with
 #    k_out r_g = 1e-3, k_in r_g = 1e2, for several α = k_in ΔT (MA19 Fig. 2, upper panel).
 #

@@ -11,7 +11,7 @@ This module assembles the pieces of KPM Sec. 2.2 / MA19 Sec. 3 for one model:
 Normalisation of the source
 ---------------------------
 S = (8 pi/3) K_zz (d_z fbar/fbar)^2 (KPM (18); docs/physics.md; MA19 (3.4) prints 8 pi/9), with the
-gradient along B0.  For slab models K_zz is the QLT value (crmix.solver.qlt) and the gradient is
+gradient along B0.  For slab models K_zz is the QLT value (crmix.qlt) and the gradient is
 given as the length L_grad = fbar/|d_z fbar|; then Fick's law predicts the dipole power
 C_1^QLT = 4 pi (K_zz/L_grad)^2 (KPM (56)-(57)), and ``C1_over_C1_QLT`` reports how the mixing
 matrix's dipole compares (KPM Fig. 7: close to 1).  Without a QLT K (isotropic turbulence) crmix
@@ -35,7 +35,7 @@ import numpy as np
 from scipy import integrate, special
 
 from crmix.model import TurbulenceModel
-from crmix.solver.qlt import QLTScattering, qlt_scattering
+from crmix.qlt import QLTScattering, qlt_scattering
 from crmix.solver.steady_state import (
     MIN_EXPONENT_FOR_LIMIT,
     Extrapolation,

@@ -6,7 +6,7 @@ Three ways to fix it, all in units of 1/Omega_ref (crmix.model):
 * directly, ``omega_dt = Omega Delta T``;
 * ``rule="kpm51"``: Omega Delta T = c (Omega tau_s)^(1/3), KPM (51) with c = 4 fitted to
   simulations in KPM Sec. 3.2 (Fig. 6); tau_s is the slab QLT scattering time
-  (:func:`crmix.solver.qlt.scattering_time`);
+  (:func:`crmix.qlt.scattering_time`);
 * ``alpha = k_in Delta T`` (MA19 Sec. 3.2), k_in = ``model.k_max``; the only choice for MA19's
   straight-line orbits (eta = 1, no regular field, no QLT tau_s from the slab formula).
 
@@ -22,7 +22,7 @@ import warnings
 from dataclasses import dataclass, field
 
 from crmix.model import TurbulenceModel
-from crmix.solver.qlt import qlt_scattering
+from crmix.qlt import qlt_scattering
 from crmix.validation import real
 
 __all__ = ["DT_RULES", "KPM51_COEFFICIENT", "MixingTime", "MixingTimeWarning", "mixing_time"]

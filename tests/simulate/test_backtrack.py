@@ -120,7 +120,7 @@ def test_running_diffusion_matches_qlt_scattering_time_in_weak_slab_turbulence()
     at T = 10 tau_s that factor is 0.9.  Measured: 3 K_zz / tau_QLT ~ 0.8 (QLT cuts the 90-degree gap).
     KPM's printed tau_s = K_zz/3 would be a factor 9 smaller.
     """
-    qlt = pytest.importorskip("crmix.solver.qlt")
+    qlt = pytest.importorskip("crmix.qlt")
     model = TurbulenceModel(eta=0.2, rho=0.3, spectrum=Spectrum(kmax=2 * math.pi * 10 / 0.3))
     tau = qlt.scattering_time(model)
     ratios = {}

@@ -11,7 +11,7 @@ import pytest
 from scipy import integrate
 
 from crmix.model import TurbulenceModel
-from crmix.solver.qlt import scattering_time
+from crmix.qlt import scattering_time
 from crmix.solver.spectrum import dipole_source, length_unit_pc, mean_cos_field_angle, spectral_slope
 from crmix.solver.timestep import MixingTimeWarning, mixing_time
 from crmix.units import parse_quantity

@@ -1,4 +1,4 @@
-"""QLT pitch-angle scattering (crmix.solver.qlt) against independent integrals."""
+"""QLT pitch-angle scattering (crmix.qlt) against independent integrals."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from scipy import integrate
 
 from crmix.model import Spectrum, TurbulenceModel
-from crmix.solver.qlt import (
+from crmix.qlt import (
     parallel_diffusion,
     pitch_angle_diffusion,
     qlt_scattering,
