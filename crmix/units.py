@@ -52,23 +52,31 @@ def reduced_rigidity(rigidity: u.Quantity, b_rms: u.Quantity, l_c: u.Quantity) -
     return float((gyroradius(rigidity, b_rms) / l_c).decompose())
 
 
-_UNIT_ALIASES = {"uG": "uG", "muG": "uG", "μG": "uG"}
+_UNIT_ALIASES = {"muG": "uG", "μG": "uG"}
+_NUMBER = r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
 
 
-def parse_quantity(text: str, unit: u.UnitBase, name: str) -> u.Quantity:
-    """Parse ``"10TV"``, ``"1 PV"``, ``"4uG"``, ``"30pc"`` into a Quantity convertible to ``unit``.
+def parse_quantity(text: str, unit: u.UnitBase, name: str, *, positive: bool = True, example: str | None = None) -> u.Quantity:
+    """Parse ``"10TV"``, ``"1 PV"``, ``"4uG"``, ``"30pc"``, ``"3e28 cm2/s"`` into a Quantity convertible to ``unit``.
 
-    A bare number is read in ``unit``.  Errors name the parameter and the expected unit.
+    The unit is required: a bare number is an error that shows the expected form.  The value must be
+    finite (and > 0 unless ``positive=False``).  Errors name the parameter (``name``, e.g. the flag).
     """
-    m = re.fullmatch(r"\s*([-+0-9.eE]+)\s*([A-Za-zμ]*)\s*", text)
+    example = example or f"1{unit.to_string()}"
+    m = re.fullmatch(rf"\s*({_NUMBER})\s*(.*?)\s*", str(text))
     if m is None:
-        raise ValueError(f"{name}: cannot read {text!r}; expected a number with a unit like 10{unit}")
+        raise ValueError(f"{name}: cannot read {text!r}; expected a number with a unit, e.g. {example}")
     number, unit_text = m.groups()
+    if not unit_text:
+        raise ValueError(f"{name}: {text!r} has no unit; give one, e.g. {example}")
     try:
-        value = float(number)
+        given = u.Unit(_UNIT_ALIASES.get(unit_text, unit_text))
     except ValueError as exc:
-        raise ValueError(f"{name}: {number!r} is not a number") from exc
-    q = value * (u.Unit(_UNIT_ALIASES.get(unit_text, unit_text)) if unit_text else unit)
-    if not q.unit.is_equivalent(unit):
-        raise ValueError(f"{name}: unit {q.unit} is not convertible to {unit}")
-    return q
+        raise ValueError(f"{name}: {unit_text!r} is not a unit; expected a unit convertible to {unit}, e.g. {example}") from exc
+    if not given.is_equivalent(unit):
+        raise ValueError(f"{name}: unit {given} is not convertible to {unit} (e.g. {example})")
+    value = float(number)
+    if not math.isfinite(value) or (positive and value <= 0):
+        allowed = "finite and > 0" if positive else "finite"
+        raise ValueError(f"{name} must be {allowed}, got {text!r}")
+    return value * given

@@ -5,14 +5,19 @@ one particle per HEALPix pixel is backtracked from the observer (KPM Sec. 2.1), 
 relative intensity built by the Liouville mapping KPM (3) at every backtracking time in --times,
 and C_l, the dipole vector and the local mean field measured.  Writes into --out:
 
-  run.json                  the parameters (a folder of other parameters is refused)
-  realisation_NNNNN.fits    sky maps (HEALPix RING, one column per T; pixel = momentum direction)
-  realisation_NNNNN.npz     C_l, noise level, dipole, <r r>, local field, parameters
-  ensemble.npz              <C_l>^num, N_l, <C_l>^sub and its variance, <C_1>^QLT, <cos a>, K_zz(T)
-  ensemble_cl.ecsv          the spectra per T as a table; ensemble_transport.ecsv: K_zz, K_perp, N_l, C_1 per T
+  run.json                    what the realisations depend on (a folder of other parameters is refused)
+  realisation_NNNNN.fits      the component maps r, p-hat at t0 per T (HEALPix RING, pixel = arrival direction)
+  realisation_NNNNN.npz       their cross spectra, dipole response, <r r>, local field (independent of K, g)
+  ensemble_cl.ecsv            <C_l>^num, N_l, <C_l>^sub with errors, C_l/C_1 with errors, per T
+  ensemble_transport.ecsv     K_zz(T), K_perp(T) with errors and a convergence test, N_l, C_1 three ways
+  ensemble_realisations.ecsv  C_l^sub of every realisation (for covariances; read by crmix fit)
+  ensemble.npz                the same statistics as arrays
 
-A killed run resumes: finished realisations are kept, the others are computed.  Times are in units
-of 1/Omega (Omega = q B0 / p; with --eta 1, isotropic, the RMS field).
+The Liouville mapping KPM (3) uses ONE diffusion tensor K for every T (--diffusion: the ensemble's
+late-time <r r>/(2 T_max), slab QLT, or given values), so the map at T does not depend on which
+other times were requested.  A killed run resumes: finished realisations are kept, the others are
+computed; rerunning with another --diffusion, --noise or --lmax only re-reduces the ensemble.
+Times are in units of 1/Omega (Omega = q B0 / p; with --eta 1, isotropic, the RMS field).
 """
 
 from __future__ import annotations
@@ -21,12 +26,14 @@ import argparse
 import math
 from pathlib import Path
 
+import astropy.constants as const
 import astropy.units as u
 
 from crmix.backend import cupy_or_none
 from crmix.model import RG_OVER_LAMBDA_MIN, Spectrum, TurbulenceModel
 from crmix.simulate.boris import StepRule
-from crmix.simulate.runner import FIELD_METHODS, SimulationConfig, run_ensemble, summary_lines
+from crmix.simulate.runner import FIELD_METHODS, Analysis, SimulationConfig, run_ensemble, summary_lines
+from crmix.simulate.skymap import NOISE_ESTIMATORS
 from crmix.units import parse_quantity, reduced_rigidity
 
 __all__ = ["add_arguments", "run"]
@@ -58,7 +65,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--steps-per-wavelength", type=float, default=StepRule.steps_per_wavelength,
                         help=f"step rule: dt <= lambda_min / this (default: {StepRule.steps_per_wavelength:g})")
     parser.add_argument("--gradient-length", default="1kpc", help="fbar/|grad fbar| along B0 (default: 1kpc); C_l scale as its inverse square")
-    parser.add_argument("--lmax", type=int, default=None, help="largest multipole (default: 3 Nside - 1)")
+    parser.add_argument("--lmax", type=int, default=None, help="largest multipole of the tables, <= 3 Nside - 1 (default: 2 Nside)")
+    parser.add_argument("--diffusion", default=None,
+                        help="the one K of the Liouville mapping KPM (3) for every T: 'qlt' (slab QLT K_zz), 'ensemble' "
+                        "(<r r>/(2 T_max) of the ensemble: depends on the largest T), or K_zz[,K_perp] with units, e.g. "
+                        "3e28cm2/s (default: qlt for slab turbulence, ensemble otherwise)")
+    parser.add_argument("--noise", choices=NOISE_ESTIMATORS, default="pixel",
+                        help="shot-noise estimator: pixel (from neighbouring pixels, unbiased at every l) or kpm "
+                        "(KPM (5)-(7) from <r r>) (default: pixel)")
     parser.add_argument("--out", default=DEFAULT_OUT, help=f"output folder (default: ./{DEFAULT_OUT})")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
@@ -81,15 +95,30 @@ def _spectrum(name: str, kmax_lc: float) -> Spectrum:
     return Spectrum(kind="power_law", index=5.0 / 3.0 if name == "kolmogorov" else 1.5, kmax=kmax_lc)
 
 
-def config_from_args(args: argparse.Namespace) -> SimulationConfig:
+def _diffusion(text: str | None, pc_per_unit: float) -> str | tuple[tuple[float, float, float], ...] | None:
+    """--diffusion: 'ensemble', 'qlt', or K_zz[,K_perp] with units (length^2/time), in 1/Omega units (c = 1)."""
+    if text is None or text in ("ensemble", "qlt"):
+        return text
+    parts = [p for p in text.split(",") if p.strip()]
+    if not 1 <= len(parts) <= 2:
+        raise ValueError(f"--diffusion must be 'ensemble', 'qlt' or K_zz[,K_perp] with units (e.g. 3e28cm2/s), got {text!r}")
+    k = []
+    for part, name in zip(parts, ("K_zz", "K_perp")):
+        q = parse_quantity(part, u.cm**2 / u.s, f"--diffusion ({name})", positive=name == "K_zz", example="3e28cm2/s")
+        k.append((q / const.c).to_value(u.pc) / pc_per_unit)  # K / c is a length; 1/Omega is pc_per_unit pc
+    k_zz, k_perp = k[0], (k[1] if len(k) > 1 else 0.0)
+    if k_perp < 0:
+        raise ValueError(f"--diffusion: K_perp must be >= 0, got {parts[1]!r}")
+    return ((k_perp, 0.0, 0.0), (0.0, k_perp, 0.0), (0.0, 0.0, k_zz))
+
+
+def config_from_args(args: argparse.Namespace) -> tuple[SimulationConfig, Analysis]:
     """Every check before any work: ValueError naming the option and its allowed range."""
     if not (math.isfinite(args.eta) and 0.0 < args.eta <= 1.0) or (args.eta == 1.0 and args.geometry == "slab"):
         raise ValueError(f"--eta must satisfy 0 < eta < 1 (isotropic: 0 < eta <= 1), got {args.eta}")
-    rigidity = parse_quantity(args.rigidity, u.V, "--rigidity")
-    if not (math.isfinite(rigidity.value) and rigidity.value > 0):
-        raise ValueError(f"--rigidity must be > 0, got {args.rigidity!r}")
-    b_rms = parse_quantity(args.brms, u.G, "--brms")
-    l_c = parse_quantity(args.lc, u.pc, "--lc")
+    rigidity = parse_quantity(args.rigidity, u.V, "--rigidity", example="1PV")
+    b_rms = parse_quantity(args.brms, u.G, "--brms", example="4uG")
+    l_c = parse_quantity(args.lc, u.pc, "--lc", example="30pc")
     if not (math.isfinite(args.rg_over_lambda_min) and args.rg_over_lambda_min > 0):
         raise ValueError(f"--rg-over-lambda-min must be > 0, got {args.rg_over_lambda_min}")
     if args.realisations < 1:
@@ -99,22 +128,22 @@ def config_from_args(args: argparse.Namespace) -> SimulationConfig:
     rho = reduced_rigidity(rigidity, b_rms, l_c)
     spectrum = _spectrum(args.spectrum, 2.0 * math.pi * args.rg_over_lambda_min / rho)
     model = TurbulenceModel.from_physical(args.geometry, rigidity=rigidity, b_rms=b_rms, l_c=l_c, eta=args.eta, spectrum=spectrum)
-    gradient_length = parse_quantity(args.gradient_length, u.pc, "--gradient-length")
-    if not (math.isfinite(gradient_length.value) and gradient_length.value > 0):
-        raise ValueError(f"--gradient-length must be > 0, got {args.gradient_length!r}")
+    gradient_length = parse_quantity(args.gradient_length, u.pc, "--gradient-length", example="1kpc")
     pc_per_unit = l_c.to_value(u.pc) / model.L_c  # one length unit 1/Omega, in pc
     g = pc_per_unit / gradient_length.to_value(u.pc)
     step = StepRule(steps_per_gyration=args.steps_per_gyration, steps_per_wavelength=args.steps_per_wavelength, step=args.step)
-    return SimulationConfig(
+    config = SimulationConfig(
         model=model, nside=args.nside, times=_times(args.times), seed=args.seed, step=step, method=args.field,
-        gradient=(0.0, 0.0, g), lmax=args.lmax,
+        backend=args.backend,
     )
+    analysis = Analysis(gradient=(0.0, 0.0, g), diffusion=_diffusion(args.diffusion, pc_per_unit), noise=args.noise, lmax=args.lmax)
+    return config, analysis
 
 
 def run(args: argparse.Namespace) -> int:
-    config = config_from_args(args)
+    config, analysis = config_from_args(args)
     out = Path(args.out)
-    summary = run_ensemble(config, out, args.realisations, backend=args.backend, progress=not args.no_progress)
+    summary = run_ensemble(config, out, args.realisations, analysis=analysis, progress=not args.no_progress)
     m = config.model
     print(f"{m.geometry}: rho = {m.rho:.4g}, eta = {m.eta:g}, dt = {config.dt:.4g}, Nside = {config.nside}, "
           f"T = {[float(t) for t in summary.times]}")

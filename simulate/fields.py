@@ -18,6 +18,7 @@ arrays they take are listed by :meth:`kernel_data`.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -66,6 +67,11 @@ class SlabTable:
     def kernel_data(self) -> tuple[Any, float]:
         return self.table, 1.0 / self.dz
 
+    @property
+    def period(self) -> tuple[float, float, float]:
+        """The field repeats after this distance along x, y, z (inf: never)."""
+        return (math.inf, math.inf, self.length)
+
     def to(self, xp: ModuleType, dtype: Any = None) -> SlabTable:
         return SlabTable(xp.asarray(self.table, dtype=dtype or self.table.dtype), self.dz)
 
@@ -112,6 +118,12 @@ class NestedGrids:
     def kernel_data(self) -> tuple[Any, Any]:
         return self.grids, 1.0 / self.spacing
 
+    @property
+    def period(self) -> tuple[float, float, float]:
+        """The field repeats after the box of the coarsest grid along every axis."""
+        box = float(np.max(np.asarray(self.spacing, dtype=float))) * self.n
+        return (box, box, box)
+
     def to(self, xp: ModuleType, dtype: Any = None) -> NestedGrids:
         dt = dtype or self.grids.dtype
         return NestedGrids(xp.asarray(self.grids, dtype=dt), xp.asarray(self.spacing, dtype=dt), self.k_lo, self.k_hi)
@@ -139,6 +151,11 @@ class PlaneWaves:
 
     def kernel_data(self) -> tuple[Any, Any, Any]:
         return self.k, self.amplitude, self.phase
+
+    @property
+    def period(self) -> tuple[float, float, float]:
+        """Incommensurate wavenumbers: no period."""
+        return (math.inf, math.inf, math.inf)
 
     def to(self, xp: ModuleType, dtype: Any = None) -> PlaneWaves:
         dt = dtype or self.k.dtype

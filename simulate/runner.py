@@ -2,22 +2,31 @@
 
 Layout of an output folder::
 
-    run.json                       the parameters that define the run (checked on resume)
-    realisation_00003.fits         the relative-intensity sky maps of realisation 3, one column per T
-    realisation_00003.npz          its observables (ensemble.RealisationResult) and the parameters
-    ensemble.npz                   the ensemble averages over every finished realisation (arrays)
-    ensemble_cl.ecsv               <C_l>^num, <C_l>^sub, noise variance and scatter per T (a table)
-    ensemble_transport.ecsv        K_zz, K_perp, N_l and C_1 per T, <cos alpha>, Omega tau_s (a table)
+    run.json                       what the realisations depend on (checked on resume)
+    realisation_00003.fits         the six component maps (r, p-hat at t0) of realisation 3 per T
+    realisation_00003.npz          its K- and gradient-independent observables (ensemble.RealisationResult)
+    ensemble.npz                   the ensemble statistics (arrays) under the run's Liouville mapping
+    ensemble_cl.ecsv               <C_l>^num, N_l, <C_l>^sub with errors, C_l/C_1 with errors, per T
+    ensemble_transport.ecsv        K_zz, K_perp with errors, N_l and C_1 three ways per T
+    ensemble_realisations.ecsv     C_l^sub of every realisation and T (for covariances: crmix fit)
 
-A realisation is finished when its ``.npz`` exists (it is written last, by rename from a temporary
-file, so a kill never leaves a partial one).  Realisation i depends on (seed, i) alone, so a resumed
-run reproduces exactly what an uninterrupted one would have written.
+A realisation is finished when its ``.npz`` exists (written last, by an atomic rename, so a kill
+never leaves a partial one; an unreadable or foreign file is recomputed).  Realisation i depends on
+(seed, i) and run.json alone, so a resumed run reproduces exactly what an uninterrupted one writes.
+
+The realisation files hold no choice of the Liouville mapping KPM (3): the gradient, the ONE
+diffusion tensor K used for every T, the noise estimator and the multipole range are the
+:class:`Analysis` of the ensemble step, stated in the tables' metadata; changing them re-reduces
+the same realisations.  Maps in the FITS files are indexed by ARRIVAL direction (pixel n-hat holds
+the particle seen with momentum -n-hat) in the frame z = B0; the relative intensity is
+``w . components`` (crmix.simulate.skymap), :func:`sky_maps` returns it.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,20 +35,33 @@ import healpy as hp
 import numpy as np
 from astropy.table import Table
 
+from crmix import __version__
 from crmix.io import atomic_write
 from crmix.model import TurbulenceModel
 from crmix.simulate import skymap, synthesis
 from crmix.simulate.backtrack import BACKENDS, backtrack, record_steps, total_particle_steps, validate_nside
 from crmix.simulate.boris import StepRule
-from crmix.simulate.ensemble import EnsembleSummary, RealisationResult, local_mean_field
+from crmix.simulate.ensemble import (
+    EnsembleSummary,
+    LiouvilleMapping,
+    RealisationResult,
+    ensemble_statistics,
+    local_mean_field,
+)
 from crmix.simulate.fields import Field
 
 __all__ = [
     "FIELD_METHODS",
+    "Analysis",
     "SimulationConfig",
+    "compute_realisation",
+    "finished_realisations",
+    "liouville_mapping",
     "prepare_folder",
+    "reduce_ensemble",
     "run_ensemble",
     "simulate_realisation",
+    "sky_maps",
     "summary_lines",
     "synthesize_field",
 ]
@@ -49,18 +71,15 @@ FIELD_METHODS = ("grid", "waves")
 
 @dataclass(frozen=True)
 class SimulationConfig:
-    """Everything that defines a run (the realisation count and the backend do not change results).
+    """Everything the realisations depend on (and nothing else: the mapping is the :class:`Analysis`).
 
-    gradient
-        g = grad f-bar / f-bar in 1/Omega units; None means z-hat / L_c (along B0, KPM Sec. 3.3).
-        Every C_l scales as |g|^2.
-    K
-        The diffusion tensor of the Liouville mapping KPM (3); None means measured: <r r>/(2 T) of the
-        realisation's particles at the largest T.
     method
         ``"grid"`` (slab table / nested grids) or ``"waves"`` (plane-wave sum).
     l_avg
         Side of the cube for the local mean field; None means L_c / 30 (KPM Sec. 3.3).
+    backend, dtype
+        The pusher and its precision.  Backtracking is chaotic: different backends or precisions give
+        trajectories that part after a few hundred gyro-times, so both belong to the run's identity.
     """
 
     model: TurbulenceModel
@@ -69,43 +88,26 @@ class SimulationConfig:
     seed: int = 0
     step: StepRule = field(default_factory=StepRule)
     method: str = "grid"
-    gradient: tuple[float, float, float] | None = None
-    K: tuple[tuple[float, ...], ...] | None = None
-    lmax: int | None = None
     l_avg: float | None = None
     dtype: str = "float64"
+    backend: str = "numba"
     synthesis_options: tuple[tuple[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         validate_nside(self.nside)
         record_steps(self.times, self.dt)
-        if int(self.seed) != self.seed or self.seed < 0:
+        if isinstance(self.seed, bool) or int(self.seed) != self.seed or self.seed < 0:
             raise ValueError(f"seed must be an integer >= 0, got {self.seed!r}")
         if self.method not in FIELD_METHODS:
             raise ValueError(f"method must be one of {FIELD_METHODS}, got {self.method!r}")
         if self.dtype not in ("float32", "float64"):
             raise ValueError(f"dtype must be 'float32' or 'float64', got {self.dtype!r}")
-        if self.lmax is not None and not 1 <= self.lmax <= 3 * self.nside - 1:
-            raise ValueError(f"lmax must be between 1 and 3 nside - 1 = {3 * self.nside - 1}, got {self.lmax}")
-        g = self.gradient_vector
-        if g.shape != (3,) or not np.all(np.isfinite(g)):
-            raise ValueError(f"gradient must be three finite numbers, got {self.gradient!r}")
-        if self.K is not None and np.asarray(self.K, dtype=float).shape != (3, 3):
-            raise ValueError(f"K must be a 3x3 matrix (or None: measured), got {self.K!r}")
+        if self.backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {self.backend!r}")
 
     @property
     def dt(self) -> float:
         return self.step.dt(self.model)
-
-    @property
-    def gradient_vector(self) -> np.ndarray:
-        if self.gradient is None:
-            return np.array([0.0, 0.0, 1.0 / self.model.L_c])
-        return np.asarray(self.gradient, dtype=float)
-
-    @property
-    def lmax_value(self) -> int:
-        return self.lmax if self.lmax is not None else 3 * self.nside - 1
 
     @property
     def l_avg_value(self) -> float:
@@ -123,13 +125,70 @@ class SimulationConfig:
             "dt": self.dt,
             "step_rule": asdict(self.step),
             "method": self.method,
-            "gradient": [float(g) for g in self.gradient_vector],
-            "K": None if self.K is None else np.asarray(self.K, dtype=float).tolist(),
-            "lmax": self.lmax_value,
             "l_avg": self.l_avg_value,
             "dtype": self.dtype,
-            "synthesis_options": {k: v for k, v in self.synthesis_options},
+            "backend": self.backend,
+            "synthesis_options": dict(self.synthesis_options),
         }
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """How the realisations are reduced to ensemble statistics (none of it changes a realisation).
+
+    gradient
+        g = grad f-bar / f-bar in 1/Omega units; None means z-hat / L_c (along B0, KPM Sec. 3.3).
+        Every C_l scales as |g|^2.
+    diffusion
+        The ONE diffusion tensor of the Liouville mapping KPM (3) for every T: ``"qlt"`` (K_zz of slab
+        QLT, crmix.qlt), ``"ensemble"`` (the ensemble's <r r>/(2 T) at the largest T requested, so it
+        depends on that T), or a 3x3 matrix in 1/Omega units (c = 1).  None: QLT where the model has
+        it (slab with a regular field), else the ensemble estimate.
+    noise
+        The estimator of the shot noise N_l: ``"pixel"`` or ``"kpm"`` (crmix.simulate.skymap).
+    lmax
+        Largest multipole of the tables; None means 2 N_side (at most 3 N_side - 1).
+    """
+
+    gradient: tuple[float, float, float] | None = None
+    diffusion: str | tuple[tuple[float, float, float], ...] | None = None
+    noise: str = "pixel"
+    lmax: int | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.diffusion, str) and self.diffusion not in ("ensemble", "qlt"):
+            raise ValueError(f"diffusion must be 'ensemble', 'qlt' or a 3x3 matrix, got {self.diffusion!r}")
+        if self.noise not in skymap.NOISE_ESTIMATORS:
+            raise ValueError(f"noise estimator must be one of {skymap.NOISE_ESTIMATORS}, got {self.noise!r}")
+
+    def lmax_for(self, nside: int) -> int:
+        lmax = 2 * nside if self.lmax is None else int(self.lmax)
+        if not 1 <= lmax <= 3 * nside - 1:
+            raise ValueError(f"lmax must be between 1 and 3 nside - 1 = {3 * nside - 1}, got {lmax}")
+        return lmax
+
+
+def liouville_mapping(config: SimulationConfig, analysis: Analysis) -> LiouvilleMapping:
+    """The gradient and the diffusion tensor of KPM (3) for this run (ValueError when QLT has no K_zz)."""
+    model = config.model
+    gradient = analysis.gradient if analysis.gradient is not None else (0.0, 0.0, 1.0 / model.L_c)
+    diffusion = analysis.diffusion
+    if diffusion is None:
+        diffusion = "qlt" if model.geometry == "slab" and model.Omega > 0 else "ensemble"
+    if diffusion == "ensemble":
+        symmetry = "axial" if model.Omega > 0 else "isotropic"
+        return LiouvilleMapping(gradient=tuple(gradient), source="ensemble", symmetry=symmetry)
+    if diffusion == "qlt":
+        from crmix.qlt import parallel_diffusion
+
+        try:
+            k_zz = parallel_diffusion(model)
+        except ValueError as exc:
+            raise ValueError(f"--diffusion qlt needs slab turbulence with a regular field: {exc}") from exc
+        K = ((0.0, 0.0, 0.0), (0.0, 0.0, 0.0), (0.0, 0.0, k_zz))
+        return LiouvilleMapping(gradient=tuple(gradient), source="qlt", K=K)
+    K = tuple(tuple(float(x) for x in row) for row in np.asarray(diffusion, dtype=float))
+    return LiouvilleMapping(gradient=tuple(gradient), source="given", K=K)
 
 
 def synthesize_field(config: SimulationConfig, index: int) -> Field:
@@ -144,27 +203,26 @@ def synthesize_field(config: SimulationConfig, index: int) -> Field:
     return synthesis.nested_grids(model, rng, **opts)
 
 
-def simulate_realisation(config: SimulationConfig, index: int, *, backend: str = "numba", progress: Any = None) -> tuple[RealisationResult, np.ndarray]:
-    """Synthesise, backtrack, map: (observables, relative-intensity maps of shape (n_T, N_pix))."""
+def simulate_realisation(config: SimulationConfig, index: int, *, progress: Any = None) -> tuple[RealisationResult, np.ndarray, Field]:
+    """Synthesise, backtrack, measure: (observables, component maps (n_T, 6, N_pix) by momentum pixel, field)."""
     model = config.model
     fld = synthesize_field(config, index)
-    bt = backtrack(fld, model.Omega, config.nside, config.times, config.dt, backend=backend,
+    bt = backtrack(fld, model.Omega, config.nside, config.times, config.dt, backend=config.backend,
                    dtype=np.dtype(config.dtype), progress=progress)
-    moments = skymap.displacement_moments(bt.position)
-    K = np.asarray(config.K, dtype=float) if config.K is not None else moments[-1] / (2.0 * bt.times[-1])
-    g = config.gradient_vector
-    delta = skymap.relative_intensity(bt.position, bt.momentum, g, K)
+    comps = skymap.component_maps(bt.position, bt.momentum)  # (n_T, 6, N_pix)
+    lmax = 3 * config.nside - 1
     result = RealisationResult(
         index=index,
         times=bt.times,
-        cl=skymap.angular_power(delta, config.lmax_value),
-        noise=skymap.noise_level(moments, g, delta.shape[-1]),
-        dipole=skymap.dipole_vector(delta, bt.observed),
-        moments=moments,
+        cross=np.stack([skymap.cross_spectra(c, lmax) for c in comps]),
+        neighbour=np.stack([skymap.neighbour_difference_matrix(c, config.nside) for c in comps]),
+        dipole=skymap.dipole_response(comps, bt.observed),
+        moments=skymap.displacement_moments(bt.position),
+        extent=np.max(np.abs(bt.position), axis=-1),
+        period=np.asarray(fld.period, dtype=float),
         local_field=local_mean_field(fld, model.Omega, config.l_avg_value),
-        K=K,
     )
-    return result, delta
+    return result, comps, fld
 
 
 # ---- files ------------------------------------------------------------------------------------
@@ -172,12 +230,37 @@ def _realisation_path(out: Path, index: int, suffix: str) -> Path:
     return out / f"realisation_{index:05d}{suffix}"
 
 
-def _write_realisation(out: Path, result: RealisationResult, maps: np.ndarray, params: dict[str, Any]) -> None:
+def _time_tag(t: float) -> str:
+    return f"T{t:.6g}"
+
+
+def _fits_header(params: dict[str, Any], index: int) -> list[tuple[str, Any]]:
+    model = params["model"]
+    return [
+        ("ORDERING", "RING"),
+        ("CRFRAME", "B0", "local frame, z along the regular field B0"),
+        ("PIXDIR", "ARRIVAL", "pixel n: particle seen with momentum -n"),
+        ("CRSEED", params["seed"], "random seed of the run"),
+        ("CRINDEX", index, "realisation index"),
+        ("CRGEOM", model["geometry"], "turbulence geometry"),
+        ("CRETA", model["eta"], "turbulence level dB^2/(B0^2+dB^2)"),
+        ("CRRHO", model["rho"], "reduced rigidity r_g/L_c"),
+        ("TIMEUNIT", "1/Omega", "unit of the backtracking times T"),
+        ("COMMENT", "column C_Tt: component C of (r, p-hat) at t0 = t - T,"),
+        ("COMMENT", "r in 1/Omega (c = 1); relative intensity = g.r - 3 (K g).p-hat"),
+        ("COMMENT", "(KPM (3)); g and K: metadata of ensemble_cl.ecsv"),
+    ]
+
+
+def _write_realisation(out: Path, result: RealisationResult, comps: np.ndarray, params: dict[str, Any]) -> None:
+    order = skymap.arrival_order(params["nside"])
+    names = [f"{c.upper().replace('_', '')}_{_time_tag(t)}" for t in result.times for c in skymap.COMPONENTS]
+    maps = comps[..., order].reshape(-1, comps.shape[-1])
+
     def fits(tmp: Path) -> None:
-        header = [("CRMIXSED", params["seed"]), ("CRMIXIDX", result.index), ("ORDERING", "RING"),
-                  ("COMMENT", "relative intensity f/fbar - 1, pixel = momentum direction at the observer")]
-        names = [f"T{t:.6g}" for t in result.times]
-        hp.write_map(str(tmp), list(maps), column_names=names, extra_header=header, overwrite=True, dtype=np.float64)
+        units = ["1/Omega" if n.startswith("R") else "" for n in names]
+        hp.write_map(str(tmp), list(maps), column_names=names, column_units=units,
+                     extra_header=_fits_header(params, result.index), overwrite=True, dtype=np.float32)
 
     def npz(tmp: Path) -> None:
         with open(tmp, "wb") as fh:
@@ -188,25 +271,44 @@ def _write_realisation(out: Path, result: RealisationResult, maps: np.ndarray, p
 
 
 def _read_realisation(path: Path, params: dict[str, Any]) -> RealisationResult | None:
-    """The stored result, or None when the file is unreadable or belongs to other parameters."""
+    """The stored result, or None when the file is unreadable, truncated or belongs to other parameters."""
     try:
         with np.load(path) as data:
             if json.loads(str(data["parameters"])) != params:
                 return None
-            return RealisationResult.from_arrays({k: data[k] for k in data.files})
-    except (OSError, ValueError, KeyError):
+            result = RealisationResult.from_arrays({k: data[k] for k in data.files})
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # unreadable, truncated, foreign
         return None
+    n_t = len(params["recorded_times"])
+    if result.cross.shape != (n_t, 3 * params["nside"], 6, 6) or not np.all(np.isfinite(result.cross)):
+        return None
+    return result
 
 
 def _json_roundtrip(obj: Any) -> Any:
     return json.loads(json.dumps(obj, sort_keys=True))
 
 
+def _provenance() -> dict[str, Any]:
+    import astropy
+    import numba
+    import scipy
+
+    return {"crmix": __version__, "numpy": np.__version__, "scipy": scipy.__version__, "healpy": hp.__version__,
+            "numba": numba.__version__, "astropy": astropy.__version__}
+
+
 def prepare_folder(out: Path, params: dict[str, Any]) -> None:
     """Create ``out`` with run.json, or check that an existing one holds the same parameters."""
     run_file = out / "run.json"
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {str(out)!r} exists and is not a folder")
     if run_file.exists():
-        old = json.loads(run_file.read_text())
+        try:
+            old = json.loads(run_file.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ValueError(f"out folder {out}: run.json is unreadable ({exc}); choose another --out") from exc
+        old.pop("provenance", None)
         if old != params:
             diff = sorted(k for k in set(old) | set(params) if old.get(k) != params.get(k))
             raise ValueError(
@@ -217,7 +319,52 @@ def prepare_folder(out: Path, params: dict[str, Any]) -> None:
     if out.exists() and any(out.iterdir()):
         raise ValueError(f"out folder {out} exists, is not empty and holds no run.json; choose another --out")
     out.mkdir(parents=True, exist_ok=True)
-    atomic_write(run_file, lambda tmp: tmp.write_text(json.dumps(params, indent=1, sort_keys=True)))
+    text = json.dumps({**params, "provenance": _provenance()}, indent=1, sort_keys=True)
+    atomic_write(run_file, lambda tmp: tmp.write_text(text))
+
+
+def run_parameters(config: SimulationConfig) -> dict[str, Any]:
+    """run.json's parameters, as JSON reads them back."""
+    return _json_roundtrip(config.parameters())
+
+
+def finished_realisations(out: Path, params: dict[str, Any], realisations: int) -> dict[int, RealisationResult]:
+    """The realisations 0..realisations-1 already in ``out`` (readable, of these parameters)."""
+    results = {}
+    for i in range(realisations):
+        path = _realisation_path(out, i, ".npz")
+        if path.exists():
+            stored = _read_realisation(path, params)
+            if stored is not None:
+                results[i] = stored
+    return results
+
+
+def compute_realisation(config: SimulationConfig, out: Path, index: int, *, progress: Any = None) -> RealisationResult:
+    """Simulate realisation ``index`` and write its files atomically (the unit of work of a run)."""
+    result, comps, _ = simulate_realisation(config, index, progress=progress)
+    _write_realisation(Path(out), result, comps, run_parameters(config))
+    return result
+
+
+def reduce_ensemble(config: SimulationConfig, analysis: Analysis, out: Path, results: list[RealisationResult]) -> EnsembleSummary:
+    """Ensemble statistics of ``results`` under ``analysis``; writes ensemble.npz and the three tables."""
+    out = Path(out)
+    mapping = liouville_mapping(config, analysis)
+    summary = ensemble_statistics(results, mapping, lmax=analysis.lmax_for(config.nside), noise=analysis.noise)
+    params = run_parameters(config)
+    meta = {"parameters": params, "analysis": {**summary.mapping, "noise_estimator": summary.noise_estimator,
+                                               "lmax": summary.lmax}, "realisations": summary.n_realisations,
+            "warnings": list(summary.warnings), "time_unit": "1/Omega", "length_unit": "1/Omega (c = 1)"}
+    arrays = {k: np.asarray(v) for k, v in asdict(summary).items() if isinstance(v, np.ndarray)}
+    arrays.update({f"K_zz_{k}": np.asarray(v) for k, v in asdict(summary.K_zz).items()})
+    arrays.update({f"K_perp_{k}": np.asarray(v) for k, v in asdict(summary.K_perp).items()})
+    atomic_write(out / "ensemble.npz", lambda tmp: np.savez(tmp, metadata=json.dumps(meta, sort_keys=True), **arrays))
+    for name, table in (("ensemble_cl.ecsv", _cl_table(summary)), ("ensemble_transport.ecsv", _transport_table(summary)),
+                        ("ensemble_realisations.ecsv", _realisation_table(summary, results))):
+        table.meta.update(meta)
+        atomic_write(out / name, lambda tmp, t=table: t.write(tmp, format="ascii.ecsv", overwrite=True))
+    return summary
 
 
 def run_ensemble(
@@ -225,28 +372,23 @@ def run_ensemble(
     out: str | os.PathLike[str],
     realisations: int,
     *,
-    backend: str = "numba",
+    analysis: Analysis | None = None,
     progress: bool = True,
 ) -> EnsembleSummary:
-    """Run (or resume) realisations 0..realisations-1 into ``out`` and write the ensemble average.
+    """Run (or resume) realisations 0..realisations-1 into ``out`` and reduce the ensemble.
 
-    All parameters are checked before any work.  Finished realisations (a readable ``.npz`` with the
-    same parameters) are skipped.
+    Everything is checked before any work; finished realisations (a readable ``.npz`` of the same
+    parameters) are kept.
     """
-    if int(realisations) != realisations or realisations < 1:
+    if isinstance(realisations, bool) or int(realisations) != realisations or realisations < 1:
         raise ValueError(f"realisations must be an integer >= 1, got {realisations!r}")
-    if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    analysis = analysis or Analysis()
+    analysis.lmax_for(config.nside)
+    liouville_mapping(config, analysis)
     out = Path(out)
-    params = _json_roundtrip(config.parameters())
+    params = run_parameters(config)
     prepare_folder(out, params)
-    results: dict[int, RealisationResult] = {}
-    for i in range(realisations):
-        path = _realisation_path(out, i, ".npz")
-        if path.exists():
-            stored = _read_realisation(path, params)
-            if stored is not None:
-                results[i] = stored
+    results = finished_realisations(out, params, realisations)
     todo = [i for i in range(realisations) if i not in results]
     per = total_particle_steps(config.nside, config.times, config.dt)
     from tqdm.auto import tqdm
@@ -254,62 +396,123 @@ def run_ensemble(
     with tqdm(total=per * len(todo), unit="step", unit_scale=True, disable=not progress or not todo,
               desc=f"{len(todo)} of {realisations} realisations", smoothing=0.1) as bar:
         for i in todo:
-            result, maps = simulate_realisation(config, i, backend=backend, progress=bar)
-            _write_realisation(out, result, maps, params)
-            results[i] = result
-    summary = EnsembleSummary.from_results([results[i] for i in range(realisations)])
-    atomic_write(out / "ensemble.npz", lambda tmp: np.savez(tmp, parameters=json.dumps(params, sort_keys=True), **summary.arrays()))
-    atomic_write(out / "ensemble_transport.ecsv", lambda tmp: _transport_table(summary, params).write(
-        tmp, format="ascii.ecsv", overwrite=True))
-    atomic_write(out / "ensemble_cl.ecsv", lambda tmp: _cl_table(summary, params).write(
-        tmp, format="ascii.ecsv", overwrite=True))
-    return summary
+            results[i] = compute_realisation(config, out, i, progress=bar)
+    return reduce_ensemble(config, analysis, out, [results[i] for i in range(realisations)])
 
 
-def _transport_table(summary: EnsembleSummary, params: dict[str, Any]) -> Table:
-    """One row per backtracking time T: K_zz, K_perp, N_l (KPM (7)), C_1 three ways (KPM (55), (57))."""
+def sky_maps(out: str | os.PathLike[str], time: float | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+    """Relative-intensity maps (N_real, N_pix) of a reduced run at backtracking time ``time`` (default: the largest).
+
+    Pixels are ARRIVAL directions (RING) in the frame z = B0; the mapping (g, K) is the one of the
+    run's ensemble tables.  Returns the maps and the tables' metadata.
+    """
+    out = Path(out)
+    meta = Table.read(out / "ensemble_cl.ecsv").meta
+    times = meta["parameters"]["recorded_times"]
+    t = times[-1] if time is None else min(times, key=lambda x: abs(x - time))
+    if time is not None and abs(t - time) > 1e-9 * max(1.0, abs(time)):
+        raise ValueError(f"time {time} is not a backtracking time of the run; recorded: {times}")
+    K = np.asarray(meta["analysis"]["K_liouville"], dtype=float)
+    w = skymap.liouville_weights(np.asarray(meta["analysis"]["gradient"], dtype=float), K)
+    names = [f"{c.upper().replace('_', '')}_{_time_tag(t)}" for c in skymap.COMPONENTS]
+    from astropy.io import fits
+
+    maps = []
+    for i in range(meta["realisations"]):
+        with fits.open(_realisation_path(out, i, ".fits")) as hdul:
+            data = hdul[1].data
+            maps.append(np.einsum("j,jn->n", w, np.stack([np.asarray(data[n], dtype=float).ravel() for n in names])))
+    return np.stack(maps), dict(meta)
+
+
+# ---- tables -----------------------------------------------------------------------------------
+def _cl_table(summary: EnsembleSummary) -> Table:
+    """One row per multipole; per T: <C_l>^num, <C_l>^sub and its errors, C_l/C_1 and its error."""
+    columns: dict[str, Any] = {"ell": np.arange(summary.lmax + 1)}
+    for k, t in enumerate(summary.times):
+        tag = _time_tag(t)
+        columns[f"C_num_{tag}"] = summary.cl_num[k]
+        columns[f"N_{tag}"] = summary.noise[k]
+        columns[f"C_sub_{tag}"] = summary.cl_sub[k]
+        columns[f"C_sub_err_{tag}"] = summary.cl_sub_error[k]
+        columns[f"C_noise_err_{tag}"] = summary.cl_noise_error[k]
+        columns[f"ratio_{tag}"] = summary.ratio[k]
+        columns[f"ratio_err_{tag}"] = summary.ratio_error[k]
+    table = Table(columns)
+    table.meta["description"] = (
+        "ensemble-averaged angular power spectra of the relative intensity per backtracking time T (KPM (4), (7)): "
+        "C_num, the shot noise N, the noise-subtracted C_sub with its error (scatter of the realisations / sqrt N) and "
+        "its shot-noise part, ratio = C_sub/C_sub(l=1) with a jackknife error; all C_l are dimensionless (relative "
+        "intensity)"
+    )
+    table.meta["times"] = [float(t) for t in summary.times]
+    return table
+
+
+def _transport_table(summary: EnsembleSummary) -> Table:
+    """One row per backtracking time T: K_zz, K_perp with errors, N_l (KPM (7)), C_1 three ways (KPM (55), (57))."""
+    n = summary.n_realisations
+    c1_err = summary.cl_sub_error[:, 1]
     table = Table(
         {
             "T": summary.times,
-            "K_zz": summary.K_zz,
-            "K_perp": summary.K_perp,
-            "noise_N_l": summary.noise,
+            "K_zz": summary.K_zz.value,
+            "K_zz_err": summary.K_zz.error,
+            "K_perp": summary.K_perp.value,
+            "K_perp_err": summary.K_perp.error,
+            "noise_variance": summary.noise_variance,
+            "N_1": summary.noise[:, 1],
             "C1_sub": summary.cl_sub[:, 1],
+            "C1_sub_err": c1_err,
             "C1_dipole": summary.c1_dipole,
             "C1_QLT": summary.c1_qlt,
         }
     )
-    table.meta.update({"description": "ensemble transport diagnostics per backtracking time T (units 1/Omega)",
-                       "realisations": summary.n_realisations, "cos_alpha": summary.cos_alpha,
-                       "Omega_tau_s": summary.omega_tau_s, "parameters": params})
+    for name in ("T",):
+        table[name].unit = "1/Omega"
+    for name in ("K_zz", "K_zz_err", "K_perp", "K_perp_err"):
+        table[name].unit = "1/Omega"  # c^2/Omega with c = 1
+    table.meta.update({
+        "description": "transport diagnostics per backtracking time T; T and K in units of 1/Omega (c = 1)",
+        "cos_alpha": summary.cos_alpha, "Omega_tau_s": summary.omega_tau_s, "Omega_tau_s_err": summary.omega_tau_s_error,
+        "K_zz_inf_fit": summary.K_zz.K_inf, "K_zz_tau_fit": summary.K_zz.tau,
+        "K_zz_converged": summary.K_zz.converged, "realisations": n,
+    })
     return table
 
 
-def _cl_table(summary: EnsembleSummary, params: dict[str, Any]) -> Table:
-    """One row per multipole: <C_l>^num, <C_l>^sub, KPM's 2 N_l^2/(2l+1) and the measured scatter, per T."""
-    columns: dict[str, Any] = {"ell": np.arange(summary.cl_num.shape[1])}
-    for k, t in enumerate(summary.times):
-        tag = f"T{t:.6g}"
-        columns[f"C_num_{tag}"] = summary.cl_num[k]
-        columns[f"C_sub_{tag}"] = summary.cl_sub[k]
-        columns[f"var_noise_{tag}"] = summary.cl_sub_variance[k]
-        columns[f"scatter_{tag}"] = summary.cl_scatter[k]
-    table = Table(columns)
-    table.meta.update({"description": "ensemble-averaged angular power spectra per backtracking time T "
-                       "(relative intensity, KPM (4), (7))", "realisations": summary.n_realisations,
-                       "times": summary.times.tolist(), "parameters": params})
+def _realisation_table(summary: EnsembleSummary, results: list[RealisationResult]) -> Table:
+    """C_l^sub of every realisation and T, long format (realisation, T, ell)."""
+    sub = summary.cl_sub_realisations  # (N, n_T, L)
+    n, n_t, n_l = sub.shape
+    table = Table({
+        "realisation": np.repeat([r.index for r in results], n_t * n_l),
+        "T": np.tile(np.repeat(summary.times, n_l), n),
+        "ell": np.tile(np.arange(n_l), n * n_t),
+        "C_sub": sub.reshape(-1),
+    })
+    table["T"].unit = "1/Omega"
+    table.meta["description"] = "noise-subtracted C_l of each realisation (relative intensity) per backtracking time T"
     return table
 
 
 def summary_lines(summary: EnsembleSummary, lmax_print: int = 10) -> list[str]:
-    """Human-readable table of the ensemble (K_zz, Omega tau_s, <C_l>^sub / <C_1>^sub)."""
-    lines = [f"realisations: {summary.n_realisations}   <cos alpha> = {summary.cos_alpha:.4f}"]
-    lines.append(f"{'T':>10} {'K_zz':>10} {'K_perp':>10} {'N_l':>10} {'C1_sub':>10} {'C1_QLT':>10}")
+    """Human-readable table of the ensemble (K_zz, Omega tau_s, <C_l>^sub / <C_1>^sub with errors)."""
+    K = np.asarray(summary.mapping["K_liouville"])
+    lines = [f"realisations: {summary.n_realisations}   <cos alpha> = {summary.cos_alpha:.4f}   "
+             f"Liouville K ({summary.mapping['diffusion_source']}): K_zz = {K[2, 2]:.4g}, K_xx = {K[0, 0]:.4g}   "
+             f"noise: {summary.noise_estimator}"]
+    lines.append(f"{'T':>10} {'K_zz':>18} {'K_perp':>18} {'N_1':>10} {'C1_sub':>20} {'C1_QLT':>10}")
     for k, t in enumerate(summary.times):
-        lines.append(f"{t:10.4g} {summary.K_zz[k]:10.4g} {summary.K_perp[k]:10.4g} {summary.noise[k]:10.3g} "
-                     f"{summary.cl_sub[k, 1]:10.3g} {summary.c1_qlt[k]:10.3g}")
-    lines.append(f"Omega tau_s = 3 K_zz(T_max) = {summary.omega_tau_s:.4g}")
-    lmax = min(lmax_print, summary.cl_sub.shape[1] - 1)
+        kzz = f"{summary.K_zz.value[k]:.4g}+-{summary.K_zz.error[k]:.2g}"
+        kp = f"{summary.K_perp.value[k]:.4g}+-{summary.K_perp.error[k]:.2g}"
+        c1 = f"{summary.cl_sub[k, 1]:.3g}+-{summary.cl_sub_error[k, 1]:.2g}"
+        lines.append(f"{t:10.4g} {kzz:>18} {kp:>18} {summary.noise[k, 1]:10.3g} {c1:>20} {summary.c1_qlt[k]:10.3g}")
+    state = {True: "converged", False: "NOT converged", None: "convergence unknown (one T)"}[summary.K_zz.converged]
+    lines.append(f"Omega tau_s = 3 K_zz(T_max) = {summary.omega_tau_s:.4g} +- {summary.omega_tau_s_error:.2g} ({state}; "
+                 f"fit K_zz(inf) = {summary.K_zz.K_inf:.4g})")
+    lmax = min(lmax_print, summary.lmax)
     lines.append("<C_l>^sub / <C_1>^sub at T_max: " + " ".join(
-        f"l={ell}:{summary.cl_sub[-1, ell] / summary.cl_sub[-1, 1]:.3g}" for ell in range(1, lmax + 1)))
+        f"l={ell}:{summary.ratio[-1, ell]:.3g}+-{summary.ratio_error[-1, ell]:.2g}" for ell in range(2, lmax + 1)))
+    lines.extend(f"WARNING: {w}" for w in summary.warnings)
     return lines

@@ -109,8 +109,8 @@ def _check_output_folder(out: Path) -> None:
 
 
 def _models(args: argparse.Namespace) -> list[tuple[str, TurbulenceModel]]:
-    b_rms = parse_quantity(args.brms, u.G, "--brms")
-    l_c = parse_quantity(args.lc, u.pc, "--lc")
+    b_rms = parse_quantity(args.brms, u.G, "--brms", example="4uG")
+    l_c = parse_quantity(args.lc, u.pc, "--lc", example="30pc")
     if args.eta is None:
         args.eta = 0.5 if args.geometry == "slab" else 1.0
     if args.geometry == "slab" and not (math.isfinite(args.eta) and 0.0 < args.eta < 1.0):
@@ -121,9 +121,7 @@ def _models(args: argparse.Namespace) -> list[tuple[str, TurbulenceModel]]:
         )
     models = []
     for text in args.rigidity:
-        rigidity = parse_quantity(text, u.V, "--rigidity")
-        if not (math.isfinite(rigidity.value) and rigidity.value > 0):
-            raise ValueError(f"--rigidity must be > 0, got {text!r}")
+        rigidity = parse_quantity(text, u.V, "--rigidity", example="10TV")
         model = TurbulenceModel.from_physical(
             args.geometry, rigidity=rigidity, b_rms=b_rms, l_c=l_c, eta=args.eta, spectrum=SPECTRA[args.spectrum]()
         )
@@ -155,9 +153,7 @@ def _validate(args: argparse.Namespace) -> tuple[list[tuple[str, TurbulenceModel
         raise ValueError("--dt-rule kpm51 needs slab turbulence (a QLT scattering time); use --alpha or --omega-dt")
     if args.geometry != "slab" and args.alpha is None and args.omega_dt is None:
         raise ValueError("--alpha (> 0) or --omega-dt (> 0) is required for isotropic turbulence (no QLT scattering time)")
-    gradient = parse_quantity(args.gradient_length, u.pc, "--gradient-length")
-    if not (math.isfinite(gradient.value) and gradient.value > 0):
-        raise ValueError(f"--gradient-length must be > 0, got {args.gradient_length!r}")
+    gradient = parse_quantity(args.gradient_length, u.pc, "--gradient-length", example="1kpc")
     if args.cos_alpha_correction and args.eta >= 1.0:
         raise ValueError("--cos-alpha-correction needs a regular field: eta < 1")
     out = Path(args.out)

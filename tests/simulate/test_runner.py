@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 from crmix import Spectrum, TurbulenceModel
-from crmix.simulate import cli
-from crmix.simulate.runner import SimulationConfig, run_ensemble
+from crmix.simulate import cli, skymap
+from crmix.simulate.runner import SimulationConfig, run_ensemble, sky_maps
 
 MODEL = TurbulenceModel(eta=0.5, rho=0.3, spectrum=Spectrum(kmax=2 * math.pi * 10 / 0.3))
 CONFIG = SimulationConfig(model=MODEL, nside=4, times=(2.0, 8.0), seed=42)
@@ -46,24 +46,42 @@ def _assert_same_runs(a: Path, b: Path) -> None:
 def test_run_writes_maps_and_observables(tmp_path: Path) -> None:
     summary = run_ensemble(CONFIG, tmp_path / "run", 2, progress=False)
     files = sorted(p.name for p in (tmp_path / "run").iterdir())
-    assert files == ["ensemble.npz", "ensemble_cl.ecsv", "ensemble_transport.ecsv", "realisation_00000.fits", "realisation_00000.npz",
-                     "realisation_00001.fits", "realisation_00001.npz", "run.json"]
+    assert files == ["ensemble.npz", "ensemble_cl.ecsv", "ensemble_realisations.ecsv", "ensemble_transport.ecsv",
+                     "realisation_00000.fits", "realisation_00000.npz", "realisation_00001.fits", "realisation_00001.npz", "run.json"]
     from astropy.table import Table
 
+    run = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert run["backend"] == "numba" and run["dtype"] == "float64" and run["provenance"]["crmix"]
     transport = Table.read(tmp_path / "run" / "ensemble_transport.ecsv")
-    np.testing.assert_allclose(transport["K_zz"], summary.K_zz)
-    assert transport.meta["parameters"] == json.loads((tmp_path / "run" / "run.json").read_text())
+    np.testing.assert_allclose(transport["K_zz"], summary.K_zz.value)
+    assert transport["K_zz"].unit == "1/Omega" and "K_zz_err" in transport.colnames
+    run.pop("provenance")
+    assert transport.meta["parameters"] == run
+    assert transport.meta["analysis"]["diffusion_source"] == "qlt"
     cl = Table.read(tmp_path / "run" / "ensemble_cl.ecsv")
-    assert cl.colnames[0] == "ell" and len(cl) == summary.cl_sub.shape[1]
-    np.testing.assert_allclose(cl[f"C_sub_T{summary.times[-1]:.6g}"], summary.cl_sub[-1])
-    with np.load(tmp_path / "run" / "realisation_00001.npz") as d:
-        assert json.loads(str(d["parameters"])) == json.loads((tmp_path / "run" / "run.json").read_text())
-        maps = hp.read_map(tmp_path / "run" / "realisation_00001.fits", field=None)
-        for k in range(len(CONFIG.times)):  # the FITS maps are the maps whose C_l were stored
-            np.testing.assert_allclose(hp.anafast(maps[k], lmax=3 * CONFIG.nside - 1), d["cl"][k], rtol=1e-10)
-            phi = (hp.pix2vec(4, np.arange(192)) * maps[k]).mean(axis=1)
-            np.testing.assert_allclose(phi, d["dipole"][k], rtol=1e-10, atol=1e-14)
-    assert summary.n_realisations == 2 and summary.cl_num.shape == (2, 3 * CONFIG.nside)
+    assert cl.colnames[0] == "ell" and len(cl) == summary.cl_sub.shape[1] == 2 * CONFIG.nside + 1
+    tag = f"T{summary.times[-1]:.6g}"
+    np.testing.assert_allclose(cl[f"C_sub_{tag}"], summary.cl_sub[-1])
+    for name in ("C_sub_err", "ratio", "ratio_err", "N"):
+        assert f"{name}_{tag}" in cl.colnames
+    per = Table.read(tmp_path / "run" / "ensemble_realisations.ecsv")
+    assert len(per) == 2 * len(summary.times) * (2 * CONFIG.nside + 1)
+    np.testing.assert_allclose(per["C_sub"].reshape(2, len(summary.times), -1).mean(axis=0), summary.cl_sub)
+    # the FITS maps (arrival directions, components) are the maps whose statistics were stored
+    maps, meta = sky_maps(tmp_path / "run")
+    assert maps.shape == (2, hp.nside2npix(CONFIG.nside))
+    w = skymap.liouville_weights(np.asarray(meta["analysis"]["gradient"]), np.asarray(meta["analysis"]["K_liouville"]))
+    for i in range(2):
+        with np.load(tmp_path / "run" / f"realisation_{i:05d}.npz") as d:
+            stored = skymap.quadratic_form(w, d["cross"][-1])
+        # arrival-direction pixels: the antipodal reordering leaves C_l unchanged (float32 maps)
+        np.testing.assert_allclose(skymap.angular_power(maps[i], 3 * CONFIG.nside - 1), stored, rtol=1e-4)
+        momentum_order = np.empty_like(maps[i])
+        momentum_order[skymap.arrival_order(CONFIG.nside)] = maps[i]
+        np.testing.assert_allclose(skymap.angular_power(momentum_order, 3 * CONFIG.nside - 1), stored, rtol=1e-4)
+    header = dict(hp.read_map(tmp_path / "run" / "realisation_00001.fits", field=0, h=True)[1])
+    assert header["PIXDIR"] == "ARRIVAL" and header["CRFRAME"] == "B0" and header["TUNIT1"] == "1/Omega"
+    assert summary.n_realisations == 2 and summary.cl_num.shape == (2, 2 * CONFIG.nside + 1)
     assert 0.0 < summary.cos_alpha < 1.0
 
 
@@ -71,11 +89,19 @@ def test_resume_after_losing_a_realisation(tmp_path: Path) -> None:
     run_ensemble(CONFIG, tmp_path / "ref", 3, progress=False)
     run_ensemble(CONFIG, tmp_path / "cut", 3, progress=False)
     (tmp_path / "cut" / "realisation_00001.npz").unlink()
-    (tmp_path / "cut" / ".realisation_00002.npz.tmp").write_bytes(b"half a file")  # a write cut short
+    (tmp_path / "cut" / ".realisation_00002.npz.x.tmp.npz").write_bytes(b"half a file")  # a write cut short
+    good = (tmp_path / "cut" / "realisation_00002.npz").read_bytes()
+    (tmp_path / "cut" / "realisation_00002.npz").write_bytes(good[: len(good) // 2])  # a truncated file: recomputed
     before = (tmp_path / "cut" / "realisation_00000.npz").stat().st_mtime_ns
     run_ensemble(CONFIG, tmp_path / "cut", 3, progress=False)
     assert (tmp_path / "cut" / "realisation_00000.npz").stat().st_mtime_ns == before  # kept, not redone
     _assert_same_runs(tmp_path / "ref", tmp_path / "cut")
+    # another analysis of the same realisations re-reduces; the realisations stay
+    from crmix.simulate.runner import Analysis
+
+    s = run_ensemble(CONFIG, tmp_path / "cut", 3, analysis=Analysis(diffusion="ensemble", noise="kpm"), progress=False)
+    assert (tmp_path / "cut" / "realisation_00000.npz").stat().st_mtime_ns == before
+    assert s.mapping["diffusion_source"] == "ensemble" and s.noise_estimator == "kpm"
     # a larger ensemble in the same folder extends it
     run_ensemble(CONFIG, tmp_path / "cut", 4, progress=False)
     assert (tmp_path / "cut" / "realisation_00003.npz").exists()
@@ -129,6 +155,11 @@ def _args(tmp_path: Path, *extra: str) -> argparse.Namespace:
         (("--seed", "-3"), "seed"),
         (("--brms", "4pc"), "brms"),
         (("--lmax", "99"), "lmax"),
+        (("--rigidity", "1000"), "no unit"),
+        (("--diffusion", "fast"), "diffusion"),
+        (("--diffusion", "3e28"), "diffusion"),
+        (("--diffusion", "3e28cm2/s,-1cm2/s"), "K_perp"),
+        (("--geometry", "isotropic", "--eta", "1", "--diffusion", "qlt"), "qlt needs slab"),
     ],
 )
 def test_bad_input_fails_before_any_work(tmp_path: Path, extra: tuple[str, ...], match: str) -> None:
@@ -140,6 +171,8 @@ def test_bad_input_fails_before_any_work(tmp_path: Path, extra: tuple[str, ...],
 def test_cli_runs_and_refuses_a_folder_of_other_parameters(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.run(_args(tmp_path)) == 0
     assert "Omega tau_s" in capsys.readouterr().out
+    assert cli.run(_args(tmp_path, "--diffusion", "3e28cm2/s,1e27cm2/s", "--noise", "kpm")) == 0  # re-reduces
+    assert "Liouville K (given)" in capsys.readouterr().out
     before = sorted((tmp_path / "out").iterdir())
     with pytest.raises(ValueError, match="other parameters"):
         cli.run(_args(tmp_path, "--seed", "1"))

@@ -15,8 +15,9 @@ def main(monkeypatch):
 
 
 BAD = [
-    (["--rigidity=-10TV"], "--rigidity must be > 0"),
-    (["--rigidity", "10TV", "0TV"], "--rigidity must be > 0"),
+    (["--rigidity=-10TV"], "--rigidity must be finite and > 0"),
+    (["--rigidity", "10TV", "0TV"], "--rigidity must be finite and > 0"),
+    (["--rigidity", "1000"], "--rigidity: '1000' has no unit; give one, e.g. 10TV"),
     (["--rigidity", "10kg"], "--rigidity: unit kg is not convertible to V"),
     (["--eta", "1.2"], "--eta must satisfy 0 < eta < 1 for slab"),
     (["--eta", "0"], "--eta must satisfy 0 < eta < 1 for slab"),
@@ -27,12 +28,12 @@ BAD = [
     (["--extrapolate", "50"], "--extrapolate must be an lmax >= --lmax = 100"),
     (["--extrapolate", "lots"], "--extrapolate must be an lmax >= --lmax or inf"),
     (["--brms", "4kpc"], "--brms: unit kpc is not convertible to G"),
-    (["--lc=-30pc"], "L_c must be finite and > 0"),
+    (["--lc=-30pc"], "--lc must be finite and > 0"),
     (["--omega-dt", "0"], "--omega-dt must be finite and > 0"),
     (["--alpha=-5"], "--alpha must be finite and > 0"),
     (["--geometry", "isotropic"], "--alpha (> 0) or --omega-dt (> 0) is required"),
     (["--geometry", "isotropic", "--dt-rule", "kpm51"], "--dt-rule kpm51 needs slab turbulence"),
-    (["--gradient-length", "0pc"], "--gradient-length must be > 0"),
+    (["--gradient-length", "0pc"], "--gradient-length must be finite and > 0"),
     (["--rigidity", "1PV", "1000TV"], "--rigidity values must differ"),
 ]
 
