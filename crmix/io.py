@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["atomic_write"]
+__all__ = ["atomic_write", "check_output_folder"]
 
 
 def _umask() -> int:
@@ -40,3 +40,27 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) ->
         tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+def check_output_folder(out: str | os.PathLike[str], option: str = "--out") -> Path:
+    """``out`` as a Path, or ValueError naming ``option`` unless it is (or can be made) a writable folder.
+
+    Creates nothing: the nearest existing ancestor is probed with a temporary file (permission bits
+    do not tell for privileged users or special file systems).
+    """
+    out = Path(out)
+    probe = out
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if probe != out and not probe.is_dir():
+        raise ValueError(f"output folder {option} {str(out)!r}: {str(probe)!r} is not a folder")
+    if probe == out and not out.is_dir():
+        raise ValueError(f"output folder {option} {str(out)!r} exists and is not a folder")
+    try:
+        with tempfile.TemporaryFile(dir=probe):
+            pass
+    except OSError as exc:
+        raise ValueError(f"output folder {option} {str(out)!r} is not writable: {exc.strerror}") from exc
+    return out

@@ -221,6 +221,17 @@ class TurbulenceModel:
         spec = Spectrum.white(kmin=k_out_rg / rho, kmax=k_in_rg / rho)
         return cls(geometry="isotropic", spectrum=spec, eta=1.0, rho=rho)
 
+    @classmethod
+    def from_description(cls, description: dict[str, Any], spectrum: dict[str, Any]) -> TurbulenceModel:
+        """Rebuild a model from :meth:`describe` and ``dataclasses.asdict(model.spectrum)`` (a run's record)."""
+        physical = None
+        if "physical_rigidity_V" in description:
+            physical = PhysicalScale(rigidity_V=float(description["physical_rigidity_V"]),
+                                     b_rms_G=float(description["physical_b_rms_G"]),
+                                     l_c_pc=float(description["physical_l_c_pc"]))
+        return cls(geometry=description["geometry"], spectrum=Spectrum(**spectrum), eta=float(description["eta"]),
+                   rho=float(description["rho"]), physical=physical)
+
     def with_(self, **changes: Any) -> TurbulenceModel:
         """A copy with some fields changed (validated again)."""
         return replace(self, **changes)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import tempfile
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -24,7 +23,7 @@ from typing import Any
 
 import astropy.units as u
 
-from crmix.io import atomic_write
+from crmix.io import atomic_write, check_output_folder
 from crmix.model import Spectrum, TurbulenceModel
 from crmix.solver.spectrum import (
     DEFAULT_LMAX,
@@ -90,24 +89,6 @@ def _label(q: u.Quantity) -> str:
     return f"{q.to_value(u.V):g}V"
 
 
-def _check_output_folder(out: Path) -> None:
-    """Raise ValueError unless ``out`` is (or can be made) a writable folder; creates nothing."""
-    probe = out
-    while not probe.exists():
-        if probe.parent == probe:
-            break
-        probe = probe.parent
-    if probe != out and not probe.is_dir():
-        raise ValueError(f"output folder --out {str(out)!r}: {str(probe)!r} is not a folder")
-    if probe == out and not out.is_dir():
-        raise ValueError(f"output folder --out {str(out)!r} exists and is not a folder")
-    try:  # a real probe: permission bits do not tell for privileged users or special file systems
-        with tempfile.TemporaryFile(dir=probe):
-            pass
-    except OSError as exc:
-        raise ValueError(f"output folder --out {str(out)!r} is not writable: {exc.strerror}") from exc
-
-
 def _models(args: argparse.Namespace) -> list[tuple[str, TurbulenceModel]]:
     b_rms = parse_quantity(args.brms, u.G, "--brms", example="4uG")
     l_c = parse_quantity(args.lc, u.pc, "--lc", example="30pc")
@@ -157,7 +138,7 @@ def _validate(args: argparse.Namespace) -> tuple[list[tuple[str, TurbulenceModel
     if args.cos_alpha_correction and args.eta >= 1.0:
         raise ValueError("--cos-alpha-correction needs a regular field: eta < 1")
     out = Path(args.out)
-    _check_output_folder(out)
+    check_output_folder(out, "--out")
     return models, gradient, out
 
 

@@ -1,0 +1,200 @@
+"""crmix fit: the mixing time that makes the theory's C_l/C_1 match a simulated ensemble (KPM Sec. 3.2, Fig. 6).
+
+Reads one or more ``crmix simulate`` output folders, builds the SAME turbulence model for the theory
+(spectrum, range, eta, rho from the run's run.json), and fits the free parameter of the mixing
+equation -- Omega dT with a regular field (KPM), alpha = k_max dT without one (MA19) -- to
+<C_l>^sub/<C_1>^sub over the chosen multipoles by chi^2, with the jackknife covariance over
+realisations (crmix.fit.data).  The fit is repeated at every --lmax (the truncation changes the
+theory; docs/errata.md).  Writes into --out:
+
+  fit.ecsv          one row per (run, l_max): best fit, 1-sigma interval, chi^2/dof, the run's
+                    Omega tau_s (simulated and QLT), <C_1>^sub/<C_1>^QLT, <cos alpha>
+  fit_shapes.ecsv   per run: l, the simulated C_l/C_1 with errors, the theory at each best fit
+  fit.png           the simulated shapes with error bars and the best-fit theory curves
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+from typing import Any
+
+from astropy.table import Table
+
+from crmix.fit.data import COVARIANCES, SimulatedShape, read_shape
+from crmix.fit.shape import ShapeFit, default_bounds, fit_shape
+from crmix.io import atomic_write, check_output_folder
+from crmix.solver.family import SpectrumFamily
+
+__all__ = ["add_arguments", "fit_run", "run"]
+
+DEFAULT_LMAX = "50,100,200"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``crmix fit``."""
+    parser.add_argument("runs", nargs="+", metavar="RUN", help="crmix simulate output folders")
+    parser.add_argument("--time", type=float, default=None, help="backtracking time T in 1/Omega (default: the largest of each run)")
+    parser.add_argument("--ell", default="2:20", help="multipole range lo:hi of the fit (default: 2:20, cut to the run's tables)")
+    parser.add_argument("--lmax", default=DEFAULT_LMAX, help=f"truncations of the theory, comma-separated (default: {DEFAULT_LMAX})")
+    parser.add_argument("--covariance", choices=COVARIANCES, default="diagonal",
+                        help="jackknife covariance over realisations: its diagonal, or the full matrix (needs more realisations "
+                        "than multipoles + 2) (default: diagonal)")
+    parser.add_argument("--bounds", default=None, metavar="LO:HI",
+                        help="range of the fitted parameter (default: Omega dT in 2:300, alpha in 2:3000)")
+    parser.add_argument("--out", default="crmix-out/fit", help="output folder (default: ./crmix-out/fit)")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def _pair(text: str, name: str, kind: type) -> tuple[Any, Any]:
+    try:
+        lo, hi = (kind(part) for part in text.split(":"))
+    except ValueError as exc:
+        raise ValueError(f"{name} must be lo:hi, got {text!r}") from exc
+    return lo, hi
+
+
+def _lmax_values(text: str) -> list[int]:
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError as exc:
+        raise ValueError(f"--lmax must be comma-separated integers >= 2, got {text!r}") from exc
+    if not values or any(v < 2 for v in values):
+        raise ValueError(f"--lmax must be comma-separated integers >= 2, got {text!r}")
+    return sorted(set(values))
+
+
+def parameter_of(shape: SimulatedShape) -> str:
+    """Omega dT with a regular field (KPM), alpha = k_max dT without one (MA19)."""
+    return "omega_dt" if shape.model.Omega > 0 else "alpha"
+
+
+def fit_run(shape: SimulatedShape, lmax_values: list[int], *, bounds: tuple[float, float] | None = None,
+            progress: Any = None) -> list[ShapeFit]:
+    """The shape fit of one run at each truncation (the families are independent: one per l_max)."""
+    parameter = parameter_of(shape)
+    update = None if progress is None else progress.update
+    return [fit_shape(shape.ratio, shape.inverse_covariance, shape.ells, SpectrumFamily(shape.model, lmax), parameter=parameter,
+                      bounds=bounds, progress=update) for lmax in lmax_values]
+
+
+def _qlt_tau(shape: SimulatedShape) -> float:
+    from crmix.qlt import qlt_scattering
+
+    try:
+        return qlt_scattering(shape.model).tau_s
+    except ValueError:
+        return math.nan
+
+
+def _fit_table(results: list[tuple[SimulatedShape, list[ShapeFit]]]) -> Table:
+    rows: dict[str, list[Any]] = {k: [] for k in (
+        "run", "rho", "eta", "T", "lmax", "parameter", "best", "low", "high", "at_bound", "chi2", "dof", "chi2_dof",
+        "Omega_tau_s_sim", "Omega_tau_s_sim_err", "Omega_tau_s_QLT", "K_zz_converged", "C1_sub_over_C1_QLT", "cos_alpha",
+        "realisations", "evaluations")}
+    for shape, fits in results:
+        for f in fits:
+            for key, value in (
+                ("run", str(shape.run)), ("rho", shape.model.rho), ("eta", shape.model.eta), ("T", shape.time), ("lmax", f.lmax),
+                ("parameter", f.parameter), ("best", f.best), ("low", f.low), ("high", f.high), ("at_bound", f.at_bound),
+                ("chi2", f.chi2), ("dof", f.dof), ("chi2_dof", f.reduced_chi2), ("Omega_tau_s_sim", shape.omega_tau_s),
+                ("Omega_tau_s_sim_err", shape.omega_tau_s_error), ("Omega_tau_s_QLT", _qlt_tau(shape)),
+                ("K_zz_converged", str(shape.k_zz_converged)), ("C1_sub_over_C1_QLT", shape.c1_sub_over_qlt),
+                ("cos_alpha", shape.cos_alpha), ("realisations", shape.n_realisations), ("evaluations", f.evaluations),
+            ):
+                rows[key].append(value)
+    table = Table(rows)
+    table["T"].unit = "1/Omega"
+    table.meta["description"] = (
+        "chi^2 fits of the mixing time to simulated C_l/C_1 (KPM Sec. 3.2): best and the 1-sigma interval [low, high] of the "
+        "parameter (omega_dt = Omega dT, alpha = k_max dT); at_bound names an open side; Omega tau_s = 3 K_zz(T_max) (sim) "
+        "and lambda_par (QLT) in units of 1/Omega"
+    )
+    return table
+
+
+def _shape_table(results: list[tuple[SimulatedShape, list[ShapeFit]]]) -> Table:
+    rows: dict[str, list[Any]] = {"run": [], "ell": [], "ratio": [], "ratio_err": []}
+    lmaxes = sorted({f.lmax for _, fits in results for f in fits})
+    for lmax in lmaxes:
+        rows[f"theory_lmax{lmax}"] = []
+    for shape, fits in results:
+        by = {f.lmax: f for f in fits}
+        for i, ell in enumerate(shape.ells):
+            rows["run"].append(str(shape.run))
+            rows["ell"].append(int(ell))
+            rows["ratio"].append(shape.ratio[i])
+            rows["ratio_err"].append(shape.error[i])
+            for lmax in lmaxes:
+                rows[f"theory_lmax{lmax}"].append(by[lmax].theory[i] if lmax in by else math.nan)
+    table = Table(rows)
+    table.meta["description"] = "simulated <C_l>^sub/<C_1>^sub with jackknife errors and the theory at each best fit"
+    return table
+
+
+def _plot(path: Path, results: list[tuple[SimulatedShape, list[ShapeFit]]]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n = len(results)
+    cols = min(n, 3)
+    rows = math.ceil(n / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 4.2 * rows), squeeze=False)
+    for ax, (shape, fits) in zip(axes.ravel(), results):
+        ok = shape.ratio > 0
+        ax.errorbar(shape.ells[ok], shape.ratio[ok], yerr=shape.error[ok], fmt="o", ms=3, color="k", label="simulation")
+        for f in fits:
+            name = "Omega dT" if f.parameter == "omega_dt" else "alpha"
+            ax.loglog(shape.ells, f.theory, lw=1.2,
+                      label=f"l_max {f.lmax}: {name} = {f.best:.3g} [{f.low:.3g}, {f.high:.3g}], chi2/dof = {f.reduced_chi2:.2g}")
+        ax.set_xlabel(r"$\ell$")
+        ax.set_ylabel(r"$C_\ell / C_1$")
+        ax.set_title(f"rho = {shape.model.rho:.3g}, eta = {shape.model.eta:g}, T = {shape.time:.4g}/Omega", fontsize=9)
+        ax.legend(fontsize=7)
+    for ax in axes.ravel()[n:]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
+    plt.close(fig)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Check everything, read the runs, fit each at each l_max, write the tables and the plot."""
+    lo, hi = _pair(args.ell, "--ell", int)
+    lmax_values = _lmax_values(args.lmax)
+    bounds = None if args.bounds is None else _pair(args.bounds, "--bounds", float)
+    if lmax_values[0] < hi + 1:
+        raise ValueError(f"--lmax must exceed the largest fitted multipole {hi}, got {lmax_values[0]}")
+    out = check_output_folder(args.out)
+    shapes = [read_shape(run_dir, time=args.time, ells=(lo, hi), covariance=args.covariance) for run_dir in args.runs]
+    for shape in shapes:
+        b = bounds or default_bounds(parameter_of(shape))
+        if not 0 < b[0] < b[1]:
+            raise ValueError(f"--bounds must satisfy 0 < lo < hi, got {args.bounds!r}")
+    from tqdm.auto import tqdm
+
+    results = []
+    with tqdm(desc="theory evaluations", unit="matrix", disable=args.no_progress) as bar:
+        for shape in shapes:
+            results.append((shape, fit_run(shape, lmax_values, bounds=bounds, progress=bar)))
+    out.mkdir(parents=True, exist_ok=True)
+    fit_table = _fit_table(results)
+    fit_table.meta["parameters"] = {"runs": list(args.runs), "time": args.time, "ell": [lo, hi], "lmax": lmax_values,
+                                    "covariance": args.covariance, "bounds": list(bounds) if bounds else None}
+    atomic_write(out / "fit.ecsv", lambda tmp: fit_table.write(tmp, format="ascii.ecsv", overwrite=True))
+    shape_table = _shape_table(results)
+    atomic_write(out / "fit_shapes.ecsv", lambda tmp: shape_table.write(tmp, format="ascii.ecsv", overwrite=True))
+    _plot(out / "fit.png", results)
+    for shape, fits in results:
+        print(f"{shape.run}: rho = {shape.model.rho:.3g}, eta = {shape.model.eta:g}, T = {shape.time:.4g}, "
+              f"l = {shape.ells[0]}..{shape.ells[-1]}, {shape.n_realisations} realisations, Omega tau_s (sim) = "
+              f"{shape.omega_tau_s:.4g} +- {shape.omega_tau_s_error:.2g}")
+        for f in fits:
+            flag = f" (at the {f.at_bound} bound)" if f.at_bound else ""
+            print(f"  l_max = {f.lmax:4d}: {f.parameter} = {f.best:.4g} [{f.low:.4g}, {f.high:.4g}]{flag}, "
+                  f"chi2/dof = {f.chi2:.3g}/{f.dof} = {f.reduced_chi2:.3g} ({f.evaluations} theory evaluations)")
+    print(f"wrote {out / 'fit.ecsv'}, {out / 'fit_shapes.ecsv'} and {out / 'fit.png'}")
+    return 0

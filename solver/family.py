@@ -1,0 +1,78 @@
+"""The steady-state spectrum of one model as a function of the mixing time Delta T (for fits).
+
+A fit of Delta T (``crmix fit``, ``crmix compare``) evaluates the shape C_l/C_1 of the steady state
+KPM (20) at many Delta T for the same model and truncation.  :class:`SpectrumFamily` holds what does
+not depend on Delta T -- the model, its spectral weight, the truncation -- validates once, and caches
+every evaluation, so a fit never computes the same mixing matrix twice.  C_l/C_1 does not depend on
+the source strength (the dipole source of KPM (18) only scales C_l), so the family solves with a
+unit source.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from types import ModuleType
+
+import numpy as np
+
+from crmix.model import TurbulenceModel
+from crmix.solver.mixing import mixing_matrix
+from crmix.solver.steady_state import SteadyState, steady_state
+from crmix.validation import integer, real
+
+__all__ = ["SpectrumFamily"]
+
+
+@dataclass
+class SpectrumFamily:
+    """C_l/C_1 of the steady state of ``model`` truncated at ``lmax``, at any Delta T (cached).
+
+    Delta T is in units of 1/Omega_ref (``dt``); :meth:`dt_from` converts the fitted parameters of the
+    seeds: Omega Delta T (KPM, slab) and alpha = k_max Delta T (MA19, isotropic).
+    """
+
+    model: TurbulenceModel
+    lmax: int
+    rtol: float = 1e-8
+    xp: ModuleType = np
+    _cache: dict[float, SteadyState] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.lmax = integer("lmax", self.lmax, ge=2)
+        self.rtol = real("rtol", self.rtol, gt=0, lt=1)
+
+    def dt_from(self, parameter: str, value: float) -> float:
+        """Delta T for ``parameter`` = ``"omega_dt"`` (Omega Delta T) or ``"alpha"`` (k_max Delta T)."""
+        value = real(parameter, value, gt=0)
+        if parameter == "omega_dt":
+            if self.model.Omega <= 0:
+                raise ValueError("omega_dt needs a regular field (eta < 1); use alpha = k_max dt without one")
+            return value / self.model.Omega
+        if parameter == "alpha":
+            return value / self.model.k_max
+        raise ValueError(f"parameter must be 'omega_dt' or 'alpha', got {parameter!r}")
+
+    def steady(self, dt: float) -> SteadyState:
+        """The steady state at Delta T = ``dt`` with a unit source (cached)."""
+        dt = real("dt", dt, gt=0, unit="1/Omega_ref")
+        key = float(dt)
+        if key not in self._cache:
+            mm = mixing_matrix(self.model, key, self.lmax, rtol=self.rtol, xp=self.xp)
+            self._cache[key] = steady_state(mm.full, key, 1.0)
+        return self._cache[key]
+
+    def ratio(self, dt: float) -> np.ndarray:
+        """C_l / C_1, l = 0..lmax, at Delta T = ``dt``."""
+        return self.steady(dt).ratio
+
+    @property
+    def evaluations(self) -> int:
+        """How many distinct Delta T have been solved."""
+        return len(self._cache)
+
+    def log_ratio(self, dt: float, ells: np.ndarray) -> np.ndarray:
+        """ln(C_l/C_1) at the multipoles ``ells`` (NaN where C_l <= 0)."""
+        r = self.ratio(dt)[np.asarray(ells, dtype=int)]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(r > 0, np.log(np.where(r > 0, r, 1.0)), math.nan)

@@ -1,0 +1,133 @@
+"""crmix fit: the shape fit recovers a known mixing time, its interval is a Delta chi^2 = 1 profile, the data
+are what the run's tables say, the scaling relation recovers c and p, and the command runs end to end."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from astropy.table import Table
+
+from crmix import Spectrum, TurbulenceModel
+from crmix.fit import cli
+from crmix.fit.data import read_shape
+from crmix.fit.relation import scaling_relation
+from crmix.fit.shape import fit_shape
+from crmix.simulate.runner import SimulationConfig, run_ensemble
+from crmix.solver.family import SpectrumFamily
+
+MODEL = TurbulenceModel(eta=0.5, rho=0.1, spectrum=Spectrum(kmax=2 * math.pi * 10 / 0.1))
+ELLS = np.arange(2, 9)
+
+
+@pytest.fixture(scope="module")
+def family() -> SpectrumFamily:
+    return SpectrumFamily(MODEL, 24)
+
+
+def test_shape_fit_recovers_a_known_mixing_time(family: SpectrumFamily) -> None:
+    truth = 9.0
+    theory = family.ratio(family.dt_from("omega_dt", truth))[ELLS]
+    sigma = 0.05 * theory
+    inv = np.diag(1 / sigma**2)
+    exact = fit_shape(theory, inv, ELLS, family, parameter="omega_dt", bounds=(2.0, 60.0))
+    assert exact.best == pytest.approx(truth, rel=0.01)
+    assert exact.chi2 < 0.05 and exact.spline_mismatch <= 0.1 and not exact.at_bound
+    assert exact.low < truth < exact.high
+    # the interval is the Delta chi^2 = 1 profile: the exact chi^2 at its ends is the minimum + 1
+    for end in (exact.low, exact.high):
+        th = family.ratio(family.dt_from("omega_dt", end))[ELLS]
+        assert np.sum((theory - th) ** 2 / sigma**2) == pytest.approx(exact.chi2 + 1.0, abs=0.15)
+    # noisy data: the truth lies inside ~2 sigma, chi^2/dof of order 1
+    rng = np.random.default_rng(4)
+    noisy = theory + sigma * rng.standard_normal(theory.size)
+    f = fit_shape(noisy, inv, ELLS, family, parameter="omega_dt", bounds=(2.0, 60.0))
+    half = 0.5 * (math.log(f.high) - math.log(f.low))
+    assert abs(math.log(f.best / truth)) < 3 * half
+    assert 0.1 < f.reduced_chi2 < 3.0
+
+
+def test_a_best_fit_outside_the_bounds_is_flagged(family: SpectrumFamily) -> None:
+    theory = family.ratio(family.dt_from("omega_dt", 40.0))[ELLS]
+    f = fit_shape(theory, np.diag(1 / (0.02 * theory) ** 2), ELLS, family, parameter="omega_dt", bounds=(2.0, 10.0))
+    assert "high" in f.at_bound and f.best == pytest.approx(10.0, rel=1e-3)
+
+
+def test_fit_rejects_bad_input(family: SpectrumFamily) -> None:
+    ratio, inv = np.ones(ELLS.size), np.eye(ELLS.size)
+    for kw, match in ((dict(parameter="tau"), "parameter"), (dict(parameter="omega_dt", bounds=(5.0, 2.0)), "low < high"),
+                      (dict(parameter="omega_dt", bounds=(-1.0, 2.0)), "lower bound")):
+        with pytest.raises(ValueError, match=match):
+            fit_shape(ratio, inv, ELLS, family, **kw)
+    with pytest.raises(ValueError, match="lmax"):
+        fit_shape(np.ones(40), np.eye(40), np.arange(2, 42), family, parameter="omega_dt")
+
+
+def test_scaling_relation_recovers_c_and_p() -> None:
+    tau = np.array([20.0, 50.0, 120.0, 300.0, 800.0])
+    rng = np.random.default_rng(2)
+    best = 4.0 * tau ** (1 / 3) * np.exp(0.05 * rng.standard_normal(tau.size))
+    rel = scaling_relation(tau, 0.02 * tau, best, best * np.exp(-0.05), best * np.exp(0.05))
+    assert abs(rel.p - 1 / 3) < 3 * rel.p_error and rel.p_error < 0.05
+    assert abs(rel.c - 4.0) < 3 * rel.c_error
+    assert rel.c_at_third == pytest.approx(4.0, rel=0.06)
+    with pytest.raises(ValueError, match="at least two"):
+        scaling_relation(tau[:1], tau[:1], best[:1], best[:1], best[:1])
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("fit") / "run"
+    config = SimulationConfig(model=MODEL, nside=4, times=(20.0, 60.0), seed=9)
+    run_ensemble(config, out, 5, progress=False)
+    return out
+
+
+def test_read_shape_is_what_the_tables_say(tiny_run: Path) -> None:
+    shape = read_shape(tiny_run, ells=(2, 6))
+    cl = Table.read(tiny_run / "ensemble_cl.ecsv")
+    tag = f"T{shape.time:.6g}"
+    np.testing.assert_allclose(shape.ratio, np.asarray(cl[f"ratio_{tag}"])[2:7], rtol=1e-10)
+    np.testing.assert_allclose(shape.error, np.asarray(cl[f"ratio_err_{tag}"])[2:7], rtol=1e-10)
+    assert shape.model == MODEL and shape.n_realisations == 5
+    assert read_shape(tiny_run, time=20.0, ells=(2, 6)).time == pytest.approx(20.0, rel=1e-3)
+    assert read_shape(tiny_run, ells=(2, 99)).ells[-1] == 8  # cut to the tables' l_max = 2 N_side
+    for kw, match in ((dict(time=45.0), "not a backtracking time"), (dict(ells=(1, 5)), "multipole range"),
+                      (dict(covariance="full"), "full covariance"), (dict(covariance="huge"), "covariance")):
+        with pytest.raises(ValueError, match=match):
+            read_shape(tiny_run, **kw)
+    with pytest.raises(ValueError, match="no ensemble_cl"):
+        read_shape(tiny_run.parent, ells=(2, 6))
+
+
+def _args(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    cli.add_arguments(parser)
+    return parser.parse_args([*argv, "--no-progress"])
+
+
+def test_fit_command_end_to_end(tiny_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "fit"
+    assert cli.run(_args(str(tiny_run), "--ell", "2:6", "--lmax", "16,24", "--bounds", "2:60", "--out", str(out))) == 0
+    table = Table.read(out / "fit.ecsv")
+    assert list(table["lmax"]) == [16, 24] and set(table["parameter"]) == {"omega_dt"}
+    assert np.all(table["low"] <= table["best"]) and np.all(table["best"] <= table["high"])
+    shapes = Table.read(out / "fit_shapes.ecsv")
+    assert len(shapes) == 5 and "theory_lmax24" in shapes.colnames
+    assert (out / "fit.png").stat().st_size > 1000
+    assert "omega_dt" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("argv", "match"), [
+    (("--ell", "2-6"), "--ell must be lo:hi"),
+    (("--lmax", "1"), "--lmax must be"),
+    (("--lmax", "5", "--ell", "2:8"), "--lmax must exceed"),
+    (("--bounds", "9:3"), "--bounds"),
+])
+def test_fit_command_rejects_bad_input_before_work(tiny_run: Path, tmp_path: Path, argv: tuple[str, ...], match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        cli.run(_args(str(tiny_run), "--out", str(tmp_path / "out"), *argv))
+    assert not (tmp_path / "out").exists()
