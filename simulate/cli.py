@@ -12,6 +12,7 @@ and C_l, the dipole vector and the local mean field measured.  Writes into --out
   ensemble_transport.ecsv     K_zz(T), K_perp(T) with errors and a convergence test, N_l, C_1 three ways
   ensemble_realisations.ecsv  C_l^sub of every realisation (for covariances; read by crmix fit)
   ensemble.npz                the same statistics as arrays
+  simulate.png                one realisation's sky map, <C_l>^sub with errors, K_zz(T) and K_perp(T)
 
 The Liouville mapping KPM (3) uses ONE diffusion tensor K for every T (--diffusion: the ensemble's
 late-time <r r>/(2 T_max), slab QLT, or given values), so the map at T does not depend on which
@@ -144,6 +145,10 @@ def run(args: argparse.Namespace) -> int:
     config, analysis = config_from_args(args)
     out = Path(args.out)
     summary = run_ensemble(config, out, args.realisations, analysis=analysis, progress=not args.no_progress)
+    from crmix.simulate.plots import write_summary_plot
+
+    k_zz_qlt = summary.mapping["K_liouville"][2][2] if summary.mapping["diffusion_source"] == "qlt" else None
+    write_summary_plot(out, summary, k_zz_qlt=k_zz_qlt)
     m = config.model
     print(f"{m.geometry}: rho = {m.rho:.4g}, eta = {m.eta:g}, dt = {config.dt:.4g}, Nside = {config.nside}, "
           f"T = {[float(t) for t in summary.times]}")

@@ -171,6 +171,7 @@ def test_bad_input_fails_before_any_work(tmp_path: Path, extra: tuple[str, ...],
 def test_cli_runs_and_refuses_a_folder_of_other_parameters(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.run(_args(tmp_path)) == 0
     assert "Omega tau_s" in capsys.readouterr().out
+    assert (tmp_path / "out" / "simulate.png").stat().st_size > 10_000
     assert cli.run(_args(tmp_path, "--diffusion", "3e28cm2/s,1e27cm2/s", "--noise", "kpm")) == 0  # re-reduces
     assert "Liouville K (given)" in capsys.readouterr().out
     before = sorted((tmp_path / "out").iterdir())
