@@ -25,6 +25,8 @@ import astropy.units as u
 
 from crmix.io import atomic_write, check_output_folder
 from crmix.model import Spectrum, TurbulenceModel
+from crmix.resources import HOURS_WITHOUT_CONFIRMATION, require
+from crmix.solver.resources import spectrum_estimate
 from crmix.solver.spectrum import (
     DEFAULT_LMAX,
     MIN_LMAX_EXTRAPOLATION,
@@ -33,7 +35,7 @@ from crmix.solver.spectrum import (
     angular_power_spectrum,
     length_unit_pc,
 )
-from crmix.solver.timestep import DT_RULES, KPM51_COEFFICIENT
+from crmix.solver.timestep import DT_RULES, KPM51_COEFFICIENT, mixing_time
 from crmix.units import parse_quantity
 from crmix.validation import real
 
@@ -79,6 +81,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--out", default="crmix-out", help="output folder (default: ./crmix-out)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    parser.add_argument("--yes", action="store_true", help=f"start even when the estimate exceeds {HOURS_WITHOUT_CONFIRMATION:g} hours")
 
 
 def _label(q: u.Quantity) -> str:
@@ -139,6 +142,14 @@ def _validate(args: argparse.Namespace) -> tuple[list[tuple[str, TurbulenceModel
         raise ValueError("--cos-alpha-correction needs a regular field: eta < 1")
     out = Path(args.out)
     check_output_folder(out, "--out")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the validity warnings come again, recorded, with the result
+        steps = [mixing_time(m, omega_dt=args.omega_dt, alpha=args.alpha, rule=args.dt_rule, coefficient=args.dt_coefficient)
+                 for _, m in models]
+    estimate = spectrum_estimate([(m, step.dt) for (_, m), step in zip(models, steps)], args.lmax)
+    require(estimate, size_options="--lmax", yes=args.yes)
+    if not args.no_progress:
+        print(f"crmix spectrum: {len(models)} model(s) at lmax = {args.lmax}: {estimate.describe()}", flush=True)
     return models, gradient, out
 
 

@@ -35,6 +35,7 @@ BAD = [
     (["--geometry", "isotropic", "--dt-rule", "kpm51"], "--dt-rule kpm51 needs slab turbulence"),
     (["--gradient-length", "0pc"], "--gradient-length must be finite and > 0"),
     (["--rigidity", "1PV", "1000TV"], "--rigidity values must differ"),
+    (["--lmax", "100000"], "this run needs about 1.27e+05 TiB of memory"),
 ]
 
 
