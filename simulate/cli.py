@@ -25,14 +25,16 @@ from __future__ import annotations
 
 import argparse
 import math
-from pathlib import Path
 
 import astropy.constants as const
 import astropy.units as u
 
 from crmix.backend import cupy_or_none
+from crmix.io import check_output_folder
 from crmix.model import RG_OVER_LAMBDA_MIN, Spectrum, TurbulenceModel
+from crmix.resources import HOURS_WITHOUT_CONFIRMATION, require
 from crmix.simulate.boris import StepRule
+from crmix.simulate.resources import simulation_estimate
 from crmix.simulate.runner import FIELD_METHODS, Analysis, SimulationConfig, run_ensemble, summary_lines
 from crmix.simulate.skymap import NOISE_ESTIMATORS
 from crmix.units import parse_quantity, reduced_rigidity
@@ -76,6 +78,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "(KPM (5)-(7) from <r r>) (default: pixel)")
     parser.add_argument("--out", default=DEFAULT_OUT, help=f"output folder (default: ./{DEFAULT_OUT})")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument("--yes", action="store_true", help=f"start even when the estimate exceeds {HOURS_WITHOUT_CONFIRMATION:g} hours")
 
 
 def _times(text: str) -> tuple[float, ...]:
@@ -143,7 +146,11 @@ def config_from_args(args: argparse.Namespace) -> tuple[SimulationConfig, Analys
 
 def run(args: argparse.Namespace) -> int:
     config, analysis = config_from_args(args)
-    out = Path(args.out)
+    out = check_output_folder(args.out)
+    estimate = simulation_estimate(config, args.realisations)
+    require(estimate, size_options="--nside, --rigidity, --rg-over-lambda-min or --times", yes=args.yes)
+    if not args.no_progress:
+        print(f"crmix simulate: {args.realisations} realisations: {estimate.describe()}", flush=True)
     summary = run_ensemble(config, out, args.realisations, analysis=analysis, progress=not args.no_progress)
     from crmix.simulate.plots import write_summary_plot
 

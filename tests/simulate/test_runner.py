@@ -160,6 +160,10 @@ def _args(tmp_path: Path, *extra: str) -> argparse.Namespace:
         (("--diffusion", "3e28"), "diffusion"),
         (("--diffusion", "3e28cm2/s,-1cm2/s"), "K_perp"),
         (("--geometry", "isotropic", "--eta", "1", "--diffusion", "qlt"), "qlt needs slab"),
+        (("--nside", "8192"), "more than the .* this machine can give it"),
+        (("--nside", "1024", "--times", "1000"), "pass --yes"),
+        (("--rg-over-lambda-min", "1e6"), "reduce --nside, --rigidity, --rg-over-lambda-min"),
+        (("--out", "/proc/crmix-x"), "output folder --out"),
     ],
 )
 def test_bad_input_fails_before_any_work(tmp_path: Path, extra: tuple[str, ...], match: str) -> None:
