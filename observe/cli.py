@@ -177,7 +177,8 @@ def _summary(result) -> list[str]:
             f"Omega dT = {tf.omega_dt.text()} (KPM (51) with c = 4: {x['omega_dt_kpm51']:.3g}"
             + ("" if at is None else f", Delta chi2 = {at:.1f}") + f"; QLT Omega tau_s = {x['omega_tau_s_qlt']:.3g}), ")
         noise = "" if tf.noise_level is None else f", N_w = {tf.noise_level.text()} (N ~ {x['events_implied']:.2g} events)"
-        lines.append(f"tier {tf.tier} ({t.data.energy_TeV:g} TeV): {shape}C_1 = {tf.amplitude.text()} "
+        energy = "" if t.data.energy_TeV is None else f" ({t.data.energy_TeV:g} TeV)"
+        lines.append(f"tier {tf.tier}{energy}: {shape}C_1 = {tf.amplitude.text()} "
                      f"(dipole {x['dipole_amplitude']:.2g}){noise}, chi2/dof = {tf.chi2:.1f}/{tf.dof} = {tf.chi2 / tf.dof:.2f}")
     if result.joint is not None:
         j = result.joint

@@ -12,6 +12,8 @@ ensemble's, rotated to the field direction: only the amplitude and the noise lev
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +23,7 @@ import healpy as hp
 import numpy as np
 from tqdm.auto import tqdm
 
+from crmix.io import atomic_write
 from crmix.model import Spectrum, TurbulenceModel
 from crmix.observe import coupling, fit, forward, sky
 from crmix.observe.data import MeasuredSpectrum
@@ -159,12 +162,20 @@ def _kernel(cmp: Comparison) -> coupling.Coupling:
     axis = cmp.axis if cmp.dipole == "b0" else None
     if cmp.coverage.is_band:
         return coupling.band_coupling(lmax_data, cmp.lmax, cmp.coverage.dec_min, cmp.coverage.dec_max, cmp.filter, axis)
-    w = cmp.coverage.weights
-    nside = hp.npix2nside(w.size)
+    nside = hp.npix2nside(cmp.coverage.weights.size)
     while 3 * nside - 1 < cmp.lmax:
         nside *= 2
-    return coupling.harmonic_coupling(cmp.coverage.weight_map(nside), lmax_data, cmp.lmax, cmp.filter, axis,
-                                      progress=cmp.progress)
+    w = cmp.coverage.weight_map(nside)
+    key = hashlib.sha256(w.tobytes() + repr((lmax_data, cmp.lmax, cmp.filter, None if axis is None else axis.tolist())).encode())
+    path = None if cmp.cache is None else cmp.cache / f"coupling-{key.hexdigest()[:20]}.npz"
+    if path is not None and path.is_file():
+        with np.load(path) as stored:
+            return coupling.Coupling(stored["matrix"], stored["noise"], json.loads(str(stored["description"])))
+    K = coupling.harmonic_coupling(w, lmax_data, cmp.lmax, cmp.filter, axis, progress=cmp.progress)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, lambda tmp: np.savez(tmp, matrix=K.matrix, noise=K.noise, description=json.dumps(K.description)))
+    return K
 
 
 def _noise_template(cmp: Comparison, lmax: int) -> np.ndarray:

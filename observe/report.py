@@ -86,7 +86,7 @@ def write_tables(out: Path, tiers: list[TierComparison], meta: dict[str, Any]) -
     atomic_write(out / FIT_TABLE, lambda tmp: fits.write(tmp, format="ascii.ecsv", overwrite=True))
 
 
-def write_plot(out: Path, tiers: list[TierComparison], title: str) -> None:
+def write_plot(out: Path, tiers: list[TierComparison], title: str, name: str = PLOT) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -116,5 +116,5 @@ def write_plot(out: Path, tiers: list[TierComparison], title: str) -> None:
     axes.flat[0].legend(fontsize=7, loc="upper right")
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
-    atomic_write(out / PLOT, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
+    atomic_write(out / name, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
     plt.close(fig)

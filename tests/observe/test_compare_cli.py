@@ -70,3 +70,20 @@ def test_a_foreign_table_needs_energies(tmp_path: Path, capsys):
     (tmp_path / "t.csv").write_text("ell,Cl_tilde,err\n" + "".join(f"{ell},1e-9,2e-10\n" for ell in range(1, 10)))
     assert main(["compare", "--data", str(tmp_path / "t.csv"), "--out", str(tmp_path / "o")]) == 2
     assert "--energy is required" in capsys.readouterr().err
+
+
+def test_compare_with_a_coverage_map_caches_its_kernel(tmp_path: Path):
+    import healpy as hp
+
+    from crmix.observe.sky import band_weights
+
+    hp.write_map(str(tmp_path / "cov.fits"), band_weights(8, -90.0, -35.0), dtype=np.float64)
+    rows = "".join(f"{ell},{1e-8 / ell:.3e},{2e-9 / ell:.3e},{3e-9 / ell:.3e}\n" for ell in range(1, 9))
+    (tmp_path / "t.csv").write_text("ell,Cl_tilde,stat_err_lo,stat_err_hi\n" + rows)
+    args = ["compare", "--data", str(tmp_path / "t.csv"), "--energy", "1PeV", "--coverage", str(tmp_path / "cov.fits"),
+            "--lmax", "12", "--grid", "3", "--realisations", "4", "--nside", "8", "--no-progress", "--out", str(tmp_path / "o")]
+    assert main(args) == 0
+    fits = Table.read(tmp_path / "o" / "compare_fit.ecsv")
+    assert fits.meta["coupling"]["method"].startswith("harmonic basis") and fits.meta["coupling"]["nside"] == 8
+    (stored,) = (tmp_path / "o" / "predictions").glob("coupling-*.npz")
+    assert main(args) == 0 and stored.stat().st_mtime == (tmp_path / "o" / "predictions" / stored.name).stat().st_mtime
