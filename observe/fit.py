@@ -251,8 +251,8 @@ def _linear_intervals(problem: Any, best: LinearFit, chi2_min: float, fine: np.n
     upper = max(n_best, float(np.max(d.cl / problem.noise))) * 10.0
     n_lo = 0.0 if n_best <= 0 else _crossings(profile_noise, n_best, chi2_min + 1.0, 0.0, upper, log=False)[0]
     n_hi = _crossings(profile_noise, n_best, chi2_min + 1.0, 0.0, upper, log=False)[1]
-    at_zero = n_best <= 0 or (math.isfinite(n_lo) and n_lo <= 0.0)
-    noise = Estimate(n_best, 0.0 if at_zero or not math.isfinite(n_lo) else n_lo, n_hi, at_lower_edge=at_zero)
+    at_zero = n_best <= 0 or not math.isfinite(n_lo) or n_lo <= 0.0
+    noise = Estimate(n_best, 0.0 if at_zero else n_lo, n_hi, at_lower_edge=at_zero)
     return amplitude, noise
 
 
@@ -279,7 +279,7 @@ def fit_tier(problem: TierProblem, grid_points: int = 7, refinements: int = 4,
     eps = 1e-6
     omega = Estimate(best_x, lo, hi, at_lower_edge=best_x <= problem.range[0] * (1 + eps),
                      at_upper_edge=best_x >= problem.range[1] * (1 - eps))
-    amplitude, noise = _linear_intervals(problem, best, chi2_min, fine[::4])
+    amplitude, noise = _linear_intervals(problem, best, chi2_min, np.append(fine[::4], best_x))
     n = len(problem.data.ell)
     dof = n - 1 - problem.n_linear
     t = problem.template(best_x)
