@@ -119,7 +119,7 @@ def test_band_kernel_predicts_the_mean_of_filtered_masked_gaussian_skies(axis):
 
 
 def test_ring_filter_is_dropping_m0_of_the_masked_map_for_a_band():
-    """The integrator's recipe (mask, map2alm, zero m = 0, alm2cl) and the ring filter agree for a band."""
+    """Masking, map2alm, zeroing m = 0 and alm2cl, and the ring filter agree for a band."""
     nside, lmax = 32, 20
     w = band_weights(nside, -90.0, -35.0)
     sky_map = gaussian_skies(_spectrum(60), nside, 1, seed=11)[0]
