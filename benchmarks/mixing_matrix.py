@@ -21,6 +21,7 @@ import pywigxjpf
 
 from crmix import TurbulenceModel
 from crmix.solver.mixing import m1c_matrix, mixing_matrix, spectral_weight
+from crmix.wigxjpf import ensure_tables
 
 
 def cpu_name() -> str:
@@ -63,8 +64,7 @@ def main() -> int:
         omega_dt, source = args.omega_dt, "command line"
     print(f"machine: {cpu_name()}, {os.cpu_count()} logical cores, {platform.python_implementation()} {platform.python_version()}")
     print(f"model: slab Kolmogorov, rho = {model.rho}, eta = {model.eta}; Omega dt = {omega_dt:.4g} ({source})")
-    pywigxjpf.wig_table_init(4 * max(args.lmax) + 4, 9)
-    pywigxjpf.wig_temp_init(4 * max(args.lmax) + 4)
+    ensure_tables(4 * max(args.lmax) + 4, 9)
     print(f"{'l_max':>6} {'M [s]':>8} {'kappa [s]':>10} {'contract [s]':>13} {'est. rel. err':>14} "
           f"{'ref/elem [s]':>13} {'speed-up':>10} {'max rel. diff':>14}")
     for lmax in args.lmax:

@@ -17,6 +17,7 @@ import sympy as sp
 from crmix.derive.exact import sphere_integral, vanishes, vanishes_on_spheres, wigner3j
 from crmix.derive.operators import phi, sigma, theta, ynm
 from crmix.derive.registry import Verdict, identity, verdict
+from crmix.wigxjpf import ensure_tables
 
 __all__ = ["EXACT_LMAX", "NUMERIC_LMAX", "gaunt_integral_exact", "mp_spherical_jn", "to_mp", "unsold_sum"]
 
@@ -192,19 +193,14 @@ def _gaunt_quadratures() -> tuple[tuple[tuple[int, int, int], complex, float], .
     import pywigxjpf as wig
 
     out = []
-    wig.wig_table_init(2 * 40, 3)
-    wig.wig_temp_init(2 * 40)
-    try:
-        for (l1, m1), (l2, m2), l3 in (((5, 2), (4, -1), 7), ((12, 3), (9, -5), 11), ((6, 0), (6, 0), 12)):
-            m3 = -m1 - m2
-            with mpmath.workdps(20):
-                integrand = lambda t: _mp_y(l1, m1, t, 0) * _mp_y(l2, m2, t, 0) * _mp_y(l3, m3, t, 0) * mpmath.sin(t)  # noqa: E731
-                quad = complex(2 * mpmath.pi * mpmath.quad(integrand, [0, mpmath.pi / 2, mpmath.pi]))
-            w = wig.wig3jj(2 * l1, 2 * l2, 2 * l3, 0, 0, 0) * wig.wig3jj(2 * l1, 2 * l2, 2 * l3, 2 * m1, 2 * m2, 2 * m3)
-            out.append(((l1, l2, l3), quad, w))
-    finally:
-        wig.wig_temp_free()
-        wig.wig_table_free()
+    ensure_tables(2 * 40, 3)
+    for (l1, m1), (l2, m2), l3 in (((5, 2), (4, -1), 7), ((12, 3), (9, -5), 11), ((6, 0), (6, 0), 12)):
+        m3 = -m1 - m2
+        with mpmath.workdps(20):
+            integrand = lambda t: _mp_y(l1, m1, t, 0) * _mp_y(l2, m2, t, 0) * _mp_y(l3, m3, t, 0) * mpmath.sin(t)  # noqa: E731
+            quad = complex(2 * mpmath.pi * mpmath.quad(integrand, [0, mpmath.pi / 2, mpmath.pi]))
+        w = wig.wig3jj(2 * l1, 2 * l2, 2 * l3, 0, 0, 0) * wig.wig3jj(2 * l1, 2 * l2, 2 * l3, 2 * m1, 2 * m2, 2 * m3)
+        out.append(((l1, l2, l3), quad, w))
     return tuple(out)
 
 

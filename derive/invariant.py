@@ -24,6 +24,7 @@ from sympy.physics.quantum import Dagger
 from crmix.derive.diagrams import ode_second_order
 from crmix.derive.reductions import legendre_weight, m1c_coefficient
 from crmix.derive.registry import Verdict, identity, verdict
+from crmix.wigxjpf import ensure_tables
 
 __all__ = ["dyson_terms", "power_weights"]
 
@@ -148,28 +149,23 @@ def invariant_numeric(m1a_prefactor: float = 1.0, kappa_domain_factor: float = 1
     lam0, lam2, kappa = _lambda_kappa(l_cut)
     kappa = kappa * kappa_domain_factor
     worst = 0.0
-    wig.wig_table_init(2 * 64, 3)
-    wig.wig_temp_init(2 * 64)
-    try:
-        for l0 in range(L0_MAX + 1):
-            m1a_sum = -2 * m1a_prefactor * (2 * l0 + 1) * l0 * (l0 + 1) * (2 * lam0 / 3 - lam2 / 3)
-            m1c_sum = 0.0
-            for ell in range(l_cut + l0):
-                ab = [x for x in range(abs(ell - l0), min(ell + l0, l_cut - 1) + 1) if (ell + l0 + x) % 2 == 0]
-                w0 = {x: wig.wig3jj(2 * ell, 2 * l0, 2 * x, 0, 0, 0) for x in ab}
-                for la, lb in itertools.product(ab, repeat=2):
-                    msum = sum(
-                        (l0 * (l0 + 1) - m0 * m0)
-                        * wig.wig3jj(2 * ell, 2 * l0, 2 * la, -2 * m0, 2 * m0, 0)
-                        * wig.wig3jj(2 * ell, 2 * l0, 2 * lb, -2 * m0, 2 * m0, 0)
-                        for m0 in range(-min(ell, l0), min(ell, l0) + 1)
-                    )
-                    phase = (-1) ** ((la - lb) // 2)
-                    c = (2 * l0 + 1) * (2 * la + 1) * (2 * lb + 1) * phase * w0[la] * w0[lb] * msum
-                    m1c_sum += (2 * ell + 1) * c * kappa[la, lb]
-            scale = abs(m1a_sum) if l0 else abs(kappa).max()
-            worst = max(worst, abs(m1a_sum + m1c_sum) / scale)
-    finally:
-        wig.wig_temp_free()
-        wig.wig_table_free()
+    ensure_tables(2 * 64, 3)
+    for l0 in range(L0_MAX + 1):
+        m1a_sum = -2 * m1a_prefactor * (2 * l0 + 1) * l0 * (l0 + 1) * (2 * lam0 / 3 - lam2 / 3)
+        m1c_sum = 0.0
+        for ell in range(l_cut + l0):
+            ab = [x for x in range(abs(ell - l0), min(ell + l0, l_cut - 1) + 1) if (ell + l0 + x) % 2 == 0]
+            w0 = {x: wig.wig3jj(2 * ell, 2 * l0, 2 * x, 0, 0, 0) for x in ab}
+            for la, lb in itertools.product(ab, repeat=2):
+                msum = sum(
+                    (l0 * (l0 + 1) - m0 * m0)
+                    * wig.wig3jj(2 * ell, 2 * l0, 2 * la, -2 * m0, 2 * m0, 0)
+                    * wig.wig3jj(2 * ell, 2 * l0, 2 * lb, -2 * m0, 2 * m0, 0)
+                    for m0 in range(-min(ell, l0), min(ell, l0) + 1)
+                )
+                phase = (-1) ** ((la - lb) // 2)
+                c = (2 * l0 + 1) * (2 * la + 1) * (2 * lb + 1) * phase * w0[la] * w0[lb] * msum
+                m1c_sum += (2 * ell + 1) * c * kappa[la, lb]
+        scale = abs(m1a_sum) if l0 else abs(kappa).max()
+        worst = max(worst, abs(m1a_sum + m1c_sum) / scale)
     return verdict(worst < 1e-10, f"max |sum_l (2l+1)(2M1a + M1c)| / |sum 2M1a| over l0 <= {L0_MAX}: {worst:.1e}")

@@ -410,7 +410,7 @@ def sky_maps(out: str | os.PathLike[str], time: float | None = None) -> tuple[np
     meta = Table.read(out / "ensemble_cl.ecsv").meta
     times = meta["parameters"]["recorded_times"]
     t = times[-1] if time is None else min(times, key=lambda x: abs(x - time))
-    if time is not None and abs(t - time) > 1e-9 * max(1.0, abs(time)):
+    if time is not None and abs(t - time) > meta["parameters"]["dt"]:  # requested times are rounded to steps
         raise ValueError(f"time {time} is not a backtracking time of the run; recorded: {times}")
     K = np.asarray(meta["analysis"]["K_liouville"], dtype=float)
     w = skymap.liouville_weights(np.asarray(meta["analysis"]["gradient"], dtype=float), K)

@@ -21,11 +21,12 @@ only per element.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 from types import ModuleType
 from typing import Any
 
 import numpy as np
+
+from crmix.wigxjpf import ensure_tables
 
 __all__ = ["ThreeJTable", "sixj", "threej_sequence", "zero_m_threej"]
 
@@ -201,13 +202,6 @@ class ThreeJTable:
         return float(self.block(lo)[hi - lo, (ell_a - hi + lo) // 2, abs(m0)])
 
 
-@lru_cache(maxsize=1)
-def _wigxjpf_ready(two_jmax: int) -> int:
-    import pywigxjpf
-
-    pywigxjpf.wig_table_init(two_jmax, 6)
-    pywigxjpf.wig_temp_init(two_jmax)
-    return two_jmax
 
 
 def sixj(j1: int, j2: int, j3: int, j4: int, j5: int, j6: int) -> float:
@@ -217,5 +211,5 @@ def sixj(j1: int, j2: int, j3: int, j4: int, j5: int, j6: int) -> float:
     js = (j1, j2, j3, j4, j5, j6)
     if any(int(j) != j or j < 0 for j in js):
         raise ValueError(f"6j arguments must be integers >= 0, got {js}")
-    _wigxjpf_ready(max(800, 2 * int(max(js)) + 2))
+    ensure_tables(max(800, 2 * int(max(js)) + 2), 6)
     return float(pywigxjpf.wig6jj(*(2 * int(j) for j in js)))

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-LAYERS = {"derive": "derive", "codegen": "codegen", "generated": "generated", "solver": "solver", "simulate": "simulate"}
+LAYERS = {"derive": "derive", "codegen": "codegen", "generated": "generated", "solver": "solver", "simulate": "simulate",
+          "observe": "observe"}
 
 
 def test_editable_install_maps_every_layer():
@@ -48,7 +49,9 @@ def test_wheel_contains_every_module_and_template(wheel):
             assert f"crmix/{package}/{py.name}" in names, py
     for template in (REPO / "codegen" / "templates").glob("*.jinja"):
         assert f"crmix/codegen/templates/{template.name}" in names
-    assert not any(n.startswith(("derive/", "solver/", "simulate/")) for n in names), "layer leaked to top level"
+    for data in ("icetop11_pseudo_cl.csv", "README.md"):
+        assert f"crmix/observe/data/icetop11/{data}" in names, data
+    assert not any(n.startswith(("derive/", "solver/", "simulate/", "observe/")) for n in names), "layer leaked to top level"
 
 
 def test_wheel_imports_every_layer(wheel, tmp_path):
@@ -60,6 +63,8 @@ def test_wheel_imports_every_layer(wheel, tmp_path):
         "    m = importlib.import_module('crmix.' + p)\n"
         f"    assert pathlib.Path(m.__file__).resolve().is_relative_to({str(target.resolve())!r}), m.__file__\n"
         "import crmix.cli\n"
+        "from crmix.observe.data import icetop11\n"
+        "assert len(icetop11()) == 4\n"
         "print('ok')\n"
     )
     env = dict(os.environ, PYTHONPATH=str(target), PYTHONNOUSERSITE="1")

@@ -9,9 +9,9 @@ import pytest
 import pywigxjpf
 
 from crmix.solver.wigner import ThreeJTable, sixj, threej_sequence, zero_m_threej
+from crmix.wigxjpf import ensure_tables
 
-pywigxjpf.wig_table_init(1000, 9)
-pywigxjpf.wig_temp_init(1000)
+ensure_tables(1000, 9)
 
 
 def ref3j(j1, j2, j3, m1, m2):

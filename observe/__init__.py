@@ -1,0 +1,13 @@
+"""crmix.observe: the theory's <C_l> (or simulated skies) through a detector, against measured pseudo-spectra.
+
+* :mod:`~crmix.observe.data`      -- measured tables; the shipped IceTop 11-year spectra
+* :mod:`~crmix.observe.sky`       -- coverage, the m = 0 map-making filter, rotation to the field direction
+* :mod:`~crmix.observe.coupling`  -- the kernel K: full-sky <C_l> -> expected pseudo-<C~_l> (exact for a band)
+* :mod:`~crmix.observe.forward`   -- sky realisations (Gaussian, or simulated maps) through the detector
+* :mod:`~crmix.observe.simulated` -- reading the sky maps of a ``crmix simulate`` run
+* :mod:`~crmix.observe.theory`    -- the prediction C_l/C_1 at a mixing time, cached
+* :mod:`~crmix.observe.fit`       -- chi^2 with asymmetric errors, per-tier and joint (KPM (51)) fits
+* :mod:`~crmix.observe.cli`       -- ``crmix compare``
+
+What the comparison assumes and what limits it: docs/observations.md.
+"""

@@ -1,0 +1,195 @@
+"""crmix compare: fit crmix's slab prediction, forward-modelled through a detector, to measured pseudo-C~_l.
+
+The prediction (the mixing-matrix <C_l>, full sky, ensemble average) is passed through the detector:
+its sky coverage (--coverage: a declination band, exact, or a HEALPix weight map), its map-making
+filter (--filter m0: ground arrays lose the structure that depends on declination alone, i.e. the
+m = 0 modes in equatorial coordinates; none: keep it) and shot noise.  Per tier (median energy E,
+rigidity E/Z) the amplitude, the noise level and Omega dT are fitted; then one c of
+Omega dT = c (Omega tau_s)^(1/3) (KPM (51)) for all tiers.  Writes into --out
+
+  compare_spectra.ecsv   per (tier, l): data, best fit (signal, noise), model band, one-sky band, joint fit
+  compare_fit.ecsv       per tier: best fits, 1-sigma intervals, chi^2/dof, derived numbers (metadata: all parameters)
+  compare.png            the tiers: data with errors against the model bands
+
+Default: the shipped IceTop 11-year spectra (4 tiers, 300 TeV - 6.6 PeV), band -90 <= Dec <= -35 deg,
+filter m0, field direction RA 229.2, Dec 11.4 deg (ApJ 871, 96 (2019)), dipole along the field,
+noise fitted, slab Kolmogorov eta = 0.5, 4 uG, 30 pc, protons, l_max = 123.  With --maps a
+``crmix simulate`` run's sky maps replace the theory's shape.  See docs/observations.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+import astropy.units as u
+
+from crmix.io import check_output_folder
+from crmix.model import Spectrum
+from crmix.observe import report
+from crmix.observe.compare import DEFAULT_FIELD, DEFAULT_LMAX, Comparison, Coverage, run_comparison
+from crmix.observe.data import icetop11, icetop11_path, read_measured
+from crmix.observe.simulated import read_simulated_sky_maps
+from crmix.observe.sky import FILTERS, check_band, read_weights
+from crmix.units import parse_quantity
+from crmix.validation import real
+
+__all__ = ["add_arguments", "run"]
+
+SPECTRA = {"kolmogorov": Spectrum.kolmogorov, "kraichnan": Spectrum.kraichnan,
+           "bendover": lambda: Spectrum(kind="bendover", index=5.0 / 3.0)}
+DEFAULT_OUT = "crmix-out/compare"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``crmix compare``."""
+    parser.add_argument("--data", default=None, metavar="TABLE",
+                        help="measured table, CSV or ECSV: ell, Cl_tilde, stat_err_lo/stat_err_hi (or err), optional tier "
+                        "(default: the shipped IceTop 11-year spectra)")
+    parser.add_argument("--tiers", nargs="+", default=None, metavar="T", help="tiers to compare (default: all)")
+    parser.add_argument("--energy", nargs="+", default=None, metavar="E",
+                        help="median energy of each compared tier with units, e.g. 300TeV 900TeV (default for the shipped data)")
+    parser.add_argument("--charge", type=int, default=1, help="charge Z: rigidity = E/Z (default: 1, protons)")
+    parser.add_argument("--coverage", default="band:-90,-35", metavar="band:DEC1,DEC2|MAP.fits",
+                        help="sky coverage: a declination band in degrees (exact kernel) or a HEALPix weight map "
+                        "(0 = not observed) (default: band:-90,-35, IceTop)")
+    parser.add_argument("--filter", choices=FILTERS, default="m0",
+                        help="map-making filter: m0 removes, at each declination, the average over the observed right "
+                        "ascensions (the m = 0 modes, equatorial), as time-scrambled backgrounds do; none (default: m0)")
+    parser.add_argument("--field-direction", nargs=2, type=float, default=list(DEFAULT_FIELD), metavar=("RA", "DEC"),
+                        help="direction of the local field B0 in degrees (default: 229.2 11.4, ApJ 871, 96 (2019))")
+    parser.add_argument("--dipole", choices=("b0", "isotropic"), default="b0",
+                        help="b0: the predicted dipole points along B0 (the gradient along B0, KPM (18)); isotropic: "
+                        "treat it like the other multipoles (default: b0)")
+    noise = parser.add_mutually_exclusive_group()
+    noise.add_argument("--events", nargs="+", type=float, default=None, metavar="N",
+                       help="events per compared tier: shot noise N_w = 4 pi <w>^2 / (<w^2> N) (default: noise fitted)")
+    noise.add_argument("--noise-level", nargs="+", type=float, default=None, metavar="N_W",
+                       help="full-sky shot-noise level N_w per compared tier (C_l of the noise; default: fitted)")
+    parser.add_argument("--spectrum", choices=tuple(SPECTRA), default="kolmogorov", help="turbulence spectrum (default: kolmogorov)")
+    parser.add_argument("--eta", type=float, default=0.5, help="turbulence level, 0 < eta < 1 (default: 0.5)")
+    parser.add_argument("--brms", default="4uG", help="RMS field (default: 4uG)")
+    parser.add_argument("--lc", default="30pc", help="correlation length (default: 30pc)")
+    parser.add_argument("--lmax", type=int, default=DEFAULT_LMAX,
+                        help=f"truncation l_max of the prediction, >= the largest measured l (default: {DEFAULT_LMAX})")
+    parser.add_argument("--omega-dt-range", nargs=2, type=float, default=None, metavar=("LO", "HI"),
+                        help="range of Omega dT searched (default per tier: 2 pi .. Omega tau_s, the validity range)")
+    parser.add_argument("--grid", type=int, default=7, help="exact predictions per tier on a log grid in Omega dT (default: 7)")
+    parser.add_argument("--maps", default=None, metavar="RUN",
+                        help="a crmix simulate output folder: its sky maps (rotated to the field direction) give the shape")
+    parser.add_argument("--time", type=float, default=None, help="backtracking time of the --maps run to use (in 1/Omega)")
+    parser.add_argument("--realisations", type=int, default=200, help="Gaussian skies for the one-sky scatter (default: 200)")
+    parser.add_argument("--nside", type=int, default=64, help="HEALPix Nside of the simulated skies (default: 64)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed of the Gaussian skies (default: 0)")
+    parser.add_argument("--out", default=DEFAULT_OUT, help=f"output folder (default: ./{DEFAULT_OUT}); predictions are cached "
+                        "in OUT/predictions")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def _coverage(text: str) -> Coverage:
+    if text.startswith("band:"):
+        try:
+            lo, hi = (float(v) for v in text[5:].split(","))
+        except ValueError as exc:
+            raise ValueError(f"--coverage band must read band:DEC1,DEC2 (degrees), got {text!r}") from exc
+        lo, hi = check_band(lo, hi)
+        return Coverage(dec_min=lo, dec_max=hi)
+    return Coverage(weights=read_weights(text), name=Path(text).name)
+
+
+def _per_tier(name: str, values: list[float] | None, tiers: list[str]) -> dict[str, float] | None:
+    if values is None:
+        return None
+    if len(values) != len(tiers):
+        raise ValueError(f"{name} needs one value per compared tier ({len(tiers)}: {', '.join(tiers)}), got {len(values)}")
+    return dict(zip(tiers, values))
+
+
+def comparison_from_args(args: argparse.Namespace) -> Comparison:
+    """Every check before any work: ValueError naming the option and its allowed range."""
+    data = icetop11() if args.data is None else read_measured(args.data)
+    if args.tiers is not None:
+        known = [d.tier for d in data]
+        missing = [t for t in args.tiers if t not in known]
+        if missing:
+            raise ValueError(f"--tiers: the table has tiers {known}, not {missing}")
+        data = [d for d in data if d.tier in args.tiers]
+    tiers = [d.tier for d in data]
+    if args.energy is not None:
+        energies = _per_tier("--energy", [parse_quantity(e, u.eV, "--energy").to_value(u.TeV) for e in args.energy], tiers)
+        for tier, e in energies.items():
+            real(f"--energy of tier {tier} (TeV)", e, gt=0)
+        data = [d.with_energy(energies[d.tier]) for d in data]
+    if args.maps is None and any(d.energy_TeV is None for d in data):
+        raise ValueError("--energy is required (one per tier) for a table other than the shipped IceTop spectra")
+    events = _per_tier("--events", args.events, tiers)
+    levels = _per_tier("--noise-level", args.noise_level, tiers)
+    coverage = _coverage(args.coverage)
+    if events is not None:
+        for tier, n in events.items():
+            real(f"--events of tier {tier}", n, gt=0)
+        levels = {t: 4.0 * math.pi * coverage.event_factor() / n for t, n in events.items()}
+    if not (math.isfinite(args.eta) and 0 < args.eta < 1):
+        raise ValueError(f"--eta must satisfy 0 < eta < 1 (slab turbulence), got {args.eta}")
+    b_rms = parse_quantity(args.brms, u.G, "--brms").to_value(u.uG)
+    l_c = parse_quantity(args.lc, u.pc, "--lc").to_value(u.pc)
+    real("--brms (uG)", b_rms, gt=0)
+    real("--lc (pc)", l_c, gt=0)
+    maps = None
+    if args.maps is not None:
+        if args.time is None:
+            raise ValueError("--time (a backtracking time of the --maps run) is required with --maps")
+        maps = read_simulated_sky_maps(args.maps, args.time)
+    elif args.time is not None:
+        raise ValueError("--time needs --maps")
+    if args.grid < 3:
+        raise ValueError(f"--grid must be >= 3, got {args.grid}")
+    out = Path(args.out)
+    check_output_folder(out)
+    return Comparison(
+        data=data, coverage=coverage, filter=args.filter, field_direction=tuple(args.field_direction), dipole=args.dipole,
+        noise_levels=levels, charge=args.charge, eta=args.eta, b_rms_uG=b_rms, l_c_pc=l_c, spectrum=SPECTRA[args.spectrum](),
+        lmax=args.lmax, omega_dt_range=None if args.omega_dt_range is None else tuple(args.omega_dt_range),
+        grid_points=args.grid, realisations=args.realisations, nside=args.nside, seed=args.seed, maps=maps,
+        cache=out / "predictions", progress=not args.no_progress,
+    )
+
+
+def _summary(result) -> list[str]:
+    lines = []
+    for tf, t in zip(result.fits, result.tiers):
+        x = tf.extra
+        at = x.get("delta_chi2_at_kpm51")
+        shape = "" if tf.omega_dt is None else (
+            f"Omega dT = {tf.omega_dt.text()} (KPM (51) with c = 4: {x['omega_dt_kpm51']:.3g}"
+            + ("" if at is None else f", Delta chi2 = {at:.1f}") + f"; QLT Omega tau_s = {x['omega_tau_s_qlt']:.3g}), ")
+        noise = "" if tf.noise_level is None else f", N_w = {tf.noise_level.text()} (N ~ {x['events_implied']:.2g} events)"
+        energy = "" if t.data.energy_TeV is None else f" ({t.data.energy_TeV:g} TeV)"
+        lines.append(f"tier {tf.tier}{energy}: {shape}C_1 = {tf.amplitude.text()} "
+                     f"(dipole {x['dipole_amplitude']:.2g}){noise}, chi2/dof = {tf.chi2:.1f}/{tf.dof} = {tf.chi2 / tf.dof:.2f}")
+    if result.joint is not None:
+        j = result.joint
+        at4 = j.extra.get("delta_chi2_at_c4")
+        lines.append(f"joint KPM (51): c = {j.c.text()}, chi2/dof = {j.chi2:.1f}/{j.dof} = {j.chi2 / j.dof:.2f}"
+                     + ("" if at4 is None else f"; c = 4 is worse by Delta chi2 = {at4:.1f}"))
+    return lines
+
+
+def run(args: argparse.Namespace) -> int:
+    """Validate everything, fit, write the tables and the plot atomically, print a summary."""
+    cmp = comparison_from_args(args)
+    result = run_comparison(cmp)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    meta = dict(result.meta)
+    meta["data"] = str(icetop11_path().name if args.data is None else args.data)
+    meta["command_line"] = {k: v for k, v in vars(args).items() if not k.startswith("_") and k != "command"}
+    report.write_tables(out, result.tiers, meta)
+    title = (f"{cmp.coverage.describe()}, filter {cmp.filter}, B0 at RA {cmp.field_direction[0]:g}, Dec "
+             f"{cmp.field_direction[1]:g}; slab {cmp.spectrum.kind}, eta = {cmp.eta:g}, l_max = {cmp.lmax}")
+    report.write_plot(out, result.tiers, title)
+    for line in _summary(result):
+        print(line)
+    print(f"wrote {out / report.SPECTRA_TABLE}, {out / report.FIT_TABLE} and {out / report.PLOT}")
+    return 0

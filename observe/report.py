@@ -1,0 +1,120 @@
+"""The results of ``crmix compare``: two ECSV tables and a PNG, written atomically.
+
+compare_spectra.ecsv   one row per (tier, l): the measured C~_l and errors, the best-fit model and its
+                       signal and noise parts, the model band (Omega dT over its 1-sigma interval),
+                       the one-sky band (mean and scatter of Gaussian skies at the best fit), and the
+                       joint KPM (51) fit
+compare_fit.ecsv       one row per tier: best fits, intervals, chi^2/dof, derived numbers; the joint
+                       fit and every parameter of the run in the metadata
+compare.png            one panel per tier: data with errors, model band, one-sky band, fits
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from crmix.io import atomic_write
+
+__all__ = ["FIT_TABLE", "PLOT", "SPECTRA_TABLE", "TierComparison", "plain", "write_plot", "write_tables"]
+
+SPECTRA_TABLE = "compare_spectra.ecsv"
+FIT_TABLE = "compare_fit.ecsv"
+PLOT = "compare.png"
+
+
+def plain(value: Any) -> Any:
+    """Metadata as plain Python (ECSV metadata is YAML)."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [plain(v) for v in value.tolist()]
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+@dataclass
+class TierComparison:
+    """Everything reported for one tier (columns at the data's multipoles)."""
+
+    data: Any
+    model: np.ndarray
+    signal: np.ndarray
+    noise: np.ndarray
+    band_lo: np.ndarray
+    band_hi: np.ndarray
+    one_sky_mean: np.ndarray
+    one_sky_std: np.ndarray
+    joint_model: np.ndarray | None
+    row: dict[str, Any] = field(default_factory=dict)
+    label: str = ""
+
+
+def write_tables(out: Path, tiers: list[TierComparison], meta: dict[str, Any]) -> None:
+    from astropy.table import Table
+
+    nan = np.nan
+    spectra = Table()
+    spectra["tier"] = np.concatenate([[t.data.tier] * len(t.data.ell) for t in tiers])
+    spectra["ell"] = np.concatenate([t.data.ell for t in tiers])
+    columns = {
+        "Cl_tilde": lambda t: t.data.cl, "stat_err_lo": lambda t: t.data.err_lo, "stat_err_hi": lambda t: t.data.err_hi,
+        "model": lambda t: t.model, "model_signal": lambda t: t.signal, "model_noise": lambda t: t.noise,
+        "model_band_lo": lambda t: t.band_lo, "model_band_hi": lambda t: t.band_hi,
+        "one_sky_mean": lambda t: t.one_sky_mean, "one_sky_std": lambda t: t.one_sky_std,
+        "joint_model": lambda t: t.joint_model if t.joint_model is not None else np.full(len(t.data.ell), nan),
+    }
+    for name, get in columns.items():
+        spectra[name] = np.concatenate([get(t) for t in tiers])
+    spectra.meta["description"] = (
+        "measured pseudo-C~_l against the crmix prediction passed through the detector (coverage, map-making filter, "
+        "shot noise); model = A (K r)_l + N_w n_l at the best fit; band: Omega dT over its 1-sigma interval; one sky: "
+        "mean and scatter of Gaussian skies at the best fit (docs/observations.md)"
+    )
+    spectra.meta.update(plain(meta))
+    fits = Table(rows=[plain(t.row) for t in tiers])
+    fits.meta["description"] = "fit per tier (Delta chi^2 = 1 profile intervals; NaN edge = open at the allowed range)"
+    fits.meta.update(plain(meta))
+    atomic_write(out / SPECTRA_TABLE, lambda tmp: spectra.write(tmp, format="ascii.ecsv", overwrite=True))
+    atomic_write(out / FIT_TABLE, lambda tmp: fits.write(tmp, format="ascii.ecsv", overwrite=True))
+
+
+def write_plot(out: Path, tiers: list[TierComparison], title: str, name: str = PLOT) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n = len(tiers)
+    cols = 2 if n > 1 else 1
+    rows = math.ceil(n / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(6.0 * cols, 3.8 * rows), squeeze=False, sharex=True)
+    for ax, t in zip(axes.flat, tiers):
+        ell = t.data.ell
+        ax.fill_between(ell, np.maximum(t.one_sky_mean - t.one_sky_std, 1e-14), t.one_sky_mean + t.one_sky_std,
+                        color="tab:blue", alpha=0.15, lw=0, label="one sky (1σ scatter)")
+        ax.fill_between(ell, t.band_lo, t.band_hi, color="tab:blue", alpha=0.45, lw=0, label="model, ΩΔT 1σ")
+        ax.plot(ell, t.model, color="tab:blue", lw=1.2, label="best fit")
+        if t.joint_model is not None:
+            ax.plot(ell, t.joint_model, color="tab:red", lw=1.0, ls="--", label="joint fit, KPM (51)")
+        ax.plot(ell, t.noise, color="0.4", lw=0.8, ls=":", label="shot noise")
+        ax.errorbar(ell, t.data.cl, yerr=[t.data.err_lo, t.data.err_hi], fmt="o", ms=3, color="k", lw=0.8, label="measured")
+        ax.set_yscale("log")
+        ax.set_title(t.label, fontsize=9)
+        ax.set_ylabel(r"$\tilde C_\ell$")
+    for ax in axes[-1]:
+        ax.set_xlabel(r"multipole $\ell$")
+    for ax in list(axes.flat)[n:]:
+        ax.set_visible(False)
+    axes.flat[0].legend(fontsize=7, loc="upper right")
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    atomic_write(out / name, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
+    plt.close(fig)
