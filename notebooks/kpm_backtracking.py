@@ -29,9 +29,10 @@
 # gradient along B0 with |∇f̄/f̄| = 1/L_c).  Times are in 1/Ω (Ω = qB0/p).  Every run goes into a
 # folder under `$CRMIX_NOTEBOOK_OUT/runs` named by its parameters and is resumed on a rerun.
 #
-# The parameter cell picks a preset: `"ci"` (seconds; what the tests run), `"cpu"` (about a
-# quarter of an hour on two cores), `"paper"` (KPM's N_side = 256, λ_min = r_g/150, 35
-# realisations: GPU-sized, it runs the CuPy backend).
+# The parameter cell picks a preset: `"ci"` (seconds; what the tests run), `"cpu"` (N_side 32,
+# λ_min = r_g/30, 16 realisations: about a quarter of an hour on two quiet cores, estimated from the
+# 1.7e8 particle-steps/s of benchmarks/RESULTS.md), `"paper"` (KPM's N_side = 256, λ_min = r_g/150, 35
+# realisations: 2e14 particle-steps, GPU-sized; it runs the CuPy backend).
 
 # %%
 import os

@@ -31,9 +31,11 @@
 # runs go into folders under `$CRMIX_NOTEBOOK_OUT/runs` named by their parameters (a rerun resumes).
 # τ_s is crmix's λ∥/v = 3K_zz/v² (docs/physics.md; KPM print K_zz/3, docs/errata.md).
 #
-# Presets: `"ci"` (a minute; what the tests run), `"cpu"` (about an hour on two cores: ρ ∈ {3e-2,
-# 8.9e-3, 3e-3}, η ∈ {0.1, 0.5}, N_side 32, 16 realisations, λ_min = r_g/30, T up to 5τ_s) and
-# `"paper"` (KPM: N_side 256, λ_min = r_g/150, 35 realisations, ρ from 8.9e-5: GPU-sized, CuPy backend).
+# Presets: `"ci"` (a minute; what the tests run), `"cpu"` (ρ ∈ {3e-2, 8.9e-3, 3e-3}, η ∈ {0.1, 0.5}, N_side 32, 16
+# realisations, λ_min = r_g/30, T up to 5τ_s: about 35 minutes on two quiet cores, estimated from the
+# 1.7e8 particle-steps/s of benchmarks/RESULTS.md; η = 0.1, ρ = 3e-3 is half of it) and
+# `"paper"` (KPM: N_side 256, λ_min = r_g/150, 35 realisations, ρ from 8.9e-5: 1.9e15 particle-steps,
+# 70% of them at η = 0.1, ρ = 8.9e-5; GPU-sized, CuPy backend).
 
 # %%
 import os

@@ -28,8 +28,11 @@
 # and the simulation's gradient differ, the shape is what is compared.  MA19 Fig. 2 (the theory
 # alone, with and without noise) is drawn by `notebooks/angular_spectra.py`.
 #
-# Presets: `"ci"` (seconds; what the tests run), `"cpu"` (minutes on two cores), `"paper"` (MA19's
-# 100 realisations; MA19 do not state N_side, KPM's 256 is used: GPU-sized, CuPy backend).
+# Presets: `"ci"` (seconds; what the tests run), `"cpu"` (N_side 32, 32 realisations: a few minutes
+# on two quiet cores), `"paper"` (MA19's 100 realisations; MA19 do not state N_side, KPM's 256 is
+# used: 2e11 particle-steps through nine nested grids, GPU-sized, CuPy backend).  Without a regular
+# field crmix has no QLT K, so the Liouville mapping takes the ensemble's ⟨rr⟩/(2T_max): the maps
+# depend on the largest T of the run.
 # Runs go into folders under `$CRMIX_NOTEBOOK_OUT/runs` named by their parameters (a rerun resumes).
 
 # %%
