@@ -27,6 +27,20 @@ def test_every_notebook_is_registered():
     assert {p.name for p in NOTEBOOKS} == set(FIGURES)
 
 
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.name != "angular_spectra.py"], ids=lambda p: p.name)
+def test_one_parameter_cell_whose_presets_change_numbers_only(path, monkeypatch):
+    """The "ci" preset the tests run takes the same code path as "cpu" and "paper": the same keys, other values."""
+    monkeypatch.delenv("CRMIX_NOTEBOOK_PRESET", raising=False)
+    cells = [c for c in jupytext.read(path).cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(cells) == 1, "one parameter cell"
+    namespace: dict = {}
+    exec("import os\nfrom pathlib import Path\n" + cells[0].source, namespace)
+    presets = namespace["PRESETS"]
+    assert namespace["PRESET"] == "ci" and set(presets) == {"ci", "cpu", "paper"}
+    assert all(set(p) == set(presets["ci"]) for p in presets.values())
+    assert presets["paper"]["nside"] == 256 and presets["paper"]["backend"] == "cupy"
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_executes(path, tmp_path, monkeypatch):
     monkeypatch.setenv("CRMIX_NOTEBOOK_LMAX", "40")  # small truncation: the notebook's own asserts still bite
