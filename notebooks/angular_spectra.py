@@ -20,7 +20,11 @@
 #    of KPM Fig. 5 (10 TV, 100 TV, 1 PV, 10 PV ↔ ρ ≈ 9e-5 … 9e-2), with ΩΔT = 4(Ωτ_s)^{1/3} (KPM (51))
 #    and the quasi-linear τ_s of `crmix.qlt`;
 # 2. **isotropic turbulence** on straight lines (MA19): band-limited white noise with
-#    k_out r_g = 1e-3, k_in r_g = 1e2, for several α = k_in ΔT (MA19 Fig. 2, upper panel).
+#    k_out r_g = 1e-3, k_in r_g = 1e2, for several α = k_in ΔT, without and with a flat shot noise
+#    added (MA19 Fig. 2, upper and lower panel).
+#
+# The simulations these curves are compared with: `notebooks/kpm_theory_vs_simulation.py` (KPM
+# Figs. 5-7) and `notebooks/ma19_validation.py` (MA19 Fig. 1).
 #
 # Conventions and errata: `docs/physics.md`, `docs/errata.md`.  Set `LMAX` lower for a quick look.
 
@@ -71,20 +75,31 @@ fig.tight_layout()
 fig.savefig(os.path.join(OUT, "kpm_fig5_theory.png"), dpi=120)
 
 # %% [markdown]
-# ## 2. Isotropic white-noise turbulence, MA19
+# ## 2. Isotropic white-noise turbulence, MA19 Fig. 2
+#
+# The source is MA19's K|∇f̄/f̄|² = 1e-4 k_out (crmix's `MA19_SOURCE`, with the 8π/3 of
+# docs/physics.md), so C_ℓ has MA19's absolute scale.  The lower panel adds a flat noise power
+# N = 1.5e-9: MA19 Sec. 5 print "N ≃ 1.5 × 10^9", which cannot be a relative-intensity power (C_ℓ ≪ 1);
+# the sign of the exponent is read as lost.
 
 # %%
+MA19_NOISE = 1.5e-9
 iso = {}
 for alpha in (10.0, 50.0, 200.0):
     model = TurbulenceModel.ma19(k_out_rg=1e-3, k_in_rg=1e2)
     iso[alpha] = angular_power_spectrum(model, lmax=LMAX, alpha=alpha)
-    print(f"alpha = {alpha:>5.0f}: slope(5..30) = {iso[alpha].slope:.2f}")
+    print(f"alpha = {alpha:>5.0f}: C_1 = {iso[alpha].C[1]:.3g}, slope(5..30) = {iso[alpha].slope:.2f}")
 
-fig, ax = plt.subplots(figsize=(6, 4.5))
+fig, (upper, lower) = plt.subplots(2, 1, figsize=(6, 8), sharex=True)
 for alpha, s in iso.items():
-    ax.loglog(s.ell[1:], s.ratio[1:], label=f"α = k_in ΔT = {alpha:g}")
-ax.set(xlabel=r"multipole $\ell$", ylabel=r"$C_\ell / C_1$", title="isotropic white noise, straight lines (cf. MA19 Fig. 2)")
-ax.legend(fontsize=8)
+    upper.loglog(s.ell[1:], s.C[1:], label=f"α = k_in ΔT = {alpha:g}")
+    lower.loglog(s.ell[1:], s.C[1:] + MA19_NOISE, label=f"α = {alpha:g}, with noise")
+lower.axhline(MA19_NOISE, color="k", ls="--", lw=1, label=f"noise N = {MA19_NOISE:g}")
+upper.set(ylabel=r"$C_\ell$", title="MA19 Fig. 2: isotropic white noise, straight lines, $K|\nabla\bar f/\bar f|^2 = 10^{-4}k_{out}$")
+upper.title.set_fontsize(9)
+lower.set(xlabel=r"multipole $\ell$", ylabel=r"$C_\ell + \mathcal{N}$")
+upper.legend(fontsize=8)
+lower.legend(fontsize=8)
 fig.tight_layout()
 fig.savefig(os.path.join(OUT, "ma19_fig2_theory.png"), dpi=120)
 
