@@ -153,7 +153,9 @@ class LiouvilleMapping:
 class RunningDiffusion:
     """K(T) with errors, and its fit K(T) = K_inf [1 - (tau/T)(1 - e^{-T/tau})] (exponential decorrelation).
 
-    ``converged``: K(T_max) >= CONVERGED_FRACTION K_inf (None when the fit is not possible: one T).
+    ``converged``: K(T_max) >= CONVERGED_FRACTION K_inf, the fit does not fall short of K(T_max), and
+    the last step in T raised K by less than 1 - CONVERGED_FRACTION of it (within 3 sigma); None when
+    the fit is not possible (one T).
     """
 
     value: np.ndarray
@@ -183,8 +185,12 @@ def running_diffusion(times: np.ndarray, samples: np.ndarray) -> RunningDiffusio
             (k_inf, log_tau), _ = optimize.curve_fit(_decorrelation_model, times, value, p0=guess, sigma=sigma, maxfev=20000)
     except (RuntimeError, ValueError):
         return RunningDiffusion(value, error, math.nan, math.nan, False)
-    converged = bool(k_inf > 0 and value[-1] >= CONVERGED_FRACTION * k_inf)
-    return RunningDiffusion(value, error, float(k_inf), math.exp(log_tau), converged)
+    sig = float(error[-1]) if math.isfinite(error[-1]) else 0.0
+    reached = k_inf > 0 and value[-1] >= CONVERGED_FRACTION * k_inf  # T_max >~ 10 tau under the model
+    consistent = value[-1] <= 1.05 * k_inf + 3.0 * sig  # a fit that falls short of the data proves nothing
+    step = value[-1] - value[-2]
+    settled = step <= (1.0 - CONVERGED_FRACTION) * value[-1] + 3.0 * math.hypot(sig, float(np.nan_to_num(error[-2])))
+    return RunningDiffusion(value, error, float(k_inf), math.exp(log_tau), bool(reached and consistent and settled))
 
 
 @dataclass(frozen=True)

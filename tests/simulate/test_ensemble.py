@@ -184,6 +184,9 @@ def test_running_diffusion_says_whether_it_has_converged() -> None:
     early = running_diffusion(times[:3], samples[:, :3])  # T_max = 2.5 tau: K(T_max) ~ 0.68 K_inf
     assert early.converged is False
     assert running_diffusion(times[:1], samples[:, :1]).converged is None
+    # still growing fast at the last T, a fit that falls short of the data: not converged
+    rising = np.array([[2.0, 5.0, 8.7]] * 6) * (1 + 0.01 * rng.standard_normal((6, 3)))
+    assert running_diffusion(np.array([30.0, 100.0, 300.0]), rising).converged is False
 
 
 def test_period_warning_when_particles_outrun_the_slab_table() -> None:
