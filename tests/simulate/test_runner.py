@@ -161,7 +161,7 @@ def _args(tmp_path: Path, *extra: str) -> argparse.Namespace:
         (("--diffusion", "3e28cm2/s,-1cm2/s"), "K_perp"),
         (("--geometry", "isotropic", "--eta", "1", "--diffusion", "qlt"), "qlt needs slab"),
         (("--nside", "8192"), "more than the .* this machine can give it"),
-        (("--nside", "1024", "--times", "1000"), "pass --yes"),
+        (("--nside", "1024", "--times", "20000"), "pass --yes"),
         (("--rg-over-lambda-min", "1e6"), "reduce --nside, --rigidity, --rg-over-lambda-min"),
         (("--out", "/proc/crmix-x"), "output folder --out"),
     ],
