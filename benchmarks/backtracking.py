@@ -2,8 +2,9 @@
 
     python benchmarks/backtracking.py [--nside 32] [--seconds 5]
 
-Prints, for each field kind and backend, the rate of the hot loop alone (field synthesis excluded),
-with the CRPropa figure (about 3.5e6 Boris steps/s per CPU thread on a grid) as the reference line,
+Prints, for each field kind and pusher backend (``crmix.simulate.kernels.PUSHERS``), the rate of the
+hot loop alone (field synthesis excluded), with the CRPropa figure (about 3.5e6 Boris steps/s per
+CPU thread on a grid) as the reference line,
 then the memory: bytes per particle and per grid point (measured peak of the synthesis with
 tracemalloc) and the estimate for KPM's 10 TV slab setting (rho = 8.9e-5, lambda_min = r_g/150,
 table 8 L_max long, 10 points per lambda_min).
@@ -21,9 +22,10 @@ import numpy as np
 
 from crmix import Spectrum, TurbulenceModel
 from crmix.backend import cupy_or_none
-from crmix.simulate import boris, kernels, synthesis
+from crmix.simulate import kernels, synthesis
 from crmix.simulate.backtrack import healpix_directions
 from crmix.simulate.boris import StepRule
+from crmix.simulate.fields import FieldSum, Grid2D
 from crmix.simulate.synthesis import nested_grids, realisation_rng, slab_table, slab_table_size
 
 CRPROPA_STEPS_PER_THREAD = 3.5e6
@@ -55,20 +57,25 @@ def _rate(step, field, omega0: float, nside: int, dt: float, seconds: float, dty
 def speed(nside: int, seconds: float) -> None:
     print(f"hot loop, Nside = {nside} ({12 * nside * nside} particles), CPU threads available: {os.cpu_count()}")
     print(f"  reference: CRPropa Boris on a grid ~ {CRPROPA_STEPS_PER_THREAD:.1e} steps/s per CPU thread")
+    slab = slab_table(KPM_SLAB, realisation_rng(0, 0))
+    # the 2D part's values are random here (its synthesis is not part of the pusher): speed only
+    planar = Grid2D(0.1 * np.random.default_rng(0).standard_normal((256, 256, 2)), 2.0 * math.pi / KPM_SLAB.k_max)
     cases = [
-        ("slab table (KPM 1 PV)", KPM_SLAB, slab_table(KPM_SLAB, realisation_rng(0, 0))),
+        ("slab table (KPM 1 PV)", KPM_SLAB, slab),
         ("isotropic nested grids", KPM_ISO, nested_grids(KPM_ISO, realisation_rng(0, 0), n=64, points_per_wavelength=8)),
+        ("slab table + 2D grid", KPM_SLAB, FieldSum((slab, planar))),
     ]
     cp = cupy_or_none()
+    numba, numpy, cupy = (kernels.pusher(name).advance for name in ("numba", "numpy", "cupy"))
     for name, model, field in cases:
         dt = StepRule().dt(model)
-        numba_rate = _rate(kernels.advance_numba, field, model.Omega, nside, dt, seconds)
-        numpy_rate = _rate(lambda *a: boris.advance(*a, np), field, model.Omega, min(nside, 16), dt, seconds / 2)
+        numba_rate = _rate(numba, field, model.Omega, nside, dt, seconds)
+        numpy_rate = _rate(numpy, field, model.Omega, min(nside, 16), dt, seconds / 2)
         print(f"  {name:26s} numba {numba_rate:9.3e} steps/s   numpy {numpy_rate:9.3e} steps/s")
         if cp is not None:
             for dtype in (np.float32, np.float64):
                 gpu_field = field.to(cp, dtype=dtype)
-                rate = _rate(kernels.advance_cupy, gpu_field, model.Omega, max(nside, 256), dt, seconds, dtype, cp)
+                rate = _rate(cupy, gpu_field, model.Omega, max(nside, 256), dt, seconds, dtype, cp)
                 print(f"  {name:26s} cupy/{np.dtype(dtype).name} {rate:9.3e} steps/s")
     if cp is None:
         print("  (no CUDA device: GPU rates not measured)")

@@ -1,4 +1,8 @@
-"""What ``crmix codegen`` generates: each derive module with ``KERNELS`` and the module it becomes."""
+"""What ``crmix codegen`` generates: each derive module with ``KERNELS`` and the module it becomes.
+
+A target with a ``renderer`` (a module with ``render(target) -> str``, e.g. a backend of
+``crmix.codegen.backends``) is rendered by it instead of from ``KERNELS``.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ class Target:
     source: str
     output: str
     title: str
+    renderer: str | None = None
 
 
 #: Sorted by output file name; a source that does not exist yet is skipped with a note.
@@ -25,6 +30,24 @@ TARGETS: tuple[Target, ...] = (
         source="crmix.derive.mixing_weights",
         output="mixing_weights.py",
         title="Weights of the mixing-matrix assembly M = 1 + 2 M^(1a) + M^(1c) (KPM (17), (40), (47); MA19 (3.15), (3.21)).",
+    ),
+    Target(
+        source="crmix.derive.boris",
+        output="pusher_cuda.py",
+        title="The Boris pusher and the field lookups as CUDA source (one thread per particle), with a host emulation.",
+        renderer="crmix.codegen.backends.cuda",
+    ),
+    Target(
+        source="crmix.derive.boris",
+        output="pusher_numba.py",
+        title="The Boris pusher and the field lookups for CPU threads (numba), one kernel per field kind.",
+        renderer="crmix.codegen.backends.numba",
+    ),
+    Target(
+        source="crmix.derive.boris",
+        output="pusher_numpy.py",
+        title="The Boris pusher and the field lookups for NumPy/CuPy arrays (the reference of the compiled backends).",
+        renderer="crmix.codegen.backends.numpy",
     ),
 )
 

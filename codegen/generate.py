@@ -146,11 +146,14 @@ def generate(targets: Sequence[Target] = TARGETS, *, out_dir: Path | None = None
     outcomes = []
     for target in targets:
         path = out_dir / target.output
-        kernels = load_kernels(target)
-        if kernels is None:
-            outcomes.append(Outcome(target, path, "skipped"))
-            continue
-        text = render_module(target, kernels)
+        if target.renderer is not None:  # a backend of its own (codegen/backends/)
+            text = importlib.import_module(target.renderer).render(target)
+        else:
+            kernels = load_kernels(target)
+            if kernels is None:
+                outcomes.append(Outcome(target, path, "skipped"))
+                continue
+            text = render_module(target, kernels)
         current = path.read_text() if path.exists() else ""
         if current == text:
             outcomes.append(Outcome(target, path, "unchanged"))

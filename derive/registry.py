@@ -25,6 +25,8 @@ TOPIC_MODULES = (
     "crmix.derive.reductions",
     "crmix.derive.invariant",
     "crmix.derive.kernels",
+    "crmix.derive.boris",
+    "crmix.derive.lookups",
 )
 
 

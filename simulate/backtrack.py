@@ -22,12 +22,13 @@ import healpy as hp
 import numpy as np
 
 from crmix.backend import namespace_by_name, to_numpy
-from crmix.simulate import boris, kernels
+from crmix.simulate import kernels
 from crmix.simulate.fields import Field
 
 __all__ = ["BACKENDS", "Backtracked", "backtrack", "healpix_directions", "record_steps", "total_particle_steps", "validate_nside"]
 
-BACKENDS = ("numpy", "numba", "cupy")
+#: the pusher backends (crmix.simulate.kernels.PUSHERS)
+BACKENDS = tuple(kernels.PUSHERS)
 #: backtracking reverses the charge (module docstring)
 BACKTRACK_CHARGE = -1
 
@@ -82,14 +83,6 @@ class Backtracked:
     seconds: float
 
 
-def _advance(backend: str) -> Any:
-    if backend == "numba":
-        return kernels.advance_numba
-    if backend == "cupy":
-        return kernels.advance_cupy
-    return lambda field, omega0, x, v, s, dt, n: boris.advance(field, omega0, x, v, s, dt, n, np)
-
-
 def backtrack(
     field: Field,
     omega0: float,
@@ -107,16 +100,14 @@ def backtrack(
     The steps between records are cut into calls of about ``chunk_particle_steps`` particle-steps,
     after each of which ``progress.update(particle_steps)`` is called (a tqdm bar, or None).
     """
-    if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    push = kernels.pusher(backend)
     steps = record_steps(times, dt)
-    xp = namespace_by_name("cupy" if backend == "cupy" else "numpy")
-    field_x = field.to(xp, dtype=dtype) if backend == "cupy" else field
+    xp = namespace_by_name(push.namespace)
+    field_x = push.place(field, xp, dtype)
     p_obs = healpix_directions(nside, xp, dtype)
     n = p_obs.shape[1]
     x = xp.zeros((3, n), dtype=dtype)
     v = xp.ascontiguousarray(-p_obs)
-    step_fn = _advance(backend)
     chunk = max(1, int(chunk_particle_steps // n))
     positions, momenta = [], []
     done = 0
@@ -124,14 +115,12 @@ def backtrack(
     for target in steps:
         while done < target:
             k = int(min(chunk, target - done))
-            step_fn(field_x, omega0, x, v, BACKTRACK_CHARGE, dt, k)
+            push.advance(field_x, omega0, x, v, BACKTRACK_CHARGE, dt, k)
             done += k
             if progress is not None:
                 progress.update(k * n)
-        positions.append(to_numpy(x).copy())
+        positions.append(to_numpy(x).copy())  # copying device arrays to the host waits for the device
         momenta.append(-to_numpy(v))
-    if backend == "cupy":
-        xp.cuda.Stream.null.synchronize()
     return Backtracked(
         times=steps * dt,
         position=np.stack(positions),

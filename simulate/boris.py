@@ -14,8 +14,11 @@ The kick is an exact rotation of v (|v| is conserved to round-off) by the angle 
 of |W| dt, so in a uniform field the gyration phase lags by |W| dt - 2 atan(|W| dt/2) ~ (|W| dt)^3/12
 per step.  Each step is reversible: stepping (r+, -v+) with -s returns exactly to (r, -v).
 
-This module is the readable NumPy/CuPy reference ("twin") of the compiled kernels in
-:mod:`crmix.simulate.kernels`; :func:`advance` is also the ``numpy`` backend.
+The step is defined once, in ``crmix.derive.boris`` (with its checks: rotation, reversibility,
+phase lag); ``crmix codegen`` emits it, with the field lookups of ``crmix.derive.lookups``, for
+NumPy/CuPy, numba and CUDA (``crmix.generated.pusher_*``).  :func:`advance` runs the NumPy/CuPy
+emission (the ``numpy`` backend, the reference of the compiled ones in
+:mod:`crmix.simulate.kernels`).
 """
 
 from __future__ import annotations
@@ -25,10 +28,11 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
+from crmix.generated import pusher_numpy
 from crmix.model import TurbulenceModel
-from crmix.simulate.fields import Field
+from crmix.simulate.fields import Field, generated_for
 
-__all__ = ["MIN_STEPS_PER_GYRATION", "MIN_STEPS_PER_WAVELENGTH", "StepRule", "advance", "boris_step"]
+__all__ = ["MIN_STEPS_PER_GYRATION", "MIN_STEPS_PER_WAVELENGTH", "StepRule", "advance"]
 
 #: hard limits: a step must resolve the smallest wave at Nyquist and the gyration in the RMS field
 MIN_STEPS_PER_WAVELENGTH = 2.0
@@ -73,25 +77,7 @@ class StepRule:
         return float(self.step)
 
 
-def boris_step(field: Field, omega0: float, x: Any, v: Any, half_kick: float, dt: float, xp: ModuleType) -> None:
-    """One drift-kick-drift step in place; x, v have shape (3, N); half_kick = s dt / 2."""
-    half = 0.5 * dt
-    x += half * v
-    wx, wy, wz = field.evaluate(x[0], x[1], x[2], xp)
-    tx, ty, tz = half_kick * wx, half_kick * wy, half_kick * (wz + omega0)
-    vx, vy, vz = v[0], v[1], v[2]
-    qx = vx + (vy * tz - vz * ty)
-    qy = vy + (vz * tx - vx * tz)
-    qz = vz + (vx * ty - vy * tx)
-    f = 2.0 / (1.0 + (tx * tx + ty * ty + tz * tz))
-    v[0] = vx + f * (qy * tz - qz * ty)
-    v[1] = vy + f * (qz * tx - qx * tz)
-    v[2] = vz + f * (qx * ty - qy * tx)
-    x += half * v
-
-
 def advance(field: Field, omega0: float, x: Any, v: Any, charge_sign: int, dt: float, n_steps: int, xp: ModuleType) -> None:
-    """``n_steps`` Boris steps in place (the vectorised NumPy/CuPy twin of the compiled kernels)."""
-    half_kick = 0.5 * charge_sign * dt
-    for _ in range(int(n_steps)):
-        boris_step(field, omega0, x, v, half_kick, dt, xp)
+    """``n_steps`` Boris steps in place, vectorised over particles; x, v have shape (3, N) in ``xp``."""
+    lookup = generated_for(pusher_numpy.LOOKUPS, field, "numpy")
+    pusher_numpy.advance(lookup, field.kernel_data(), float(omega0), 0.5 * charge_sign * dt, 0.5 * dt, x, v, int(n_steps), xp)

@@ -1,43 +1,69 @@
-"""Turbulent-field representations and their evaluation (the NumPy/CuPy reference).
+"""Turbulent-field representations and their evaluation.
 
 A field here is the *turbulent* gyrovector omega(r) = q dB(r)/p in units of Omega_ref
-(crmix/model.py); the regular field enters the pusher separately as Omega0 z-hat.  Three
-representations, each evaluated by one ``evaluate(x, y, z, xp)``:
+(crmix/model.py); the regular field enters the pusher separately as Omega0 z-hat.  The
+representations, each of one lookup ``kind`` (``crmix.derive.lookups``):
 
-* :class:`SlabTable` -- slab turbulence, (omega_x, omega_y) tabulated on a fine periodic 1D grid in
-  z, linear interpolation (KPM Sec. 2.1.2: grid-based synthesis, "a simple interpolation between
-  grid points").
-* :class:`NestedGrids` -- isotropic 3D turbulence as a sum of periodic FFT grids, each carrying one
-  band of k (KPM Sec. 2.1.2, after Giacinti et al. 2012), trilinear interpolation.
-* :class:`PlaneWaves` -- a sum of plane waves omega = sum_m a_m cos(k_m . r + phi_m), a_m perpendicular
-  to k_m (Giacalone & Jokipii 1994), the cross-check of both grid methods.
+* :class:`SlabTable` (``table_z``) -- slab turbulence, (omega_x, omega_y) tabulated on a fine
+  periodic 1D grid in z, linear interpolation (KPM Sec. 2.1.2: grid-based synthesis, "a simple
+  interpolation between grid points").
+* :class:`Grid2D` (``grid_xy``) -- 2D turbulence, (omega_x, omega_y) of (x, y) on a periodic
+  square grid, bilinear interpolation.
+* :class:`NestedGrids` (``nested_grids``) -- isotropic 3D turbulence as a sum of periodic FFT
+  grids, each carrying one band of k (KPM Sec. 2.1.2, after Giacinti et al. 2012), trilinear
+  interpolation.
+* :class:`PlaneWaves` (``plane_waves``) -- a sum of plane waves omega = sum_m a_m cos(k_m . r + phi_m),
+  a_m perpendicular to k_m (Giacalone & Jokipii 1994), the cross-check of both grid methods.
+* :class:`FieldSum` (``table_z+grid_xy``, ...) -- the sum of fields (a composite, slab + 2D).
 
-The compiled kernels (:mod:`crmix.simulate.kernels`) evaluate exactly the same formulas; the
-arrays they take are listed by :meth:`kernel_data`.
+``evaluate(x, y, z, xp)`` runs the generated NumPy/CuPy lookup of the field's kind on
+``kernel_data()``; the numba and CUDA pushers run the lookups generated from the same definition
+on the same arrays.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
-__all__ = ["Field", "NestedGrids", "PlaneWaves", "SlabTable"]
+from crmix.generated import pusher_numpy
+
+__all__ = ["Field", "FieldSum", "Grid2D", "NestedGrids", "PlaneWaves", "SlabTable", "generated_for"]
+
+T = TypeVar("T")
 
 
-def _periodic_cell(u: Any, n: int, xp: ModuleType) -> tuple[Any, Any, Any]:
-    """Lower node index i (mod n), upper node j = i+1 (mod n) and the fraction u - floor(u)."""
-    fl = xp.floor(u)
-    frac = u - fl
-    i = fl.astype(xp.int64) % n
-    return i, (i + 1) % n, frac
+def generated_for(table: Mapping[str, T], field: Any, backend: str) -> T:
+    """The entry of a generated table (lookups, kernels) for the kind of ``field``; ValueError if none."""
+    try:
+        return table[field.kind]
+    except KeyError:
+        raise ValueError(
+            f"no {backend} pusher is generated for the field kind {field.kind!r}; generated: {sorted(table)} "
+            "(add the kind to FIELD_KINDS in crmix.derive.lookups and run crmix codegen)"
+        ) from None
+
+
+class _Lookup:
+    """omega(r) by the generated NumPy/CuPy lookup of the field's ``kind``."""
+
+    kind: ClassVar[str]
+
+    def kernel_data(self) -> tuple[Any, ...]:
+        raise NotImplementedError
+
+    def evaluate(self, x: Any, y: Any, z: Any, xp: ModuleType = np) -> tuple[Any, Any, Any]:
+        """(omega_x, omega_y, omega_z) at the points (x, y, z) (arrays of one shape)."""
+        return generated_for(pusher_numpy.LOOKUPS, self, "numpy")(x, y, z, *self.kernel_data(), xp)
 
 
 @dataclass(frozen=True)
-class SlabTable:
+class SlabTable(_Lookup):
     """omega_x, omega_y of slab turbulence at z_j = j dz, j = 0..n-1, periodic with L = n dz.
 
     ``table`` has shape (n, 2): the two transverse components of one node are adjacent in memory,
@@ -47,6 +73,8 @@ class SlabTable:
     table: Any
     dz: float
 
+    kind: ClassVar[str] = "table_z"
+
     @property
     def n(self) -> int:
         return int(self.table.shape[0])
@@ -55,14 +83,6 @@ class SlabTable:
     def length(self) -> float:
         """Period L = n dz."""
         return self.n * self.dz
-
-    def evaluate(self, x: Any, y: Any, z: Any, xp: ModuleType = np) -> tuple[Any, Any, Any]:
-        """omega(r) by linear interpolation in z; omega_z = 0."""
-        i, j, f = _periodic_cell(z / self.dz, self.n, xp)
-        t = self.table
-        wx = (1 - f) * t[i, 0] + f * t[j, 0]
-        wy = (1 - f) * t[i, 1] + f * t[j, 1]
-        return wx, wy, xp.zeros_like(wx)
 
     def kernel_data(self) -> tuple[Any, float]:
         return self.table, 1.0 / self.dz
@@ -81,7 +101,36 @@ class SlabTable:
 
 
 @dataclass(frozen=True)
-class NestedGrids:
+class Grid2D(_Lookup):
+    """omega_x, omega_y of 2D turbulence at (ix, iy) * spacing: ``grid[ix, iy, c]``, periodic with n * spacing.
+
+    The field depends on x and y only and has omega_z = 0 (delta B perpendicular to the regular
+    field along z); bilinear interpolation between the nodes.
+    """
+
+    grid: Any
+    spacing: float
+
+    kind: ClassVar[str] = "grid_xy"
+
+    def kernel_data(self) -> tuple[Any, float]:
+        return self.grid, 1.0 / self.spacing
+
+    @property
+    def period(self) -> tuple[float, float, float]:
+        """The field repeats after n * spacing along x and y, never along z."""
+        return (self.grid.shape[0] * self.spacing, self.grid.shape[1] * self.spacing, math.inf)
+
+    def to(self, xp: ModuleType, dtype: Any = None) -> Grid2D:
+        return Grid2D(xp.asarray(self.grid, dtype=dtype or self.grid.dtype), self.spacing)
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.grid.nbytes)
+
+
+@dataclass(frozen=True)
+class NestedGrids(_Lookup):
     """Sum of G periodic cubic grids: ``grids[g, ix, iy, iz, c]`` = omega_c at (ix, iy, iz) * spacing[g].
 
     All grids have the same number of nodes n per side; grid g has spacing ``spacing[g]`` and box
@@ -93,27 +142,11 @@ class NestedGrids:
     k_lo: Any
     k_hi: Any
 
+    kind: ClassVar[str] = "nested_grids"
+
     @property
     def n(self) -> int:
         return int(self.grids.shape[1])
-
-    def evaluate(self, x: Any, y: Any, z: Any, xp: ModuleType = np) -> tuple[Any, Any, Any]:
-        """omega(r): the sum over grids of the trilinear interpolation of each grid."""
-        out = [xp.zeros_like(x) for _ in range(3)]
-        for g in range(self.grids.shape[0]):
-            h = float(self.spacing[g])
-            ix, jx, fx = _periodic_cell(x / h, self.n, xp)
-            iy, jy, fy = _periodic_cell(y / h, self.n, xp)
-            iz, jz, fz = _periodic_cell(z / h, self.n, xp)
-            grid = self.grids[g]
-            for cx, wx in ((ix, 1 - fx), (jx, fx)):
-                for cy, wy in ((iy, 1 - fy), (jy, fy)):
-                    for cz, wz in ((iz, 1 - fz), (jz, fz)):
-                        w = wx * wy * wz
-                        node = grid[cx, cy, cz]  # (N, 3)
-                        for c in range(3):
-                            out[c] = out[c] + w * node[:, c]
-        return out[0], out[1], out[2]
 
     def kernel_data(self) -> tuple[Any, Any]:
         return self.grids, 1.0 / self.spacing
@@ -134,20 +167,14 @@ class NestedGrids:
 
 
 @dataclass(frozen=True)
-class PlaneWaves:
+class PlaneWaves(_Lookup):
     """omega(r) = sum_m amplitude[m] cos(k[m] . r + phase[m]); ``amplitude[m]`` is perpendicular to ``k[m]``."""
 
     k: Any  # (M, 3)
     amplitude: Any  # (M, 3)
     phase: Any  # (M,)
 
-    def evaluate(self, x: Any, y: Any, z: Any, xp: ModuleType = np) -> tuple[Any, Any, Any]:
-        out = [xp.zeros_like(x) for _ in range(3)]
-        for m in range(self.k.shape[0]):
-            c = xp.cos(self.k[m, 0] * x + self.k[m, 1] * y + self.k[m, 2] * z + self.phase[m])
-            for i in range(3):
-                out[i] = out[i] + self.amplitude[m, i] * c
-        return out[0], out[1], out[2]
+    kind: ClassVar[str] = "plane_waves"
 
     def kernel_data(self) -> tuple[Any, Any, Any]:
         return self.k, self.amplitude, self.phase
@@ -166,4 +193,38 @@ class PlaneWaves:
         return int(self.k.nbytes + self.amplitude.nbytes + self.phase.nbytes)
 
 
-Field = SlabTable | NestedGrids | PlaneWaves
+@dataclass(frozen=True)
+class FieldSum(_Lookup):
+    """The sum of two or more fields (a composite, e.g. slab + 2D turbulence), each of its own kind.
+
+    Its kind is the parts' kinds joined by ``+``; its kernel arrays are the parts' in order.
+    """
+
+    parts: tuple[Any, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.parts) < 2 or any(isinstance(p, FieldSum) for p in self.parts):
+            raise ValueError(f"parts must be two or more fields, none itself a FieldSum, got {self.parts!r}")
+
+    @property
+    def kind(self) -> str:  # type: ignore[override]
+        return "+".join(p.kind for p in self.parts)
+
+    def kernel_data(self) -> tuple[Any, ...]:
+        return tuple(a for p in self.parts for a in p.kernel_data())
+
+    @property
+    def period(self) -> tuple[float, float, float]:
+        """Along each axis the shortest period of a part: beyond it that part meets its periodic copy."""
+        periods = np.array([p.period for p in self.parts], dtype=float)
+        return tuple(float(v) for v in periods.min(axis=0))
+
+    def to(self, xp: ModuleType, dtype: Any = None) -> FieldSum:
+        return FieldSum(tuple(p.to(xp, dtype=dtype) for p in self.parts))
+
+    @property
+    def nbytes(self) -> int:
+        return sum(p.nbytes for p in self.parts)
+
+
+Field = SlabTable | Grid2D | NestedGrids | PlaneWaves | FieldSum

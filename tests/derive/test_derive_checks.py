@@ -6,16 +6,19 @@ otherwise a flipped sign or a missing factor 2 -- so each check is shown able to
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import mpmath
 import pytest
 import sympy as sp
 
-from crmix.derive import bourret, diagrams, operators
+from crmix.derive import boris, bourret, diagrams, lookups, operators
 from crmix.derive.registry import load_all, run_check
 
 CHECKS = load_all()
 
 lam, theta = operators.lam, operators.theta
+_f, _t2 = lookups.F, boris.tx**2 + boris.ty**2 + boris.tz**2
 
 #: check name -> list of broken keyword claims (seed's printed form first where it is wrong)
 BROKEN: dict[str, list[dict]] = {
@@ -80,6 +83,20 @@ BROKEN: dict[str, list[dict]] = {
         {"m1a_prefactor": 2},  # KPM (40): 8 pi for the 4 pi of (38)
         {"kappa_domain_factor": sp.Rational(1, 2)},  # KPM (41): (1c) on the ordered triangle
         {"m1c_prefactor": 2},
+    ],
+    "boris_kick_is_rotation": [{"step": boris.with_assignment(boris.BORIS_STEP, "f", 1 / (1 + _t2))}],  # 2/(1+t^2) halved
+    "boris_time_reversible": [
+        {"step": boris.with_assignment(boris.BORIS_STEP, "rx_new", boris.px + boris.half * boris.vx)},  # second drift with the old v
+        {"step": boris.with_assignment(boris.BORIS_STEP, "f", 1 / (1 + _t2))},
+    ],
+    "boris_gyration_phase": [{"coefficient": sp.Rational(1, 24)}, {"step": boris.with_assignment(boris.BORIS_STEP, "f", 2 / (1 + 2 * _t2))}],
+    "multilinear_interpolation": [
+        {"lookups": (replace(lookups.NESTED_GRIDS, weights=(_f, 1 - _f)),)},  # nodes swapped
+        {"lookups": (replace(lookups.TABLE_Z, weights=(1 - _f, _f**2)),)},
+    ],
+    "plane_wave_divergence_free": [
+        {"lookup": replace(lookups.PLANE_WAVES, phase=lookups.PLANE_WAVES.phase - sp.Symbol("k_z", real=True) * lookups.POSITION[2])},
+        {"lookup": replace(lookups.PLANE_WAVES, phase=2 * lookups.PLANE_WAVES.phase)},
     ],
 }
 
