@@ -84,7 +84,8 @@ def legendre_projection_weight(la: int, lb: int, n: int) -> sp.Expr:
     sum T^(n)_{lA lB} j_lA(x) j_lB(y) = (1/2) int dmu e^{i(x-y)mu} P_n(mu) = i^n j_n(x - y).
     """
     plane = lambda n: PLANE_WAVE_PREFACTOR / (4 * sp.pi) * (2 * n + 1) * PLANE_WAVE_PHASE**n  # noqa: E731
-    integral = sp.integrate(sp.legendre(la, mu) * sp.legendre(lb, mu) * sp.legendre(n, mu), (mu, -1, 1)) / 2
+    antiderivative = sp.Poly(sp.legendre(la, mu) * sp.legendre(lb, mu) * sp.legendre(n, mu), mu).integrate()
+    integral = (antiderivative.eval(1) - antiderivative.eval(-1)) / 2
     return sp.expand(plane(la) * sp.conjugate(plane(lb)) * integral)
 
 

@@ -44,7 +44,7 @@ ell, ell0, ellA = sp.symbols("ell ell0 ellA", integer=True, nonnegative=True)
 m0 = sp.Symbol("m0", integer=True)
 
 #: largest l, l0 of the exact sums in ``threej_m0_moments``.
-CHECK_LMAX = 4
+CHECK_LMAX = 3
 
 
 def recursion_coefficients(j: sp.Expr, m1: sp.Expr, m2: sp.Expr, m3: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
@@ -129,7 +129,7 @@ def _recursion_holds(n: int, l0: int) -> bool:
 def threej_m0_moments(kernels: Mapping[str, sp.Expr] | None = None) -> Verdict:
     """The emitted m0 moments equal exact sums of m0^0, m0^2 times (l l0 lA; -m0 m0 0)(l l0 lB; -m0 m0 0).
 
-    l, l0 <= 4, every lA <= lB of the triangle: the zeroth moment (delta_AB/(2A+1)), the diagonal and
+    l, l0 <= 3, every lA <= lB of the triangle: the zeroth moment (delta_AB/(2A+1)), the diagonal and
     the lB = lA + 2 second moments, and that all other second moments vanish (the tridiagonal form);
     also the Schulten-Gordon recursion itself, exactly.
     """
