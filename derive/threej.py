@@ -54,21 +54,25 @@ def recursion_coefficients(j: sp.Expr, m1: sp.Expr, m2: sp.Expr, m3: sp.Expr) ->
     return a, b
 
 
-def _eigen_coefficients(j: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
-    """(alpha_j, beta_j) of m0 T_j = alpha_j T_{j+1} + beta_j T_{j-1} (m1 = 0, m2 = -m0, m3 = m0)."""
+def _eigen_coefficients(j: sp.Expr) -> tuple[tuple[sp.Expr, sp.Expr], tuple[sp.Expr, sp.Expr]]:
+    """alpha_j, beta_j of m0 T_j = alpha_j T_{j+1} + beta_j T_{j-1} (m1 = 0, m2 = -m0, m3 = m0), each as
+    (rational factor in j, radicand): the factors j, j+1 of A(j), A(j+1) cancel against b = B/m0."""
     a_next, _ = recursion_coefficients(j + 1, 0, -m0, m0)
     a_here, b_here = recursion_coefficients(j, 0, -m0, m0)
     b_per_m0 = b_here / m0
     if b_per_m0.has(m0):
         raise ValueError(f"B(j) is not linear in m0: {b_here}")
-    return _factor_outside_roots(-j * a_next / b_per_m0), _factor_outside_roots(-(j + 1) * a_here / b_per_m0)
+    return _split_root(-j * a_next / b_per_m0), _split_root(-(j + 1) * a_here / b_per_m0)
 
 
-def _factor_outside_roots(expr: sp.Expr) -> sp.Expr:
-    """``expr`` with its rational part factored (the factors j, j+1 of A cancel against b), square roots kept."""
+def _split_root(expr: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
+    """(c, P) with expr = c sqrt(P), c a rational function of lA alone (cancelled), P as constructed."""
     factors = sp.Mul.make_args(expr)
     roots = [f for f in factors if isinstance(f, sp.Pow) and f.exp == sp.Rational(1, 2)]
-    return sp.factor(sp.Mul(*[f for f in factors if f not in roots])) * sp.Mul(*roots)
+    rational = sp.cancel(sp.Mul(*[f for f in factors if f not in roots]))
+    if len(roots) != 1 or not rational.free_symbols <= {ellA}:
+        raise ValueError(f"expected c(lA) sqrt(P), got {expr}")
+    return rational, roots[0].base
 
 
 @cache
@@ -80,16 +84,16 @@ def m0_moment_0() -> sp.Expr:
 @cache
 def m0_moment_2_diagonal() -> sp.Expr:
     """sum_{m0} m0^2 T_A^2 = alpha_A^2/(2A+3) + beta_A^2/(2A-1), for |l - l0| <= A <= l + l0."""
-    alpha, beta = _eigen_coefficients(ellA)
-    return sp.factor(alpha**2) * m0_moment_0().subs(ellA, ellA + 1) + sp.factor(beta**2) * m0_moment_0().subs(ellA, ellA - 1)
+    (c_alpha, p_alpha), (c_beta, p_beta) = _eigen_coefficients(ellA)
+    return c_alpha**2 * p_alpha * m0_moment_0().subs(ellA, ellA + 1) + c_beta**2 * p_beta * m0_moment_0().subs(ellA, ellA - 1)
 
 
 @cache
 def m0_moment_2_offdiagonal() -> sp.Expr:
     """sum_{m0} m0^2 T_A T_{A+2} = alpha_A beta_{A+2}/(2A+3) where A + 2 <= l + l0, else 0 (A >= |l - l0|)."""
-    alpha, _ = _eigen_coefficients(ellA)
-    _, beta_next = _eigen_coefficients(ellA + 2)
-    moment = alpha * beta_next * m0_moment_0().subs(ellA, ellA + 1)
+    (c_alpha, p_alpha), _ = _eigen_coefficients(ellA)
+    _, (c_beta, p_beta) = _eigen_coefficients(ellA + 2)
+    moment = c_alpha * c_beta * sp.sqrt(p_alpha) * sp.sqrt(p_beta) * m0_moment_0().subs(ellA, ellA + 1)
     return sp.Piecewise((moment, ellA + 2 <= ell + ell0), (0, True))
 
 
