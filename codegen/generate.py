@@ -3,13 +3,11 @@
 Each module is rendered from ``templates/module.py.jinja`` (jinja2 with ``StrictUndefined``,
 ``trim_blocks``, ``lstrip_blocks``), kernels sorted by name, and stamped with the SHA-256 of its
 inputs: the kernels' names, argument lists, ``srepr`` of the expressions and docs, the templates,
-the printer's source and the SymPy version.  The same inputs always give the same bytes.
+the sources of the printer and of the loop renderer, and the SymPy version.  The same inputs always
+give the same bytes.
 
-A :class:`~crmix.derive.expressions.Recurrence` becomes one loop function per entry of its
-``functions`` (``templates/recurrence.py.jinja``): the terms the outputs need, their start values
-(common subexpressions shared), and a loop over the index whose body holds the steps; common
-subexpressions of the steps are shared and every subexpression free of the index and of the terms
-is computed once before the loop.
+A :class:`~crmix.derive.expressions.Recurrence` becomes loop functions (``crmix.codegen.loops``,
+``templates/recurrence.py.jinja``).
 """
 
 from __future__ import annotations
@@ -26,10 +24,12 @@ from pathlib import Path
 import jinja2
 import sympy as sp
 
+from crmix.codegen import loops as loops_module
 from crmix.codegen import printer as printer_module
 from crmix.codegen.config import MODULE_TEMPLATE, TARGETS, Target
+from crmix.codegen.loops import render_recurrence
 from crmix.codegen.printer import print_expression
-from crmix.derive.expressions import KernelExpr, Recurrence, RecurrenceTerm
+from crmix.derive.expressions import KernelExpr, Recurrence
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
@@ -45,22 +45,6 @@ class RenderedKernel:
     assignments: tuple[tuple[str, str], ...]
     body: str
     needs_where: bool
-    needs_special: bool
-
-
-@dataclass(frozen=True)
-class RenderedRecurrence:
-    """What the recurrence template needs for one loop function."""
-
-    name: str
-    args: tuple[str, ...]
-    index: str
-    doc_lines: tuple[str, ...]
-    step_lines: tuple[str, ...]
-    setup: tuple[tuple[str, str], ...]
-    outputs: tuple[tuple[str, str], ...]
-    body: tuple[tuple[str, str], ...]
-    shifts: tuple[tuple[str, str, str], ...]
     needs_special: bool
 
 
@@ -108,91 +92,6 @@ def _render_kernel(kernel: KernelExpr) -> RenderedKernel:
     )
 
 
-def _needed_terms(rec: Recurrence, outputs: tuple[str, ...]) -> list:
-    """The terms of ``rec`` that the ``outputs`` depend on through the steps, in the recurrence's order."""
-    needed = set(outputs)
-    while True:
-        grown = needed | {t.name for t in rec.terms for n in needed
-                          if {t.current, t.previous} & rec.term(n).step.free_symbols}
-        if grown == needed:
-            return [t for t in rec.terms if t.name in needed]
-        needed = grown
-
-
-def _hoist(expr: sp.Expr, invariant: set, names: Iterable[sp.Symbol], hoisted: dict) -> sp.Expr:
-    """``expr`` with its maximal subexpressions free of all but ``invariant`` symbols replaced by new
-    symbols (``hoisted``: expression -> symbol); invariant factors of a product are grouped."""
-    if expr.is_Atom:
-        return expr
-    if expr.free_symbols <= invariant:
-        if expr not in hoisted:
-            hoisted[expr] = next(names)
-        return hoisted[expr]
-    if isinstance(expr, sp.Mul):  # numbers stay (a sign prints as a subtraction)
-        fixed = [a for a in expr.args if a.free_symbols <= invariant and not a.is_Number]
-        if len(fixed) > 1 or (fixed and not fixed[0].is_Atom):
-            rest = [_hoist(a, invariant, names, hoisted) for a in expr.args if a not in fixed]
-            return sp.Mul(_hoist(sp.Mul(*fixed), invariant, names, hoisted), *rest)
-    return expr.func(*[_hoist(a, invariant, names, hoisted) for a in expr.args])
-
-
-def _print_all(pairs: Iterable[tuple[sp.Symbol, sp.Expr]], flags: list[bool]) -> tuple[tuple[str, str], ...]:
-    out = []
-    for symbol, expr in pairs:
-        text, printer = print_expression(expr, positive_first=True)
-        if printer.needs_where:
-            raise ValueError(f"a recurrence cannot hold a Piecewise ({symbol} = {expr})")
-        flags.append(printer.needs_special)
-        out.append((str(symbol), text))
-    return tuple(out)
-
-
-def _parts(term: RecurrenceTerm) -> tuple[sp.Expr, sp.Expr, sp.Expr]:
-    return term.before, term.start, term.step
-
-
-def _render_recurrence(rec: Recurrence) -> list[RenderedRecurrence]:
-    rendered = []
-    for fname, outputs in rec.functions:
-        terms = _needed_terms(rec, outputs)
-        starts = [e for t in terms for e in (t.before, t.start)]
-        # common subexpressions of the start values and the steps together; those free of the index
-        # and the terms (and every such part of the rest) are computed before the loop
-        reps, reduced = sp.cse([*starts, *(t.step for t in terms)], symbols=sp.numbered_symbols("_t"), order="canonical")
-        invariant = set(rec.args)
-        setup, inlined = [], {}
-        for symbol, expr in reps:
-            if expr.free_symbols <= invariant:
-                setup.append((symbol, expr))
-                invariant.add(symbol)
-            else:
-                inlined[symbol] = expr.xreplace(inlined)
-        names = sp.numbered_symbols("_c")
-        hoisted: dict = {}
-        steps = [_hoist(step.xreplace(inlined), invariant, names, hoisted) for step in reduced[len(starts) :]]
-        setup += [(sym, e) for e, sym in hoisted.items()]
-        for t, before, start in zip(terms, reduced[: len(starts) : 2], reduced[1 : len(starts) : 2]):
-            setup += [(t.previous, before), (t.current, start)]
-        # the loop body: the steps with the invariant factors grouped, and their common subexpressions
-        loop_reps, loop_steps = sp.cse(steps, symbols=sp.numbered_symbols("_u"), order="canonical")
-        body = [*loop_reps, *((sp.Symbol(f"_next_{t.name}"), step) for t, step in zip(terms, loop_steps))]
-        flags: list[bool] = []
-        rendered.append(RenderedRecurrence(
-            name=fname,
-            args=tuple(str(a) for a in rec.args),
-            index=str(rec.index),
-            doc_lines=tuple(textwrap.wrap(" ".join(rec.doc.split()), width=96)),
-            step_lines=tuple(f"{t.name}_(l+1) = {sp.sstr(t.step)}".replace("\\", "\\\\") for t in terms),
-            setup=_print_all(setup, flags),
-            outputs=tuple((name, "complex" if any(sp.sympify(e).has(sp.I) for e in _parts(rec.term(name))) else "float")
-                          for name in outputs),
-            body=_print_all(body, flags),
-            shifts=tuple((str(t.previous), str(t.current), f"_next_{t.name}") for t in terms),
-            needs_special=any(flags),
-        ))
-    return rendered
-
-
 def inputs_digest(kernels: Sequence[KernelExpr | Recurrence]) -> str:
     """SHA-256 of everything the output depends on (module docstring)."""
     h = hashlib.sha256()
@@ -205,6 +104,7 @@ def inputs_digest(kernels: Sequence[KernelExpr | Recurrence]) -> str:
     for template in sorted(TEMPLATE_DIR.glob("*.jinja")):
         h.update(template.name.encode() + b"\0" + template.read_bytes())
     h.update(inspect.getsource(printer_module).encode())
+    h.update(inspect.getsource(loops_module).encode())
     h.update(sp.__version__.encode())
     return h.hexdigest()
 
@@ -213,7 +113,7 @@ def render_module(target: Target, kernels: Iterable[KernelExpr | Recurrence]) ->
     """Source text of the generated module for ``target`` from ``kernels`` (kernels and recurrences)."""
     ordered = sorted(kernels, key=lambda k: k.name)
     rendered = [_render_kernel(k) for k in ordered if isinstance(k, KernelExpr)]
-    loops = [f for k in ordered if isinstance(k, Recurrence) for f in _render_recurrence(k)]
+    loops = [f for k in ordered if isinstance(k, Recurrence) for f in render_recurrence(k)]
     names = [k.name for k in rendered] + [f.name for f in loops]
     if len(set(names)) != len(names) or len({k.name for k in ordered}) != len(ordered):
         raise ValueError(f"{target.source}: duplicate kernel names in {names}")
