@@ -3,7 +3,11 @@
 Each module is rendered from ``templates/module.py.jinja`` (jinja2 with ``StrictUndefined``,
 ``trim_blocks``, ``lstrip_blocks``), kernels sorted by name, and stamped with the SHA-256 of its
 inputs: the kernels' names, argument lists, ``srepr`` of the expressions and docs, the templates,
-the printer's source and the SymPy version.  The same inputs always give the same bytes.
+the sources of the printer and of the loop renderer, and the SymPy version.  The same inputs always
+give the same bytes.
+
+A :class:`~crmix.derive.expressions.Recurrence` becomes loop functions (``crmix.codegen.loops``,
+``templates/recurrence.py.jinja``).
 """
 
 from __future__ import annotations
@@ -20,10 +24,12 @@ from pathlib import Path
 import jinja2
 import sympy as sp
 
+from crmix.codegen import loops as loops_module
 from crmix.codegen import printer as printer_module
 from crmix.codegen.config import MODULE_TEMPLATE, TARGETS, Target
+from crmix.codegen.loops import render_recurrence
 from crmix.codegen.printer import print_expression
-from crmix.derive.expressions import KernelExpr
+from crmix.derive.expressions import KernelExpr, Recurrence
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
@@ -86,40 +92,46 @@ def _render_kernel(kernel: KernelExpr) -> RenderedKernel:
     )
 
 
-def inputs_digest(kernels: Sequence[KernelExpr]) -> str:
+def inputs_digest(kernels: Sequence[KernelExpr | Recurrence]) -> str:
     """SHA-256 of everything the output depends on (module docstring)."""
     h = hashlib.sha256()
     for kernel in kernels:
-        for part in (kernel.name, repr([sp.srepr(a) for a in kernel.args]), sp.srepr(kernel.expr), kernel.doc):
+        exprs = [f"{key}={sp.srepr(e)}" for key, e in kernel.expressions().items()]
+        extra = [sp.srepr(kernel.index), repr(kernel.functions)] if isinstance(kernel, Recurrence) else []
+        for part in (kernel.name, repr([sp.srepr(a) for a in kernel.args]), *exprs, *extra, kernel.doc):
             h.update(part.encode())
             h.update(b"\0")
     for template in sorted(TEMPLATE_DIR.glob("*.jinja")):
         h.update(template.name.encode() + b"\0" + template.read_bytes())
     h.update(inspect.getsource(printer_module).encode())
+    h.update(inspect.getsource(loops_module).encode())
     h.update(sp.__version__.encode())
     return h.hexdigest()
 
 
-def render_module(target: Target, kernels: Iterable[KernelExpr]) -> str:
-    """Source text of the generated module for ``target`` from ``kernels``."""
+def render_module(target: Target, kernels: Iterable[KernelExpr | Recurrence]) -> str:
+    """Source text of the generated module for ``target`` from ``kernels`` (kernels and recurrences)."""
     ordered = sorted(kernels, key=lambda k: k.name)
-    names = [k.name for k in ordered]
-    if len(set(names)) != len(names):
+    rendered = [_render_kernel(k) for k in ordered if isinstance(k, KernelExpr)]
+    loops = [f for k in ordered if isinstance(k, Recurrence) for f in render_recurrence(k)]
+    names = [k.name for k in rendered] + [f.name for f in loops]
+    if len(set(names)) != len(names) or len({k.name for k in ordered}) != len(ordered):
         raise ValueError(f"{target.source}: duplicate kernel names in {names}")
-    rendered = [_render_kernel(k) for k in ordered]
     template = _environment().get_template(MODULE_TEMPLATE)
     return template.render(
         digest=inputs_digest(ordered),
         title=target.title,
         source=target.source,
         sympy_version=sp.__version__,
+        names=sorted(names),
         kernels=rendered,
-        needs_where=any(k.needs_where for k in rendered),
-        needs_special=any(k.needs_special for k in rendered),
+        recurrences=loops,
+        backend_imports=[name for name, used in (("quiet_errors", any(k.needs_where for k in rendered)),
+                                                 ("special", any(k.needs_special for k in [*rendered, *loops]))) if used],
     )
 
 
-def load_kernels(target: Target) -> list[KernelExpr] | None:
+def load_kernels(target: Target) -> list[KernelExpr | Recurrence] | None:
     """``KERNELS`` of the target's source module, or None when that module does not exist yet."""
     try:
         module = importlib.import_module(target.source)

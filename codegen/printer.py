@@ -4,7 +4,8 @@ Following SymForce's per-backend printers, one :class:`XpPrinter` subclass of Sy
 ``PythonCodePrinter`` decides every spelling: elementary functions become ``xp.sin`` etc.,
 ``Piecewise`` becomes nested ``xp.where`` (both branches are evaluated, so generated functions that
 use it silence floating-point warnings), ``I`` becomes ``1j`` (complex arithmetic is Python's), Si and
-Ci come from ``scipy.special`` / ``cupyx.scipy.special`` through the generated ``_special(xp)``.
+Ci come from ``scipy.special`` / ``cupyx.scipy.special`` through ``crmix.backend.special(xp)``, and
+``KroneckerDelta`` of the loop index of a recurrence becomes a Python conditional.
 """
 
 from __future__ import annotations
@@ -28,17 +29,28 @@ XP_FUNCTIONS = {
     "atan2": "arctan2",
 }
 
-#: SymPy function -> index into ``_special(xp).sici(x)``.
+#: SymPy function -> index into ``special(xp).sici(x)``.
 SICI_INDEX = {"Si": 0, "Ci": 1}
 
 
 class XpPrinter(PythonCodePrinter):
     """Print one expression as array code; records which module-level helpers it needs."""
 
-    def __init__(self) -> None:
+    def __init__(self, positive_first: bool = False) -> None:
         super().__init__({"fully_qualified_modules": False, "standard": "python3"})
         self.needs_special = False
         self.needs_where = False
+        self.positive_first = positive_first
+
+    def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
+        """With ``positive_first``, a sum starts with a positive term (a - b, not -b + a: no negation)."""
+        terms = self._as_ordered_terms(expr, order=order)
+        if self.positive_first and terms[0].could_extract_minus_sign():
+            first = next((t for t in terms if not t.could_extract_minus_sign()), None)
+            if first is not None:
+                terms = [first, *(t for t in terms if t is not first)]
+                return super()._print_Add(sp.Add(*terms, evaluate=False), order="none")
+        return super()._print_Add(expr, order=order)
 
     # -- functions --------------------------------------------------------------------------------
     def _print_Function(self, expr: sp.Function) -> str:
@@ -48,7 +60,7 @@ class XpPrinter(PythonCodePrinter):
             return f"xp.{XP_FUNCTIONS[name]}({args})"
         if name in SICI_INDEX:
             self.needs_special = True
-            return f"_special(xp).sici({args})[{SICI_INDEX[name]}]"
+            return f"special(xp).sici({args})[{SICI_INDEX[name]}]"
         raise ValueError(f"XpPrinter cannot print the function {name}; add it to XP_FUNCTIONS")
 
     _print_sin = _print_cos = _print_tan = _print_exp = _print_log = _print_Abs = _print_Function
@@ -93,7 +105,7 @@ class XpPrinter(PythonCodePrinter):
         return f"({self._print(expr.lhs)} {op} {self._print(expr.rhs)})"
 
 
-def print_expression(expr: sp.Expr) -> tuple[str, XpPrinter]:
+def print_expression(expr: sp.Expr, positive_first: bool = False) -> tuple[str, XpPrinter]:
     """Source text of ``expr`` and the printer (whose flags say which helpers the text uses)."""
-    printer = XpPrinter()
+    printer = XpPrinter(positive_first)
     return printer.doprint(expr), printer

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from types import ModuleType
 from typing import Any
 
@@ -48,3 +49,19 @@ def namespace_by_name(name: str) -> ModuleType:
             raise RuntimeError("backend='cupy' requested but CuPy or a CUDA device is not available")
         return cp
     raise ValueError(f"backend must be 'numpy' or 'cupy', got {name!r}")
+
+
+def special(xp: ModuleType) -> ModuleType:
+    """The special functions of the namespace ``xp``: scipy.special, or cupyx.scipy.special for CuPy."""
+    if xp.__name__.split(".")[0] == "cupy":
+        import cupyx.scipy.special  # type: ignore[import-not-found]
+
+        return cupyx.scipy.special
+    import scipy.special
+
+    return scipy.special
+
+
+def quiet_errors(xp: ModuleType) -> contextlib.AbstractContextManager:
+    """A context that silences floating-point warnings of ``xp`` (NumPy warns; CuPy does not)."""
+    return np.errstate(all="ignore") if xp.__name__.split(".")[0] == "numpy" else contextlib.nullcontext()

@@ -4,7 +4,8 @@ identities, the Wick expansion into diagrams, the Bourret resummation, the reduc
 diagrams to mixing-matrix elements, and the exact invariant sum_l (2l+1) C_l.
 
 Each check proves the identity in the form crmix uses and prints one row: name, seed equation,
-result, seconds.  The exit status is 1 when any check fails.  Where a seed prints a different
+result, seconds.  The checks that verify what ``crmix codegen`` emits read it when they run, so a
+changed kernel fails them (``--list`` names the kernels each check verifies).  The exit status is 1 when any check fails.  Where a seed prints a different
 form, docs/errata.md names the check that settles it.
 """
 
@@ -24,7 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``crmix derive``."""
     parser.add_argument("--check", action="store_true", help="run every check (the default action)")
     parser.add_argument("--only", metavar="NAME", action="append", default=None, help="run only this check (repeatable)")
-    parser.add_argument("--list", action="store_true", help="list the checks with the seed equations they cover")
+    parser.add_argument("--list", action="store_true",
+                        help="list the checks with the seed equations they cover and the emitted kernels they verify")
 
 
 def _table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
@@ -37,7 +39,8 @@ def run(args: argparse.Namespace) -> int:
     """List or run the checks; 0 when all requested checks pass, 1 otherwise."""
     checks = load_all()
     if args.list:
-        print(_table([(c.name, c.reference, c.summary) for c in checks.values()], ("check", "equation", "identity")))
+        rows = [(c.name, c.reference, ", ".join(c.covers) or "-", c.summary) for c in checks.values()]
+        print(_table(rows, ("check", "equation", "verifies (crmix codegen)", "identity")))
         return 0
     names = args.only or list(checks)
     unknown = [n for n in names if n not in checks]

@@ -19,7 +19,20 @@ from crmix.derive.operators import phi, sigma, theta, ynm
 from crmix.derive.registry import Verdict, identity, verdict
 from crmix.wigxjpf import ensure_tables
 
-__all__ = ["EXACT_LMAX", "NUMERIC_LMAX", "gaunt_integral_exact", "mp_spherical_jn", "to_mp", "unsold_sum"]
+__all__ = [
+    "EXACT_LMAX",
+    "NUMERIC_LMAX",
+    "PLANE_WAVE_PHASE",
+    "PLANE_WAVE_PREFACTOR",
+    "addition_prefactor",
+    "gaunt_integral_exact",
+    "gaunt_normalisation",
+    "mp_spherical_jn",
+    "to_mp",
+    "unsold_second_moment_claim",
+    "unsold_sum",
+    "unsold_zeroth_moment",
+]
 
 #: largest l proved exactly (SymPy) and largest l checked with mpmath at 30 digits.
 EXACT_LMAX = 4
@@ -27,6 +40,10 @@ NUMERIC_LMAX = 14
 MP_DIGITS = 30
 #: fixed test directions (theta, phi) for the high-precision checks.
 _POINTS = ((0.3, 1.1), (1.2, -2.5), (2.7, 0.4), (1.5707, 3.0))
+
+#: e^{i k.r} = PLANE_WAVE_PREFACTOR sum_l PLANE_WAVE_PHASE^l j_l(kr) sum_m Y_l^m(k^) Y_l^m*(r^) (KPM (36)).
+PLANE_WAVE_PREFACTOR = 4 * sp.pi
+PLANE_WAVE_PHASE = sp.I
 
 thetaB = sp.Symbol("theta_B", positive=True)
 phiB = sp.Symbol("phi_B", real=True)
@@ -73,8 +90,13 @@ def _addition_sum(ell: int) -> sp.Expr:
     return sum(ynm(ell, m) * sp.conjugate(ynm(ell, m)).subs({theta: thetaB, phi: phiB}, simultaneous=True) for m in range(-ell, ell + 1))
 
 
+def addition_prefactor(ell: int | sp.Expr) -> sp.Expr:
+    """4 pi/(2l+1): P_l(pA.pB) = addition_prefactor(l) sum_m Y_l^m(pA) Y_l^m*(pB) (KPM (31))."""
+    return 4 * sp.pi / (2 * ell + 1)
+
+
 @identity("addition_theorem", "KPM", "(31)")
-def addition_theorem(prefactor: Callable[[int], sp.Expr] = lambda ell: 4 * sp.pi / (2 * ell + 1)) -> Verdict:
+def addition_theorem(prefactor: Callable[[int], sp.Expr] = addition_prefactor) -> Verdict:
     """P_l(pA.pB) = 4 pi/(2l+1) sum_m Y_l^m(pA) Y_l^m*(pB): exact for l <= 4, 30 digits to l = 14."""
     cos_gamma = sp.cos(theta) * sp.cos(thetaB) + sp.sin(theta) * sp.sin(thetaB) * sp.cos(phi - phiB)
     failures = []
@@ -116,8 +138,18 @@ def _unsold(power: int, claim: Callable[[int], sp.Expr]) -> Verdict:
     return verdict(ok, f"exact l <= {EXACT_LMAX}: failures {failures}; mpmath l <= {NUMERIC_LMAX}: max error {mpmath.nstr(worst, 3)}")
 
 
+def unsold_zeroth_moment(ell: int | sp.Expr) -> sp.Expr:
+    """sum_m |Y_l^m|^2 = (2l+1)/(4 pi) (KPM (33))."""
+    return sp.sympify(2 * ell + 1) / (4 * sp.pi)
+
+
+def unsold_second_moment_claim(ell: int | sp.Expr) -> sp.Expr:
+    """sum_m m^2 |Y_l^m|^2 = l(l+1)(2l+1)/(8 pi) sin^2 theta (KPM (35))."""
+    return sp.sympify(ell * (ell + 1) * (2 * ell + 1)) / (8 * sp.pi) * sp.sin(theta) ** 2
+
+
 @identity("unsold", "KPM", "(33)")
-def unsold(claim: Callable[[int], sp.Expr] = lambda ell: sp.Integer(2 * ell + 1) / (4 * sp.pi)) -> Verdict:
+def unsold(claim: Callable[[int], sp.Expr] = unsold_zeroth_moment) -> Verdict:
     """sum_m |Y_l^m|^2 = (2l+1)/(4 pi)."""
     return _unsold(0, claim)
 
@@ -129,9 +161,7 @@ def unsold_first_moment(claim: Callable[[int], sp.Expr] = lambda ell: sp.Integer
 
 
 @identity("unsold_second_moment", "KPM", "(35)")
-def unsold_second_moment(
-    claim: Callable[[int], sp.Expr] = lambda ell: sp.Integer(ell * (ell + 1) * (2 * ell + 1)) / (8 * sp.pi) * sp.sin(theta) ** 2,
-) -> Verdict:
+def unsold_second_moment(claim: Callable[[int], sp.Expr] = unsold_second_moment_claim) -> Verdict:
     """sum_m m^2 |Y_l^m|^2 = l(l+1)(2l+1)/(8 pi) sin^2 theta."""
     return _unsold(2, claim)
 
@@ -149,7 +179,7 @@ def _legendre_projection(ell: int) -> sp.Expr:
 
 
 @identity("plane_wave_expansion", "KPM", "(36)")
-def plane_wave_expansion(phase_base: sp.Expr = sp.I, prefactor: sp.Expr = 4 * sp.pi) -> Verdict:
+def plane_wave_expansion(phase_base: sp.Expr = PLANE_WAVE_PHASE, prefactor: sp.Expr = PLANE_WAVE_PREFACTOR) -> Verdict:
     """e^{i k.r} = 4 pi sum_l i^l j_l(kr) sum_m Y_l^m(k^) Y_l^m*(r^).
 
     With (31) this is e^{i x u} = sum_l (2l+1) i^l j_l(x) P_l(u); proved exactly through the Legendre
@@ -183,8 +213,9 @@ def gaunt_integral_exact(l1: int, m1: int, l2: int, m2: int, l3: int, m3: int) -
     return sphere_integral(sp.expand(ynm(l1, m1) * ynm(l2, m2) * ynm(l3, m3)), theta, phi)
 
 
-def _gaunt_normalisation(l1: int, l2: int, l3: int) -> sp.Expr:
-    return sp.sqrt(sp.Integer((2 * l1 + 1) * (2 * l2 + 1) * (2 * l3 + 1)) / (4 * sp.pi))
+def gaunt_normalisation(l1: int | sp.Expr, l2: int | sp.Expr, l3: int | sp.Expr) -> sp.Expr:
+    """sqrt((2l1+1)(2l2+1)(2l3+1)/(4 pi)), the prefactor of the Gaunt integral (KPM after (46))."""
+    return sp.sqrt(sp.sympify((2 * l1 + 1) * (2 * l2 + 1) * (2 * l3 + 1)) / (4 * sp.pi))
 
 
 @cache
@@ -205,7 +236,7 @@ def _gaunt_quadratures() -> tuple[tuple[tuple[int, int, int], complex, float], .
 
 
 @identity("gaunt_integral", "KPM", "after (46)")
-def gaunt_integral(normalisation: Callable[[int, int, int], sp.Expr] = _gaunt_normalisation) -> Verdict:
+def gaunt_integral(normalisation: Callable[[int, int, int], sp.Expr] = gaunt_normalisation) -> Verdict:
     """int Y1 Y2 Y3 = sqrt((2l1+1)(2l2+1)(2l3+1)/4pi) (l1 l2 l3;0 0 0)(l1 l2 l3;m1 m2 m3).
 
     Exact for all l1, l2 <= 2, l3 <= 3 and all m; to 1e-12 against pywigxjpf (the library the solver

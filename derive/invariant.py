@@ -1,6 +1,6 @@
 """The exact invariant of the pair propagator: total power sum_l (2l+1) C_l is conserved.
 
-Why (DESIGN.md Sec. 4, docs/physics.md): dL = -i w.L is anti-Hermitian on L^2(S^2), so U is
+Why (docs/physics.md): dL = -i w.L is anti-Hermitian on L^2(S^2), so U is
 unitary and int dp^ |f|^2 = sum_l (2l+1) C_l is conserved realisation by realisation.  In the
 interaction picture U = U0 (1 + U1 + U2 + ...), and U^dagger U = 1 gives at second order
 
@@ -10,11 +10,15 @@ where U2 is the time-ordered (triangle) integral -- the (1a)/(1b) diagrams -- an
 product of two first-order terms over the full square -- the (1c) diagram.  For the mixing matrix
 this is sum_l (2l+1) (2 M^(1a) + M^(1c))_{l l0} = 0 for every l0, the l = 0 row included; the
 monopole row alone is not conserved.
+
+Both checks of the invariant contract the weights that ``crmix codegen`` emits
+(``crmix.derive.mixing_weights``, read when they run), so that a changed weight breaks them.
 """
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 from functools import cache
 
 import numpy as np
@@ -22,11 +26,14 @@ import sympy as sp
 from sympy.physics.quantum import Dagger
 
 from crmix.derive.diagrams import ode_second_order
-from crmix.derive.reductions import legendre_weight, m1c_coefficient
+from crmix.derive.exact import wigner3j
+from crmix.derive.expressions import claimed
+from crmix.derive.harmonics import PLANE_WAVE_PHASE, PLANE_WAVE_PREFACTOR
+from crmix.derive.reductions import MIXING, ell, ell0, ellA, lambda_symbol, mu
 from crmix.derive.registry import Verdict, identity, verdict
 from crmix.wigxjpf import ensure_tables
 
-__all__ = ["dyson_terms", "power_weights"]
+__all__ = ["dyson_terms", "legendre_projection_weight", "power_coefficient"]
 
 N_SLICES = 4
 L0_MAX = 3
@@ -40,7 +47,7 @@ def dyson_terms(n: int) -> tuple[sp.Expr, sp.Expr, list[sp.Symbol]]:
     return u1, u2, V
 
 
-@identity("unitarity_second_order", "crmix", "DESIGN Sec. 4; MA19 (2.6)")
+@identity("unitarity_second_order", "crmix", "MA19 (2.6); docs/physics.md")
 def unitarity_second_order(interaction_domain: str = "square") -> Verdict:
     """U2 + U2^dagger = -U1^dagger U1 for anti-Hermitian insertions: exact (non-commuting algebra, 4 slices)
     and on the spin-1 model of ``dyson_time_domains`` (equations of motion).
@@ -66,10 +73,61 @@ def unitarity_second_order(interaction_domain: str = "square") -> Verdict:
     return verdict(ok, f"{interaction_domain}: algebraic defect {defect if defect != 0 else 0}; spin-1 model defect {ode_defect:.1e}")
 
 
+SLAB_KERNELS = ("slab_m1a", "slab_m1c_m0_weight_c0", "slab_m1c_m0_weight_c2", "slab_m1c_index_weight", "slab_m1c_l0_weight")
+ISOTROPIC_KERNELS = ("isotropic_m1a", "isotropic_m1c0_weight", "isotropic_m1c2_m0_weight_c0", "isotropic_m1c2_m0_weight_c2",
+                     "slab_m1c_index_weight", "slab_m1c_l0_weight")
+
+
 @cache
-def power_weights(l0: int, la: int, lb: int) -> sp.Expr:
-    """sum_l (2l+1) c_{l; lA lB}(l0): the weight of kappa_{lA lB} in sum_l (2l+1) M^(1c)_{l l0} (l from 0)."""
-    return sp.radsimp(sum((2 * ell + 1) * m1c_coefficient(ell, l0, la, lb) for ell in range(0, la + l0 + 1)))
+def legendre_projection_weight(la: int, lb: int, n: int) -> sp.Expr:
+    """T^(n)_{lA lB} = c(lA) c(lB)^* (1/2) int dmu P_lA P_lB P_n, c(l) = (2l+1) i^l the plane-wave coefficient (KPM (36)).
+
+    sum T^(n)_{lA lB} j_lA(x) j_lB(y) = (1/2) int dmu e^{i(x-y)mu} P_n(mu) = i^n j_n(x - y).
+    """
+    plane = lambda n: PLANE_WAVE_PREFACTOR / (4 * sp.pi) * (2 * n + 1) * PLANE_WAVE_PHASE**n  # noqa: E731
+    antiderivative = sp.Poly(sp.legendre(la, mu) * sp.legendre(lb, mu) * sp.legendre(n, mu), mu).integrate()
+    integral = (antiderivative.eval(1) - antiderivative.eval(-1)) / 2
+    return sp.expand(plane(la) * sp.conjugate(plane(lb)) * integral)
+
+
+@cache
+def _power_sums(l0: int, la: int, lb: int) -> tuple[sp.Expr, sp.Expr, sp.Expr]:
+    """sum_l (2l+1) t_A t_B sum_m0 m0^k T_A T_B for k = 0, 2, and sum_l (2l+1) t_A^2 (lA = lB), exact.
+
+    t_A = (l l0 lA; 0 0 0), T_A = (l l0 lA; -m0 m0 0): the parts of sum_l (2l+1) M^(1c)_{l l0} that do
+    not depend on the weights.
+    """
+    sums = [sp.Integer(0)] * 3
+    for n in range(abs(l0 - max(la, lb)), l0 + min(la, lb) + 1):
+        t = wigner3j(n, l0, la, 0, 0, 0) * wigner3j(n, l0, lb, 0, 0, 0)
+        if t == 0:
+            continue
+        ms = range(-min(n, l0), min(n, l0) + 1)
+        pairs = [wigner3j(n, l0, la, -m, m, 0) * wigner3j(n, l0, lb, -m, m, 0) for m in ms]
+        sums[0] += (2 * n + 1) * t * sum(pairs)
+        sums[1] += (2 * n + 1) * t * sum(m * m * p for m, p in zip(ms, pairs))
+        sums[2] += (2 * n + 1) * t if la == lb else 0
+    return tuple(sp.radsimp(sp.expand(v)) for v in sums)
+
+
+def power_coefficient(weights: Mapping[str, sp.Expr], geometry: str, l0: int, la: int, lb: int, kappa_domain_factor: sp.Expr = 1) -> sp.Expr:
+    """Coefficient of kappa_{lA lB} in sum_l (2l+1)(2 M^(1a) + M^(1c))_{l l0}, from the weights the solver contracts.
+
+    Lambda_n = sum_AB T^(n)_AB kappa_AB / (2 i^n) for even n (plane-wave expansion; the full square of
+    kappa is twice the triangle of Lambda for the even integrand), so the invariant holds for every
+    kappa iff this coefficient vanishes for all lA, lB.  ``kappa_domain_factor`` scales the (1c) term
+    (its time domain: 1 for the full square).
+    """
+    lambdas = {lambda_symbol(n): legendre_projection_weight(la, lb, n) / (2 * PLANE_WAVE_PHASE**n) for n in (0, 2, 4)}
+    m1a = weights[f"{geometry}_m1a"].subs({ell: l0, **lambdas})
+    prefix = "slab_m1c" if geometry == "slab" else "isotropic_m1c2"
+    w0, w2 = (weights[f"{prefix}_m0_weight_{c}"].subs(ell0, l0) for c in ("c0", "c2"))
+    index = weights["slab_m1c_index_weight"]
+    p0, p2, q = _power_sums(l0, la, lb)
+    m1c = weights["slab_m1c_l0_weight"].subs(ell0, l0) * index.subs(ellA, la) * index.subs(ellA, lb) * (w0 * p0 + w2 * p2)
+    if geometry == "isotropic" and la == lb:
+        m1c += weights["isotropic_m1c0_weight"].subs({ell0: l0, ellA: la}) * q
+    return sp.expand(2 * (2 * l0 + 1) * m1a + kappa_domain_factor * m1c)
 
 
 @cache
@@ -81,33 +139,25 @@ def _square_is_twice_triangle() -> bool:
     return sp.simplify(square - 2 * triangle) == 0
 
 
-@identity("invariant_mixing", "KPM+MA19", "DESIGN Sec. 4; KPM (38), (40), (41), (47), (48)")
-def invariant_mixing(m1a_prefactor: sp.Expr = 1, m1c_prefactor: sp.Expr = 1, kappa_domain_factor: sp.Expr = 1) -> Verdict:
-    """sum_l (2l+1)(2 M^(1a) + M^(1c))_{l l0} = 0 for l0 <= 3, with exact Wigner symbols.
+@identity("invariant_mixing", "KPM+MA19", "KPM (38), (40), (41), (47), (48); MA19 (3.15), (3.21)-(3.23)",
+          covers=tuple(dict.fromkeys(SLAB_KERNELS + ISOTROPIC_KERNELS)))
+def invariant_mixing(kappa_domain_factor: sp.Expr = 1, kernels: Mapping[str, sp.Expr] | None = None) -> Verdict:
+    """sum_l (2l+1)(2 M^(1a) + M^(1c))_{l l0} = 0 for l0 <= 3 with the emitted weights, slab and isotropic, exactly.
 
-    M^(1a) = -a l(l+1)[(2/3)L0 - (1/3)L2], M^(1c) = b sum c kappa, kappa over d times the full square
-    (KPM (38), (47), (48): a = b = d = 1 with G = 4 pi g; KPM (40) has a = 2, KPM (41) d = 1/2).
-    With T_{lA lB} (``legendre_weight``), sum T kappa = 2[(2/3)L0 - (1/3)L2] (plane-wave expansion and
-    square = 2 x triangle for the even integrand), so the invariant holds iff for all lA, lB:
-        b d sum_l (2l+1) c_{l; lA lB}(l0) = a l0(l0+1)(2l0+1) T_{lA lB}.
+    Every weight the solver contracts (``crmix.derive.mixing_weights``), with exact Wigner symbols: the
+    coefficient of each kappa_{lA lB} (lA, lB <= l0 + 4) must vanish (``power_coefficient``).  KPM (40)'s
+    8 pi doubles M^(1a), KPM (41)'s ordered (1c) time domain halves kappa: both break it.
     """
+    names = dict.fromkeys(SLAB_KERNELS + ISOTROPIC_KERNELS)
+    weights = {name: claimed(MIXING, name, kernels) for name in names}
     square_ok = _square_is_twice_triangle()
     failures = []
-    monopole = {}
-    for l0 in range(L0_MAX + 1):
+    for geometry, l0 in itertools.product(("slab", "isotropic"), range(L0_MAX + 1)):
         for la, lb in itertools.product(range(l0 + 5), repeat=2):
-            if (la + lb) % 2:
-                continue
-            lhs = m1c_prefactor * kappa_domain_factor * power_weights(l0, la, lb)
-            rhs = m1a_prefactor * l0 * (l0 + 1) * (2 * l0 + 1) * legendre_weight(la, lb)
-            if sp.simplify(lhs - rhs) != 0:
-                failures.append((l0, la, lb))
-        monopole[l0] = m1c_coefficient(0, l0, l0, l0)
+            if (la + lb) % 2 == 0 and power_coefficient(weights, geometry, l0, la, lb, kappa_domain_factor) != 0:
+                failures.append((geometry, l0, la, lb))
     ok = square_ok and not failures
-    detail = (
-        f"square = 2 triangle: {square_ok}; failures (l0, lA, lB): {failures[:5]}; "
-        f"monopole row c_(0; l0 l0)(l0) = {monopole} (not conserved)"
-    )
+    detail = f"square = 2 triangle: {square_ok}; failures (geometry, l0, lA, lB): {failures[:5]}"
     return verdict(ok, detail)
 
 
@@ -136,36 +186,38 @@ def _lambda_kappa(l_cut: int) -> tuple[float, float, np.ndarray]:
     return float(lam[0]), float(lam[2]), kappa
 
 
-@identity("invariant_numeric", "KPM", "(38)-(40), (47)-(48); DESIGN Sec. 4")
-def invariant_numeric(m1a_prefactor: float = 1.0, kappa_domain_factor: float = 1.0) -> Verdict:
+@identity("invariant_numeric", "KPM", "(38), (47)-(48); docs/physics.md", covers=SLAB_KERNELS)
+def invariant_numeric(kappa_domain_factor: float = 1.0, kernels: Mapping[str, sp.Expr] | None = None) -> Verdict:
     """sum_l (2l+1)(2 M^(1a) + M^(1c))_{l l0} = 0, l0 <= 3, with Lambda and kappa from quadrature of (39), (48).
 
     Independent of the algebra of ``invariant_mixing``: the integrals are computed numerically for a
-    band-limited slab spectrum and contracted with pywigxjpf's 3j symbols (the solver's library).
+    band-limited slab spectrum and contracted, with the emitted slab weights, and pywigxjpf's 3j
+    symbols (the solver's library) summed over m0.
     """
     import pywigxjpf as wig
 
+    symbols = (ell, ell0, ellA, lambda_symbol(0), lambda_symbol(2))
+    m1a, w0, w2, index, l0_weight = (sp.lambdify(symbols, claimed(MIXING, name, kernels), "math") for name in SLAB_KERNELS)
     l_cut = 26
     lam0, lam2, kappa = _lambda_kappa(l_cut)
     kappa = kappa * kappa_domain_factor
     worst = 0.0
     ensure_tables(2 * 64, 3)
     for l0 in range(L0_MAX + 1):
-        m1a_sum = -2 * m1a_prefactor * (2 * l0 + 1) * l0 * (l0 + 1) * (2 * lam0 / 3 - lam2 / 3)
+        m1a_sum = 2 * (2 * l0 + 1) * m1a(l0, l0, 0, lam0, lam2)
+        c0, c2, cl0 = w0(0, l0, 0, 0, 0), w2(0, l0, 0, 0, 0), l0_weight(0, l0, 0, 0, 0)
         m1c_sum = 0.0
-        for ell in range(l_cut + l0):
-            ab = [x for x in range(abs(ell - l0), min(ell + l0, l_cut - 1) + 1) if (ell + l0 + x) % 2 == 0]
-            w0 = {x: wig.wig3jj(2 * ell, 2 * l0, 2 * x, 0, 0, 0) for x in ab}
+        for n in range(l_cut + l0):
+            ab = [x for x in range(abs(n - l0), min(n + l0, l_cut - 1) + 1) if (n + l0 + x) % 2 == 0]
+            t0 = {x: wig.wig3jj(2 * n, 2 * l0, 2 * x, 0, 0, 0) * index(0, 0, x, 0, 0) for x in ab}
             for la, lb in itertools.product(ab, repeat=2):
                 msum = sum(
-                    (l0 * (l0 + 1) - m0 * m0)
-                    * wig.wig3jj(2 * ell, 2 * l0, 2 * la, -2 * m0, 2 * m0, 0)
-                    * wig.wig3jj(2 * ell, 2 * l0, 2 * lb, -2 * m0, 2 * m0, 0)
-                    for m0 in range(-min(ell, l0), min(ell, l0) + 1)
+                    (c0 + c2 * m * m)
+                    * wig.wig3jj(2 * n, 2 * l0, 2 * la, -2 * m, 2 * m, 0)
+                    * wig.wig3jj(2 * n, 2 * l0, 2 * lb, -2 * m, 2 * m, 0)
+                    for m in range(-min(n, l0), min(n, l0) + 1)
                 )
-                phase = (-1) ** ((la - lb) // 2)
-                c = (2 * l0 + 1) * (2 * la + 1) * (2 * lb + 1) * phase * w0[la] * w0[lb] * msum
-                m1c_sum += (2 * ell + 1) * c * kappa[la, lb]
+                m1c_sum += (2 * n + 1) * cl0 * t0[la] * t0[lb] * msum * kappa[la, lb]
         scale = abs(m1a_sum) if l0 else abs(kappa).max()
         worst = max(worst, abs(m1a_sum + m1c_sum) / scale)
     return verdict(worst < 1e-10, f"max |sum_l (2l+1)(2M1a + M1c)| / |sum 2M1a| over l0 <= {L0_MAX}: {worst:.1e}")

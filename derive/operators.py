@@ -23,6 +23,8 @@ from crmix.derive.exact import matrix_vanishes, vanishes, vanishes_on_sphere
 from crmix.derive.registry import Verdict, identity, verdict
 
 __all__ = [
+    "CONJUGATE_LADDER_SIGN",
+    "LIOUVILLE_COEFFICIENT",
     "angular_momentum_matrices",
     "cartesian_L",
     "lam",
@@ -41,6 +43,11 @@ px, py, pz = sp.symbols("p_x p_y p_z", real=True)
 theta = sp.Symbol("theta", positive=True)
 phi = sp.Symbol("phi", real=True)
 lam = sp.Symbol("lambda", real=True)
+
+#: The Lorentz-force term of the Liouville operator is LIOUVILLE_COEFFICIENT Omega.L (``convention_map``).
+LIOUVILLE_COEFFICIENT = -sp.I
+#: On conjugate harmonics L_+- Y_l^m* = CONJUGATE_LADDER_SIGN sigma_-+ Y_l^(m-+1)* (``ladder_on_conjugate``).
+CONJUGATE_LADDER_SIGN = -1
 
 _P = (px, py, pz)
 #: the ell values on which matrix identities are proved (integer l: functions on the sphere).
@@ -160,7 +167,7 @@ def commutator_kpm(structure_constant: sp.Expr = sp.Integer(-1)) -> Verdict:
 
 
 @identity("convention_map", "MA19+KPM", "MA19 (2.2), KPM (8)")
-def convention_map(k_over_l: sp.Expr = sp.I, liouville_coefficient: sp.Expr = -sp.I) -> Verdict:
+def convention_map(k_over_l: sp.Expr = sp.I, liouville_coefficient: sp.Expr = LIOUVILLE_COEFFICIENT) -> Verdict:
     """K = i L, and the Lorentz-force term (p x Omega).d_p F = -i Omega.L F (so Liouville op = -i Omega.L)."""
     L = cartesian_L(_F, "MA19")
     K = cartesian_L(_F, "KPM")
@@ -221,7 +228,7 @@ def ladder_action(sigma_fn: SigmaFn = sigma, lz_eigenvalue: Callable[[int], int]
 
 
 @identity("ladder_on_conjugate", "KPM", "text after (45)")
-def ladder_on_conjugate(sign: int = -1) -> Verdict:
+def ladder_on_conjugate(sign: int = CONJUGATE_LADDER_SIGN) -> Verdict:
     """L_+- Y_l^m* = -sigma_-+ Y_l^(m-+1)* (KPM prints the sign +: an erratum)."""
     failures = []
     for ell in FUNCTION_ELLS:

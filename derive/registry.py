@@ -5,6 +5,10 @@ takes the *claimed* form (a sign, a coefficient, a time domain, ...) as keyword 
 defaults are the proved forms, and returns a :class:`Verdict`.  Calling it with the defaults
 proves the identity; calling it with a seed's printed form shows whether that form holds.  The
 command ``crmix derive --check`` runs every registered check with its defaults.
+
+A check that verifies expressions ``crmix codegen`` emits declares them in ``covers`` (kernel names
+of the derive modules' ``KERNELS``) and reads them when it runs (``crmix.derive.expressions.emitted``),
+so that changing an emitted expression makes the check fail.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["REGISTRY", "Check", "Verdict", "identity", "load_all", "run_check", "verdict"]
+__all__ = ["REGISTRY", "Check", "Verdict", "covering_checks", "identity", "load_all", "run_check", "verdict"]
 
 #: The topic modules whose checks make up the registry, in the order they are listed.
 TOPIC_MODULES = (
@@ -23,6 +27,7 @@ TOPIC_MODULES = (
     "crmix.derive.diagrams",
     "crmix.derive.bourret",
     "crmix.derive.reductions",
+    "crmix.derive.threej",
     "crmix.derive.invariant",
     "crmix.derive.kernels",
     "crmix.derive.boris",
@@ -51,6 +56,7 @@ class Check:
     paper: str
     equation: str
     func: Callable[..., Verdict]
+    covers: tuple[str, ...] = ()
 
     @property
     def reference(self) -> str:
@@ -67,13 +73,14 @@ class Check:
 REGISTRY: dict[str, Check] = {}
 
 
-def identity(name: str, paper: str, equation: str) -> Callable[[Callable[..., Verdict]], Callable[..., Verdict]]:
-    """Register ``func`` as the check ``name`` covering ``paper`` ``equation`` (e.g. "KPM", "(42)-(43)")."""
+def identity(name: str, paper: str, equation: str, covers: tuple[str, ...] = ()) -> Callable[[Callable[..., Verdict]], Callable[..., Verdict]]:
+    """Register ``func`` as the check ``name`` covering ``paper`` ``equation`` (e.g. "KPM", "(42)-(43)")
+    and verifying the emitted kernels ``covers``."""
 
     def register(func: Callable[..., Verdict]) -> Callable[..., Verdict]:
         if name in REGISTRY and REGISTRY[name].func.__qualname__ != func.__qualname__:
             raise ValueError(f"check name {name!r} is registered twice")
-        REGISTRY[name] = Check(name=name, paper=paper, equation=equation, func=func)
+        REGISTRY[name] = Check(name=name, paper=paper, equation=equation, func=func, covers=tuple(covers))
         return func
 
     return register
@@ -97,3 +104,12 @@ def run_check(name: str) -> tuple[Verdict, float]:
     except Exception as exc:  # a crashing check is reported as a failure, never hidden
         result = Verdict(False, f"raised {type(exc).__name__}: {exc}")
     return result, time.perf_counter() - start
+
+
+def covering_checks() -> dict[str, list[str]]:
+    """Emitted kernel name -> the checks that declare they verify it (``covers``), in registry order."""
+    out: dict[str, list[str]] = {}
+    for check in load_all().values():
+        for kernel in check.covers:
+            out.setdefault(kernel, []).append(check.name)
+    return out

@@ -18,7 +18,8 @@ Time factors (all l <= lmax at once, vectorised over k)
   A_l = (1/(2 i^l)) int dmu P_l(mu) h_a(X mu + w) and B_l likewise with h_lambda, where h_a(z) =
   int_0^1 e^{i z u} du and h_lambda(z) = int_0^1 (1-u) e^{i z u} du are elementary (closed forms and
   Taylor series from ``crmix.derive.kernels``).  The mu integral is a Gauss-Legendre sum with
-  N = (lmax + X_rec + 12 X_rec^(1/3))/2 + 16 nodes (exact for P_l times the band-limited h).
+  N = (lmax + X_rec + 12 X_rec^(1/3))/2 + 16 nodes (exact for P_l times the band-limited h); P_l
+  from Bonnet's recurrence.
 * ``X >= X_rec = max(lmax + 10, 1.5 w, 8)``: the recurrence.  Integrating
   (2l+1) j_l' = l j_{l-1} - (l+1) j_{l+1} against the time weight by parts gives
 
@@ -27,7 +28,9 @@ Time factors (all l <= lmax at once, vectorised over k)
 
   whose homogeneous part is Legendre's recurrence at Omega/k = w/X (in i^l A_l): for w/X <= 2/3 both
   P_l and Q_l solutions stay bounded, so the forward recurrence is stable; j_l(X) comes from its own
-  forward recurrence, stable for l < X.  A_0 and B_0 are closed forms in Si and Ci.
+  forward recurrence, stable for l < X.  A_0 and B_0 are closed forms in Si and Ci.  The
+  recurrences are derived and checked in ``crmix.derive.kernels`` and run as the generated loops
+  ``crmix.generated.integrands.time_factors_a``/``_ab`` and ``legendre_polynomials``.
 * Where |A_l| <= X^l/((l+1)(2l+1)!!) (from |j_l(x)| <= x^l/(2l+1)!!) is below the double-precision
   noise level of the projection, A_l and B_l are set to 0; the bound enters the error estimate.
 
@@ -141,12 +144,7 @@ def _projection_nodes(lmax: int, x_rec: float) -> int:
 def _legendre_projector(lmax: int, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Gauss nodes mu_j and the matrix (1/(2 i^l)) w_j P_l(mu_j), shape (lmax+1, n)."""
     mu, wts = special.roots_legendre(n)
-    p = np.empty((lmax + 1, n))
-    p[0] = 1.0
-    if lmax >= 1:
-        p[1] = mu
-    for ell in range(1, lmax):  # Bonnet's recurrence, stable on [-1, 1]
-        p[ell + 1] = ((2 * ell + 1) * mu * p[ell] - ell * p[ell - 1]) / (ell + 1)
+    p = gen.legendre_polynomials(lmax, mu, np)
     phase = (-1j) ** np.arange(lmax + 1) / 2.0
     return mu, phase[:, None] * (p * wts)
 
@@ -186,35 +184,12 @@ def time_factors(lmax: int, X: Any, w: float, *, xp: ModuleType = np,
         A[:, proj] = (pm @ gen.h_a(z, xp)) * keep
         if with_lambda:
             B[:, proj] = (pm @ gen.h_lambda(z, xp)) * keep
-    if rec.shape[0]:
-        a_rec, b_rec = _recurrence(lmax, X[rec], w, xp, with_lambda)
-        A[:, rec] = a_rec
+    if rec.shape[0]:  # the forward recurrences (module docstring), generated from crmix.derive.kernels
         if with_lambda:
-            B[:, rec] = b_rec
+            A[:, rec], B[:, rec] = gen.time_factors_ab(lmax, X[rec], w, xp)
+        else:
+            A[:, rec] = gen.time_factors_a(lmax, X[rec], w, xp)
     return A, B, noise
-
-
-def _recurrence(lmax: int, X: Any, w: float, xp: ModuleType, with_lambda: bool) -> tuple[Any, Any | None]:
-    """Forward recurrences for A_l, B_l and j_l(X) at X >= X_rec (module docstring)."""
-    L = lmax + 1
-    A = xp.empty((L, X.shape[0]), dtype=complex)
-    B = xp.empty_like(A) if with_lambda else None
-    j_cur, j_next = gen.sph_j0(X, xp), gen.sph_j1(X, xp)
-    phase = complex(np.exp(1j * w))
-    A[0] = gen.a0_closed(X, w, xp)
-    if with_lambda:
-        B[0] = gen.b0_closed(X, w, xp)
-    inv_x = 1.0 / X
-    for ell in range(lmax):
-        coef = (2 * ell + 1) * inv_x
-        start = 1.0 if ell == 0 else 0.0
-        below = A[ell - 1] * ell if ell else 0.0
-        A[ell + 1] = (below - coef * (j_cur * phase - start - 1j * w * A[ell])) / (ell + 1)
-        if with_lambda:
-            below = B[ell - 1] * ell if ell else 0.0
-            B[ell + 1] = (below - coef * (A[ell] - start - 1j * w * B[ell])) / (ell + 1)
-        j_cur, j_next = j_next, ((2 * ell + 3) * inv_x) * j_next - j_cur
-    return A, B
 
 
 def a_l(k: Any, dt: float, Omega: float, lmax: int, *, xp: ModuleType = np) -> Any:

@@ -21,7 +21,9 @@ and with the orthogonality sum_{m0} T_A T_B = delta_AB/(2A+1):
 
 S is therefore tridiagonal in the lA of one parity, and the (lA, lB) double sum touches only
 kappa_{AA} and kappa_{A,A+2}: O(l_max^3) work in all, with the zero-m symbols (l l0 lA; 0 0 0) from
-the vectorised recursion of :mod:`crmix.solver.wigner`.  The tests check S against the m0 tables.
+the vectorised recursion of :mod:`crmix.solver.wigner`.  The moments are derived in
+``crmix.derive.threej`` (and checked there against exact sums of 3j symbols) and evaluated here as
+the generated kernels ``m0_moment_*``; the tests check S against the m0 tables.
 """
 
 from __future__ import annotations
@@ -75,28 +77,24 @@ def _broadcast(value: Any, shape: tuple[int, ...], xp: ModuleType) -> Any:
     return xp.broadcast_to(xp.asarray(value, dtype=float), shape)
 
 
-def _m0_moments(lmax: int, xp: ModuleType) -> tuple[Any, Any, Any, Any]:
-    """Grids l, l0, lA and the m0 moments (1/(2A+1), sum m0^2 T_A^2, sum m0^2 T_A T_{A+2}) (module doc)."""
+def _m0_moments(lmax: int, xp: ModuleType) -> tuple[Any, Any, Any, Any, Any]:
+    """Grid lA = |l - l0| + 2j, its mask j <= min(l, l0), and the m0 moments sum T_A^2, sum m0^2 T_A^2,
+    sum m0^2 T_A T_{A+2}.
+
+    The moments are generated kernels (``crmix.derive.threej``, module doc); entries with j > min(l, l0)
+    are 0.
+    """
     idx = xp.arange(lmax + 1, dtype=float)
     ell = idx[:, None, None]
     ell0 = idx[None, :, None]
     j = idx[None, None, :]
-    lo = xp.minimum(ell, ell0)
-    d2 = (ell - ell0) ** 2
-    s2 = (ell + ell0 + 1.0) ** 2
     a = xp.abs(ell - ell0) + 2.0 * j
-    valid = j <= lo
-
-    def alpha(aa: Any) -> Any:
-        return -xp.sqrt(xp.maximum(((aa + 1) ** 2 - d2) * (s2 - (aa + 1) ** 2), 0.0)) / (2 * (2 * aa + 1))
-
-    def beta(aa: Any) -> Any:
-        return -xp.sqrt(xp.maximum((aa * aa - d2) * (s2 - aa * aa), 0.0)) / (2 * (2 * aa + 1))
-
-    b_a = beta(a)
-    diag = alpha(a) ** 2 / (2 * a + 3) + xp.where(a > 0, b_a**2 / xp.where(a > 0, 2 * a - 1, 1.0), 0.0)
-    off = alpha(a) * beta(a + 2) / (2 * a + 3) * (j + 1 <= lo)
-    return a, valid * 1.0, diag * valid, off
+    valid = (j <= xp.minimum(ell, ell0)) * 1.0
+    shape = (lmax + 1, lmax + 1, lmax + 1)
+    zeroth = _broadcast(kernels.m0_moment_0(a, xp=xp), shape, xp) * valid
+    diag = kernels.m0_moment_2_diagonal(ell, ell0, a, xp=xp) * valid
+    off = kernels.m0_moment_2_offdiagonal(ell, ell0, a, xp=xp)  # 0 where lA + 2 > l + l0, i.e. j + 1 > min(l, l0)
+    return a, valid, zeroth, diag, off
 
 
 def m1c_matrix(kappa: Any, lmax: int, geometry: str, *, kappa_error: Any | None = None,
@@ -116,7 +114,7 @@ def m1c_matrix(kappa: Any, lmax: int, geometry: str, *, kappa_error: Any | None 
         raise ValueError(f"kappa must be at least ({need}, {need}) for lmax = {lmax} (lA, lB up to 2 lmax), "
                          f"got shape {tuple(kappa.shape)}")
     shape = (lmax + 1, lmax + 1, lmax + 1)
-    a, valid, diag_m2, off_m2 = _m0_moments(lmax, xp)
+    a, valid, zeroth, diag_m2, off_m2 = _m0_moments(lmax, xp)
     ell0 = xp.broadcast_to(xp.arange(lmax + 1, dtype=float)[None, :, None], shape)
     t0 = zero_m_threej(lmax, xp=xp)
     v = _broadcast(kernels.slab_m1c_index_weight(a, xp=xp), shape, xp) * t0
@@ -128,8 +126,8 @@ def m1c_matrix(kappa: Any, lmax: int, geometry: str, *, kappa_error: Any | None 
         w0 = kernels.isotropic_m1c2_m0_weight_c0(ell0, xp=xp)
         w2 = kernels.isotropic_m1c2_m0_weight_c2(ell0, xp=xp)
     w0, w2 = _broadcast(w0, shape, xp), _broadcast(w2, shape, xp)
-    # sum_AB v_A v_B kappa_AB S_AB with S = w0 diag(1/(2A+1)) + w2 (m0^2 moments), tridiagonal in j
-    c_diag = l0w * v * v * (w0 * valid / (2 * a + 1) + w2 * diag_m2)
+    # sum_AB v_A v_B kappa_AB S_AB with S = w0 (zeroth moments) + w2 (m0^2 moments), tridiagonal in j
+    c_diag = l0w * v * v * (w0 * zeroth + w2 * diag_m2)
     v_next = xp.concatenate([v[:, :, 1:], xp.zeros((lmax + 1, lmax + 1, 1))], axis=2)
     c_off = 2.0 * l0w * w2 * off_m2 * v * v_next
     if geometry == "isotropic":

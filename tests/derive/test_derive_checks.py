@@ -13,12 +13,30 @@ import pytest
 import sympy as sp
 
 from crmix.derive import boris, bourret, diagrams, lookups, operators
+from crmix.derive import kernels as dk
+from crmix.derive.expressions import emitted
+from crmix.derive.reductions import ell0, ellA, lambda_symbol
 from crmix.derive.registry import load_all, run_check
 
 CHECKS = load_all()
 
 lam, theta = operators.lam, operators.theta
 _f, _t2 = lookups.F, boris.tx**2 + boris.ty**2 + boris.tz**2
+L0, L2 = lambda_symbol(0), lambda_symbol(2)
+
+
+def weight(name: str) -> sp.Expr:
+    """The emitted mixing weight ``name``."""
+    return emitted("crmix.derive.mixing_weights", name).expr
+
+
+REC = emitted("crmix.derive.kernels", "time_factor_recurrence")
+LEGENDRE = emitted("crmix.derive.kernels", "legendre_polynomials")
+SLAB_M1A, ISO_M1A = weight("slab_m1a"), weight("isotropic_m1a")
+#: B's step with the end value phi(1) = e^{iw} (the boundary term of A's weight) instead of 0
+B_STEP_WRONG_END = (
+    dk.ell * dk.B_prev - (2 * dk.ell + 1) / dk.X * (dk.j * sp.exp(sp.I * dk.w) + dk.A - sp.KroneckerDelta(dk.ell, 0) - sp.I * dk.w * dk.B)
+) / (dk.ell + 1)
 
 #: check name -> list of broken keyword claims (seed's printed form first where it is wrong)
 BROKEN: dict[str, list[dict]] = {
@@ -67,22 +85,44 @@ BROKEN: dict[str, list[dict]] = {
     "narrow_pitch_angle_state": [{"prefactor": 1}],  # KPM (B33)
     "pitch_angle_limit": [{"exponent_factor": sp.Rational(1, 2)}],  # KPM (B34)
     "pitch_angle_projection": [{"y20_coeff": sp.Rational(4, 3) * sp.sqrt(sp.pi / 5)}],
-    "m1a_slab_reduction": [{"k_measure": 8 * sp.pi}, {"j2_coeff": sp.Rational(1, 3)}],  # KPM (40)
-    "m1a_isotropic_reduction": [{"lambda2_weight": sp.Rational(1, 3)}, {"prefactor": sp.Rational(4, 3) * sp.pi}],
-    "m1a_white_noise": [{"sin_term": lambda a: a**2 * mpmath.sin(a)}, {"prefactor": 2 * sp.pi}],  # MA19 (3.16)
+    "m1a_slab_reduction": [{"kernels": {"slab_m1a": 2 * SLAB_M1A}}, {"kernels": {"slab_m1a": SLAB_M1A.subs(L2, -L2)}}],  # KPM (40)
+    "m1a_isotropic_reduction": [
+        {"kernels": {"isotropic_m1a": ISO_M1A.subs(L2, 2 * L2 / 3)}},  # Lambda_2 weight 1/3
+        {"kernels": {"isotropic_m1a": ISO_M1A / 2}},  # prefactor 4 pi/3
+    ],
+    "m1a_white_noise": [
+        {"sin_term": lambda a: a**2 * mpmath.sin(a)},  # MA19 (3.16)
+        {"prefactor": 2 * sp.pi},
+        {"kernels": {"isotropic_m1a": 2 * ISO_M1A}},
+    ],
     "source_term": [{"coefficient": sp.Rational(8, 9) * sp.pi}],  # MA19 (3.4)
-    "m1c_operator_part": [{"sin_sign": -1}],
+    "m1c_operator_part": [{"sin_sign": -1}, {"kernels": {"slab_m1c_m0_weight_c2": sp.Integer(1)}}],
+    "m1c_index_weight": [{"kernels": {"slab_m1c_index_weight": -weight("slab_m1c_index_weight")}}, {"kernels": {"slab_m1c_index_weight": 2 * ellA + 1}}],
+    "isotropic_m1c_ma19": [
+        {"kernels": {"isotropic_m1c2_m0_weight_c0": 4 * sp.pi * ell0 * (ell0 + 1)}},  # the full projector for the quadrupole part
+        {"kernels": {"isotropic_m1c0_weight": 2 * weight("isotropic_m1c0_weight")}},
+    ],
+    "threej_m0_moments": [
+        {"kernels": {"m0_moment_2_offdiagonal": -weight("m0_moment_2_offdiagonal")}},
+        {"kernels": {"m0_moment_0": 1 / (2 * ellA + 3)}},
+    ],
     "unitarity_second_order": [{"interaction_domain": "ordered"}],
-    "invariant_numeric": [{"m1a_prefactor": 2.0}, {"kappa_domain_factor": 0.5}],  # KPM (40), KPM (41)
+    "invariant_numeric": [{"kernels": {"slab_m1a": 2 * SLAB_M1A}}, {"kappa_domain_factor": 0.5}],  # KPM (40), KPM (41)
     "plane_wave_legendre_projection": [{"phase_base": -sp.I}],
     "bessel_derivative_recurrence": [{"upper_coeff": 1}],
     "time_factor_recurrence_boundary_terms": [{"end_value_b": sp.exp(sp.I * sp.Symbol("w", real=True))}],
     "exponential_integral_E": [{"euler_gamma_sign": 1}],
-    "taylor_kernels_match_closed_forms": [{"degree_drop": 4}],
+    "h_kernels_defining_integrals": [{"kernels": {"h_a": dk.with_taylor("h_a", dk.h_a_closed(), degree=8)}}],
+    "time_factor_recurrence": [
+        {"recurrence": REC.with_expression("A.step", REC.term("A").step.subs(sp.KroneckerDelta(0, dk.ell), 0))},  # no boundary term
+        {"recurrence": REC.with_expression("B.step", B_STEP_WRONG_END)},
+    ],
+    "legendre_recurrence": [{"recurrence": LEGENDRE.with_expression("P.step", ((2 * dk.ell + 1) * dk.mu * dk.P + dk.ell * dk.P_prev) / (dk.ell + 1))}],
     "invariant_mixing": [
-        {"m1a_prefactor": 2},  # KPM (40): 8 pi for the 4 pi of (38)
+        {"kernels": {"slab_m1a": 2 * SLAB_M1A}},  # KPM (40): 8 pi for the 4 pi of (38)
         {"kappa_domain_factor": sp.Rational(1, 2)},  # KPM (41): (1c) on the ordered triangle
-        {"m1c_prefactor": 2},
+        {"kernels": {"slab_m1c_l0_weight": 2 * (2 * ell0 + 1)}},
+        {"kernels": {"isotropic_m1a": 2 * ISO_M1A}},
     ],
     "boris_kick_is_rotation": [{"step": boris.with_assignment(boris.BORIS_STEP, "f", 1 / (1 + _t2))}],  # 2/(1+t^2) halved
     "boris_time_reversible": [

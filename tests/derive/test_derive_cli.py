@@ -55,6 +55,8 @@ def test_cli_list_names_every_check(capsys):
     assert main(["derive", "--list"]) == 0
     out = capsys.readouterr().out
     assert all(name in out for name in load_all())
+    row = next(line for line in out.splitlines() if line.startswith("m1a_slab_reduction "))
+    assert "slab_m1a" in row  # the emitted kernel it verifies
 
 
 def test_cli_unknown_check_is_an_error(capsys):

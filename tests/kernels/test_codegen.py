@@ -6,13 +6,16 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import mpmath as mp
 import numpy as np
 import pytest
 import sympy as sp
-from kernel_references import dense_time_rule
+from kernel_references import a_dense, b_dense, dense_time_rule
+from scipy.special import eval_legendre
 
 from crmix.backend import to_numpy
 from crmix.codegen import cli as codegen_cli
@@ -44,13 +47,23 @@ def test_generated_is_current(capsys):
     assert _run_cli("--check") == 0, capsys.readouterr().out
 
 
+@pytest.mark.parametrize("seed", ["0", "1"])
+def test_generated_does_not_depend_on_the_hash_seed(seed):
+    """The derivations avoid SymPy forms that depend on set order (``factor`` of a multivariate
+    polynomial picks the signs of its factors by PYTHONHASHSEED; seeds 0 and 1 differ there), so
+    ``crmix codegen --check`` passes in a fresh process under any seed."""
+    env = dict(os.environ, PYTHONHASHSEED=seed)
+    result = subprocess.run([sys.executable, "-m", "crmix.cli", "codegen", "--check"], capture_output=True, text=True, env=env, check=False)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+
+
 def test_check_reports_a_stale_module_with_a_diff(tmp_path, capsys):
     assert _run_cli("--out-dir", str(tmp_path)) == 0
     path = tmp_path / "integrands.py"
-    path.write_text(path.read_text().replace("return xp.sin(x)/x", "return xp.sin(x)/x + 0"))
+    path.write_text(path.read_text().replace("        P_prev, P = P, _next_P", "        P_prev, P = P, _next_P + 0"))
     assert _run_cli("--check", "--out-dir", str(tmp_path)) == 1
     out = capsys.readouterr().out
-    assert "stale" in out and "-    return xp.sin(x)/x + 0" in out and "+    return xp.sin(x)/x" in out
+    assert "stale" in out and "-        P_prev, P = P, _next_P + 0" in out and "+        P_prev, P = P, _next_P" in out
 
 
 def test_output_is_deterministic_and_stamped(tmp_path):
@@ -136,8 +149,9 @@ def test_h_kernels_against_mpmath():
 
 @pytest.mark.parametrize("X, w", [(8.0, 0.0), (15.0, 10.0), (45.0, 30.0), (1.0e4, 20.0)])
 def test_start_values_against_quadrature(X, w):
-    """A_0, B_0 against their defining integrals: mpmath.quad (30 digits) up to X = 45, dense Gauss
-    quadrature of sin(Xu)/(Xu) in float64 at X = 1e4 (where mpmath.quad would take a minute)."""
+    """A_0, B_0 (row 0 of the generated recurrences) against their defining integrals: mpmath.quad
+    (30 digits) up to X = 45, dense Gauss quadrature of sin(Xu)/(Xu) in float64 at X = 1e4 (where
+    mpmath.quad would take a minute)."""
     if X < 100:
         with mp.workdps(30):
             pieces = mp.linspace(0, 1, int(X / 2) + 2)
@@ -148,27 +162,45 @@ def test_start_values_against_quadrature(X, w):
         f = np.sinc(X * s / np.pi) * np.exp(1j * w * s) * wts
         a0, b0 = f.sum(), ((1 - s) * f).sum()
     rtol = 1e-15 if X < 100 else 1e-14  # the float64 reference sums 4e4 terms
-    assert abs(integrands.a0_closed(np.array(X), w, np) - a0) <= rtol * max(abs(a0), 1 / X)
-    assert abs(integrands.b0_closed(np.array(X), w, np) - b0) <= rtol * max(abs(b0), 1 / X)
+    A, B = integrands.time_factors_ab(0, np.array([X]), w, np)
+    assert abs(integrands.time_factors_a(0, np.array([X]), w, np)[0, 0] - a0) <= rtol * max(abs(a0), 1 / X)
+    assert abs(A[0, 0] - a0) <= rtol * max(abs(a0), 1 / X)
+    assert abs(B[0, 0] - b0) <= rtol * max(abs(b0), 1 / X)
+
+
+def test_recurrences_against_scipy():
+    """The generated loops: A_l, B_l against dense quadrature with scipy's spherical_jn up to l = 150
+    (X > l, where the forward recurrence is used), and P_l against scipy.special.eval_legendre."""
+    ells = [0, 1, 2, 7, 60, 150]
+    for X, w in ((170.0, 0.0), (400.0, 90.0)):
+        A, B = integrands.time_factors_ab(150, np.array([X]), w, np)
+        np.testing.assert_allclose(A[ells, 0], a_dense(ells, X, 1.0, w), rtol=0, atol=1e-13)
+        np.testing.assert_allclose(B[ells, 0].real, b_dense(ells, X, 1.0, w), rtol=0, atol=1e-13)
+        np.testing.assert_array_equal(integrands.time_factors_a(150, np.array([X]), w, np), A)
+    mu = np.linspace(-1, 1, 41)
+    P = integrands.legendre_polynomials(60, mu, np)
+    np.testing.assert_allclose(P, eval_legendre(np.arange(61)[:, None], mu[None, :]), rtol=0, atol=1e-13)
 
 
 def test_numpy_cupy_parity(xp):
     """Every generated kernel on the xp namespace agrees with NumPy to 1e-10 relative."""
     z = np.array(Z)
     X = np.array([8.0, 50.0, 300.0, 2.0e4])
-    x = np.array([0.3, 7.0, 300.0])
+    mu = np.linspace(-1.0, 1.0, 7)
     cases = [
         (integrands.h_a, (z,)),
         (integrands.h_lambda, (z,)),
-        (integrands.a0_closed, (X, 5.0)),
-        (integrands.b0_closed, (X, 5.0)),
-        (integrands.sph_j0, (x,)),
-        (integrands.sph_j1, (x,)),
+        (integrands.time_factors_a, (5, X, 5.0)),
+        (integrands.legendre_polynomials, (9, mu)),
     ]
     for func, args in cases:
         ref = func(*args, np)
         got = to_numpy(func(*(xp.asarray(a) if isinstance(a, np.ndarray) else a for a in args), xp))
-        np.testing.assert_allclose(got, ref, rtol=1e-10, atol=0)
+        np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-300)
+    A, B = integrands.time_factors_ab(5, xp.asarray(X), 5.0, xp)
+    ref_a, ref_b = integrands.time_factors_ab(5, X, 5.0, np)
+    np.testing.assert_allclose(to_numpy(A), ref_a, rtol=1e-10)
+    np.testing.assert_allclose(to_numpy(B), ref_b, rtol=1e-10)
 
 
 def test_derive_checks_pass():
@@ -177,7 +209,9 @@ def test_derive_checks_pass():
         derive_kernels.check_bessel_recurrence,
         derive_kernels.check_recurrence_boundary_terms,
         derive_kernels.check_exponential_integral,
-        derive_kernels.check_taylor,
+        derive_kernels.check_h_kernels,
+        derive_kernels.check_time_factor_recurrence,
+        derive_kernels.check_legendre_recurrence,
     ):
         verdict = check()
         assert verdict.passed, (check.__name__, verdict.detail)
