@@ -5,7 +5,9 @@ replaced by 2x itself and by its negative in the derive module's ``KERNELS`` (wh
 the checks read it), and the checks that declare they cover that kernel must then fail.  Every
 emitted kernel is covered by at least one check.  The only expressions not mutated are those equal
 to 0 (x2 and x(-1) leave them unchanged): the values T_(-1) of recurrences whose step multiplies
-T_(l-1) by l.
+T_(l-1) by l.  The particle pusher's targets (rendered by a backend of codegen/backends/, from the
+step and lookups of derive/boris.py and derive/lookups.py) have their own mutation test in
+tests/simulate/test_kernels_generated.py.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from crmix.derive.registry import covering_checks, load_all, run_check
 
 CHECKS = load_all()
 COVERS = covering_checks()
-ENTRIES = {target.source: load_kernels(target) for target in TARGETS}
+ENTRIES = {target.source: load_kernels(target) for target in TARGETS if target.renderer is None}
 EXPRESSIONS = [(source, entry, key, sp.sympify(expr)) for source, entries in ENTRIES.items() for entry in entries for key, expr in entry.expressions().items()]
 MUTATIONS = [(source, entry.name, key, factor) for source, entry, key, expr in EXPRESSIONS if expr != 0 for factor in (2, -1)]
 
