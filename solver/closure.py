@@ -20,8 +20,8 @@ l >= 1 solves, for G = F',
     a G' + b G = kappa - c mu,    G regular at mu = -1,
 
 a first-order equation: G = (1/p) int_{-1}^{mu} (kappa - c nu) p/a dnu, p = exp(int b/a).  The
-constant kappa is the rate at which power flows into the monopole (in units of 4 pi/3S: kappa = c
-when all of it does); it is not fixed by the equation.  The truncated steady state of KPM (20) is this
+constant kappa measures the power that flows into the monopole: kappa/c is its fraction of the
+injected 3S (the monopole fraction); the equation does not fix it.  The truncated steady state of KPM (20) is this
 solution with the kappa its truncation happens to produce (measured: docs/validation.md); that is
 all l_max does to l << l_max.  The closures fix kappa (or change the drift) by a stated condition:
 
@@ -35,10 +35,11 @@ all l_max does to l << l_max.  The closures fix kappa (or change the drift) by a
                App. A, B), and M^(1c) dressed with the legs' damping to first order in (1c):
                M_B = exp(D) + M^(1c) phi1(D_l, D_l0), phi1(x, y) = (e^x - e^y)/(x - y), D = 2 M^(1a).
 
-``continuum`` and ``flux`` take a and b either from M (:func:`zonal_generator`: exact for
-band-limited kernels, e.g. MA19; for broad spectra the series converges slowly near mu = 1) or
-pointwise (:mod:`crmix.solver.relative_diffusion`, slab): an object with methods ``a(mu)``,
-``b(mu)`` and the attribute ``mu_max`` (largest mu where the coefficients are trusted).
+``continuum`` and ``flux`` read a and b off columns 1, 2 of M (:func:`zonal_generator`), exact for
+band-limited kernels (MA19 at l_max >~ k_in dT + 20).  For broad spectra the series converges
+slowly near mu = 1 and needs far more rows than an affordable l_max: :func:`zonal_columns` computes
+those two columns alone, to any number of rows.  Any object with methods ``a(mu)``, ``b(mu)`` and the
+attribute ``mu_max`` (largest mu where they are trusted) can stand in for the generator.
 
 Numerics: the coefficients are evaluated on ``FINE_NODES`` angles (log-spaced towards mu = 1 down to
 THETA_MIN, cosine-spaced above 1/2 rad) and continued as power laws below the smallest angle their
@@ -81,8 +82,8 @@ CLOSURES = ("truncated", "continuum", "flux", "bourret")
 ZONAL_ROWS = 1000
 #: Integration angles of the zonal closures.
 FINE_NODES = 40000
-#: Smallest pair angle of the integration (radians); below it a closure's C_l (l <= a few hundred)
-#: change by < 1e-5 (docs/validation.md), and broad-spectrum series are not trusted anyway.
+#: Smallest pair angle of the integration (radians): 1e-3 or 1e-5 instead change C_l/C_1 (l <= 30) of
+#: the slab default by < 3e-5 (docs/validation.md).
 THETA_MIN = 1e-4
 #: The series of a(mu) from M is trusted where a exceeds this multiple of its tail bound.
 TAIL_MARGIN = 20.0
