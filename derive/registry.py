@@ -32,6 +32,7 @@ TOPIC_MODULES = (
     "crmix.derive.kernels",
     "crmix.derive.boris",
     "crmix.derive.lookups",
+    "crmix.derive.closure",
 )
 
 

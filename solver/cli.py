@@ -10,6 +10,7 @@ model given in physical units, truncated at --lmax (exact there), and writes
 Default: slab, Kolmogorov, eta = 0.5, B_rms = 4 uG, L_c = 30 pc, R = 10 TV, l_max = 100,
 Omega dt = 4 (Omega tau_s)^(1/3) with the QLT scattering time.  Isotropic turbulence is Mertsch &
 Ahlers' setting (eta = 1, straight-line orbits) and needs --alpha = k_max dt or --omega-dt.
+--closure replaces the truncation at l_max by one of crmix.solver.closure's closures.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import astropy.units as u
 from crmix.io import atomic_write, check_output_folder
 from crmix.model import Spectrum, TurbulenceModel
 from crmix.resources import HOURS_WITHOUT_CONFIRMATION, require
+from crmix.solver.closure import CLOSURES
 from crmix.solver.resources import spectrum_estimate
 from crmix.solver.spectrum import (
     DEFAULT_LMAX,
@@ -79,6 +81,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="replace C_l by its extrapolation in l_max (KPM Sec. 2.2.3) to LMAX (default: inf; where C_l has no "
         "limit the result is NaN, and a finite LMAX, e.g. 400, is what can be extrapolated to)",
     )
+    parser.add_argument(
+        "--closure", choices=CLOSURES, default="truncated",
+        help="what replaces the l_max truncation (docs/physics.md, Closures): truncated = the seeds' KPM (20) "
+        "(default); flux = relative diffusion in conservative form, power into the noise; continuum = the "
+        "l_max -> infinity limit of truncated; bourret = self-energy resummation",
+    )
     parser.add_argument("--out", default="crmix-out", help="output folder (default: ./crmix-out)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     parser.add_argument("--yes", action="store_true", help=f"start even when the estimate exceeds {HOURS_WITHOUT_CONFIRMATION:g} hours")
@@ -129,6 +137,8 @@ def _validate(args: argparse.Namespace) -> tuple[list[tuple[str, TurbulenceModel
             raise ValueError(f"--extrapolate must be an lmax >= --lmax = {args.lmax} or inf, got {args.extrapolate:g}")
         if args.lmax < MIN_LMAX_EXTRAPOLATION:
             raise ValueError(f"--lmax must be >= {MIN_LMAX_EXTRAPOLATION} with --extrapolate, got {args.lmax}")
+        if args.closure != "truncated":
+            raise ValueError(f"--extrapolate applies to --closure truncated only, got --closure {args.closure}")
     for name, value in (("--omega-dt", args.omega_dt), ("--alpha", args.alpha), ("--dt-coefficient", args.dt_coefficient)):
         if value is not None:
             real(name, value, gt=0)
@@ -210,12 +220,19 @@ def _summary(label: str, res: AngularSpectrum) -> str:
         f"{label}: rho = {res.model.rho:.3g}, Omega dt = {res.timestep.omega_dt:.4g} (alpha = k_max dt = {res.timestep.alpha:.4g}), "
         + (f"Omega tau_s = {res.timestep.tau_s:.4g}" if res.timestep.tau_s is not None else "no QLT tau_s"),
         f"  slope of C_l/C_1 over l = {SLOPE_RANGE[0]}..{SLOPE_RANGE[1]}: {res.slope:.3f};  "
-        f"C_l/C_1 drift lmax {res.drift.lmax_half} -> {res.drift.lmax}: up to {res.drift.max_abs:.2%} (l <= {res.drift.ell_range[1]})",
+        f"{'truncated ' if res.closure is not None else ''}C_l/C_1 drift lmax {res.drift.lmax_half} -> {res.drift.lmax}: "
+        f"up to {res.drift.max_abs:.2%} (l <= {res.drift.ell_range[1]})",
     ]
     if res.qlt is not None:
         lines.append(
             f"  C_1 = {res.C[1]:.3e}, C_1/C_1^QLT = {m['C1_over_C1_QLT']:.3f};  resonance gap |mu| < {res.qlt.mu_gap_low:.2g} "
             f"cut from lambda_par (continuing the spectrum would add {res.qlt.gap_contribution:.1%})"
+        )
+    if res.closure is not None:
+        lines.append(
+            f"  closure {res.closure.closure}: C_l/C_1 drift lmax {res.drift.lmax_half} -> {res.drift.lmax}: "
+            f"{m['closure_lmax_drift_max']:.2%}; injected power into the monopole {res.closure.monopole_fraction:.1%}, "
+            f"to small angles (noise) or lost {res.closure.sink_fraction:.1%}"
         )
     if res.extrapolation is not None:
         ex = res.extrapolation
@@ -243,6 +260,7 @@ def run(args: argparse.Namespace) -> int:
                 gradient_length=float(gradient.to_value(u.pc)) / length_unit_pc(model),
                 cos_alpha_correction=args.cos_alpha_correction,
                 extrapolate=args.extrapolate,
+                closure=args.closure,
                 progress=not args.no_progress,
             )
         messages = [str(w.message) for w in caught]

@@ -36,6 +36,15 @@ from scipy import integrate, special
 
 from crmix.model import TurbulenceModel
 from crmix.qlt import QLTScattering, qlt_scattering
+from crmix.solver.closure import (
+    CLOSURES,
+    ZONAL_ROWS,
+    ClosureSolution,
+    closure_lmax_drift,
+    solve_closure,
+    zonal_columns,
+    zonal_generator,
+)
 from crmix.solver.steady_state import (
     MIN_EXPONENT_FOR_LIMIT,
     Extrapolation,
@@ -125,7 +134,9 @@ class AngularSpectrum:
     """The steady-state <C_l> of one model and everything needed to judge it.
 
     ``C`` is the result truncated at l_max (exact), or the l_max extrapolation when requested
-    (NaN above the extrapolated range).  ``metadata`` is flat and goes into the output table.
+    (NaN above the extrapolated range), or the chosen closure's (crmix.solver.closure) when that is
+    not "truncated"; ``steady`` and ``drift`` always describe the truncated form.  ``metadata`` is
+    flat and goes into the output table.
     """
 
     model: TurbulenceModel
@@ -138,9 +149,12 @@ class AngularSpectrum:
     C1_QLT: float
     mixing_error: float
     metadata: dict[str, Any] = field(repr=False)
+    closure: ClosureSolution | None = None
 
     @property
     def C(self) -> np.ndarray:
+        if self.closure is not None:
+            return self.closure.C
         return self.steady.C if self.extrapolation is None else self.extrapolation.C
 
     @property
@@ -185,6 +199,27 @@ def _source(
     return dipole_source(MA19_SOURCE * model.k_min, 1.0, correction), math.nan, "(8 pi/3) 1e-4 k_out (MA19 Fig. 2)"
 
 
+def _closure(name: str, model: TurbulenceModel, m1a: np.ndarray, m1c: np.ndarray, dt: float, S: float, lmax: int,
+             rtol: float) -> tuple[ClosureSolution | None, dict[str, Any]]:
+    """The closure's solution (None for the truncated form) and its metadata (crmix.solver.closure)."""
+    if name == "truncated":
+        return None, {"closure": name}
+    coefficients, rows = None, lmax
+    if name in ("continuum", "flux"):
+        rows = max(lmax, ZONAL_ROWS)
+        coefficients = zonal_generator(*zonal_columns(model, dt, rows, rtol=rtol))
+    solution = solve_closure(name, m1a, m1c, dt, S, coefficients=coefficients)
+    _, drift = closure_lmax_drift(name, m1a, m1c, dt, S, coefficients=coefficients) if lmax >= 4 else (None, math.nan)
+    return solution, {
+        "closure": name,
+        "closure_rows": rows,
+        "closure_theta_resolved": solution.theta_resolved,
+        "closure_monopole_fraction": solution.monopole_fraction,
+        "closure_sink_fraction": solution.sink_fraction,
+        "closure_lmax_drift_max": drift,
+    }
+
+
 def angular_power_spectrum(
     model: TurbulenceModel,
     *,
@@ -196,6 +231,7 @@ def angular_power_spectrum(
     gradient_length: float | None = None,
     cos_alpha_correction: bool = False,
     extrapolate: float | None = None,
+    closure: str = "truncated",
     rtol: float = 1e-10,
     progress: bool = False,
 ) -> AngularSpectrum:
@@ -208,8 +244,16 @@ def angular_power_spectrum(
     extrapolate
         ``None``, or the l_max to extrapolate to (``math.inf`` for KPM Sec. 2.2.3's limit); C is then
         replaced by the extrapolation (crmix.solver.steady_state.extrapolate_lmax).
+    closure
+        One of crmix.solver.closure.CLOSURES; "truncated" is the seeds' KPM (20).  The zonal closures
+        ("continuum", "flux") take columns 1, 2 of M^(1c) to max(lmax, ZONAL_ROWS) rows, so that their
+        C_l do not depend on lmax; "bourret" works on M at lmax.
     """
     lmax = integer("lmax", lmax, ge=2)
+    if closure not in CLOSURES:
+        raise ValueError(f"closure must be one of {CLOSURES}, got {closure!r}")
+    if extrapolate is not None and closure != "truncated":
+        raise ValueError(f"the l_max extrapolation applies to the truncated form only, got closure {closure!r}")
     if extrapolate is not None and not (extrapolate >= lmax):
         raise ValueError(f"extrapolation target must be >= lmax = {lmax} (or inf), got {extrapolate!r}")
     if extrapolate is not None and lmax < MIN_LMAX_EXTRAPOLATION:
@@ -226,7 +270,8 @@ def angular_power_spectrum(
     steady = steady_state(M, timestep.dt, S)
     drift = lmax_drift(M, timestep.dt, S)
     extrapolation = None if extrapolate is None else extrapolate_lmax(M, timestep.dt, S, target=float(extrapolate))
-    if drift.max_abs > 0.05:
+    closed, closure_meta = _closure(closure, model, mm.m1a, mm.m1c, timestep.dt, S, int(lmax), rtol)
+    if closure == "truncated" and drift.max_abs > 0.05:
         warnings.warn(
             f"C_l/C_1 drifts by up to {drift.max_abs:.1%} (l <= {drift.ell_range[1]}) between lmax = "
             f"{drift.lmax_half} and {drift.lmax}: the truncation matters (see lmax_drift in the output)",
@@ -257,6 +302,7 @@ def angular_power_spectrum(
             "extrapolated": extrapolate is not None,
         }
     )
+    meta.update(closure_meta)
     if qlt is not None:
         meta.update(
             {
@@ -296,6 +342,7 @@ def angular_power_spectrum(
         C1_QLT=C1_qlt,
         mixing_error=float(mm.error),
         metadata=meta,
+        closure=closed,
     )
     meta["slope"] = result.slope
     meta["slope_ell_range"] = list(SLOPE_RANGE)
