@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "codegen": ("crmix.codegen.cli", "regenerate the kernels in generated/ from derive (--check: fail when stale)"),
     "spectrum": ("crmix.solver.cli", "steady-state angular power spectrum C_l of the CR arrival directions"),
     "simulate": ("crmix.simulate.cli", "backtrack test particles through synthetic turbulence to sky maps and C_l"),
+    "scan": ("crmix.simulate.scan", "ensembles over rigidities x eta as one Dask task graph, with a summary table"),
 }
 
 DESCRIPTION = """\
