@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
 import json
 import os
 import re
@@ -71,6 +72,10 @@ def available_cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - macOS
         return os.cpu_count() or 1
+
+
+def _have(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
 
 
 def _slurm_settings(path: Path) -> dict[str, Any]:
@@ -120,6 +125,11 @@ class Engine:
             raise ValueError(f"--scheduler {s!r}: the port must be between 1 and 65535")
         if self.workers is not None and (isinstance(self.workers, bool) or int(self.workers) != self.workers or self.workers < 1):
             raise ValueError(f"--workers must be an integer >= 1, got {self.workers!r}")
+        option = f"--cluster {self.cluster}" if self.cluster is not None else f"--scheduler {s}"
+        if (s not in ("auto", "serial") or self.cluster is not None) and not _have("distributed"):
+            raise ValueError(f"{option} needs Dask: pip install 'crmix[dist]'")
+        if self.cluster is not None and not _have("dask_jobqueue"):
+            raise ValueError(f"{option} needs dask-jobqueue: pip install 'crmix[dist]'")
         if self.cluster is None:
             if self.cluster_config is not None:
                 raise ValueError("--cluster-config needs --cluster slurm")
@@ -146,6 +156,8 @@ class Engine:
         if self.scheduler != "auto":
             return self.scheduler
         cores = available_cores() if cores is None else cores
+        if not _have("distributed"):
+            return "serial"
         if self.workers is not None:
             return "local" if self.workers > 1 and tasks > 1 else "serial"
         helps = cores > 1 and tasks > 1 and particle_steps >= AUTO_MIN_PARTICLE_STEPS

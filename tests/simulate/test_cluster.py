@@ -267,3 +267,14 @@ def test_a_scan_is_one_task_graph_on_dask(tmp_path: Path, cluster, monkeypatch) 
     a, b = Table.read(tmp_path / "dask" / "scan.ecsv"), Table.read(tmp_path / "serial" / "scan.ecsv")
     for col in a.colnames:
         np.testing.assert_array_equal(a[col], b[col])
+
+
+def test_without_dask_auto_runs_serially_and_a_cluster_is_refused(monkeypatch) -> None:
+    from crmix.simulate import cluster
+
+    monkeypatch.setattr(cluster, "_have", lambda module: False)
+    assert Engine().resolve(10 * AUTO_MIN_PARTICLE_STEPS, tasks=8, cores=2) == "serial"
+    with pytest.raises(ValueError, match=r"--scheduler local needs Dask: pip install 'crmix\[dist\]'"):
+        Engine(scheduler="local")
+    with pytest.raises(ValueError, match="--cluster slurm needs Dask"):
+        Engine(cluster="slurm", cluster_config=SAMPLE_SLURM)
