@@ -1,6 +1,6 @@
 """Realisations per minute: serial against a Dask LocalCluster (crmix.simulate.cluster).
 
-    python benchmarks/ensemble_dask.py [--realisations 16] [--nside 16] [--times 10,30,100]
+    python benchmarks/ensemble_dask.py [--realisations 16] [--nside 16] [--times 10,30,100] [--repeats 3]
 
 The setting is small but real: slab turbulence at KPM's 1 PV (rho = 8.9e-3, eta = 0.5), lambda_min =
 r_g/30, Kolmogorov, HEALPix Nside 16 (3072 particles), T = 10, 30, 100 (1/Omega), the default step
@@ -19,6 +19,7 @@ import argparse
 import contextlib
 import math
 import os
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -57,6 +58,7 @@ def main() -> None:
     p.add_argument("--realisations", type=int, default=16)
     p.add_argument("--nside", type=int, default=16)
     p.add_argument("--times", default="10,30,100")
+    p.add_argument("--repeats", type=int, default=3, help="interleaved repeats of every engine (the median is printed)")
     a = p.parse_args()
     config = _config(a.nside, tuple(float(t) for t in a.times.split(",")))
     steps = RealisationTask(config, Path("."), 0).particle_steps
@@ -70,14 +72,24 @@ def main() -> None:
         ("local, 1 worker", Engine(scheduler="local", workers=1), f"1 x {cores}"),
         ("oversubscribed", (2, cores), f"2 x {cores}"),
     ]
-    print(f"{'engine':>18} {'workers x threads':>18} {'wall [s]':>9} {'real./min':>10} {'steady real./min':>17} {'steps/s':>10}")
+    walls: dict[str, list[float]] = {name: [] for name, _, _ in engines}
+    steadies: dict[str, list[float]] = {name: [] for name, _, _ in engines}
     with tempfile.TemporaryDirectory() as root:
-        for name, engine, size in engines:
-            wall, steady = _measure(engine, config, a.realisations, Path(root))
-            per_min = 60.0 * a.realisations / wall
-            steady_min = 60.0 * (a.realisations - 1) / steady
-            print(f"{name:>18} {size:>18} {wall:9.1f} {per_min:10.1f} {steady_min:17.1f} {steps * a.realisations / wall:10.3g}")
+        for _ in range(a.repeats):  # interleaved, so that a change of load on a shared machine hits every engine
+            for name, engine, _ in engines:
+                wall, steady = _measure(engine, config, a.realisations, Path(root))
+                walls[name].append(wall)
+                steadies[name].append(steady)
+                print(f"  {name}: {wall:.1f} s", flush=True)
     print(f"load average after: {os.getloadavg()}")
+    print(f"median of {a.repeats} interleaved repeats (range of realisations per minute in brackets)")
+    print(f"{'engine':>18} {'workers x threads':>18} {'wall [s]':>9} {'real./min':>18} {'steady real./min':>17} {'steps/s':>10}")
+    for name, _, size in engines:
+        wall, steady = statistics.median(walls[name]), statistics.median(steadies[name])
+        rates = sorted(60.0 * a.realisations / w for w in walls[name])
+        spread = f"{60.0 * a.realisations / wall:.1f} [{rates[0]:.1f}-{rates[-1]:.1f}]"
+        print(f"{name:>18} {size:>18} {wall:9.1f} {spread:>18} {60.0 * (a.realisations - 1) / steady:17.1f} "
+              f"{steps * a.realisations / wall:10.3g}")
 
 
 if __name__ == "__main__":
