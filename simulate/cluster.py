@@ -60,8 +60,9 @@ __all__ = [
 SCHEDULERS = ("auto", "serial", "local")
 CLUSTERS = ("slurm",)
 DEFAULT_SLURM_WORKERS = 4
-#: below this many particle-steps in all, a LocalCluster's start-up (~5 s here: processes, imports,
-#: numba compilation in each worker) is not repaid; benchmarks/RESULTS.md, "Ensembles on Dask"
+#: below this many particle-steps in all (~20 s of kernel work on 2 cores), a LocalCluster's start-up
+#: (~4 s: processes, imports, numba compilation in each worker) is not repaid by overlapping the
+#: single-threaded part of the realisations; benchmarks/RESULTS.md, "Ensembles on Dask"
 AUTO_MIN_PARTICLE_STEPS = 2e9
 _ADDRESS = re.compile(r"^tcp://(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(?P<port>\d{1,5})$")
 
