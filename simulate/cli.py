@@ -18,6 +18,8 @@ The Liouville mapping KPM (3) uses ONE diffusion tensor K for every T (--diffusi
 late-time <r r>/(2 T_max), slab QLT, or given values), so the map at T does not depend on which
 other times were requested.  A killed run resumes: finished realisations are kept, the others are
 computed; rerunning with another --diffusion, --noise or --lmax only re-reduces the ensemble.
+The realisations run serially or as Dask tasks (--scheduler local, tcp://HOST:PORT, --cluster
+slurm; see crmix.simulate.cluster): the files are the same bit for bit.
 Times are in units of 1/Omega (Omega = q B0 / p; with --eta 1, isotropic, the RMS field).
 """
 
@@ -34,30 +36,39 @@ from crmix.io import check_output_folder
 from crmix.model import RG_OVER_LAMBDA_MIN, Spectrum, TurbulenceModel
 from crmix.resources import HOURS_WITHOUT_CONFIRMATION, require
 from crmix.simulate.boris import StepRule
+from crmix.simulate.cluster import add_engine_arguments, engine_from_args
 from crmix.simulate.resources import simulation_estimate
 from crmix.simulate.runner import FIELD_METHODS, Analysis, SimulationConfig, run_ensemble, summary_lines
 from crmix.simulate.skymap import NOISE_ESTIMATORS
 from crmix.units import parse_quantity, reduced_rigidity
 
-__all__ = ["add_arguments", "run"]
+__all__ = ["add_arguments", "config_from_args", "run"]
 
 SPECTRUM_CHOICES = ("kolmogorov", "kraichnan", "bendover", "white")
 DEFAULT_OUT = "crmix-out/simulate"
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of ``crmix simulate`` (named as in ``crmix spectrum`` where they mean the same)."""
+def add_arguments(parser: argparse.ArgumentParser, *, grid: bool = False, default_out: str = DEFAULT_OUT) -> None:
+    """Options of ``crmix simulate`` (named as in ``crmix spectrum`` where they mean the same).
+
+    ``grid``: --rigidity and --eta take several values (``crmix scan``, one ensemble per pair).
+    """
+    several = {"nargs": "+"} if grid else {}
+    each = "; several values: one ensemble each" if grid else ""
     parser.add_argument("--geometry", choices=("slab", "isotropic"), default="slab", help="turbulence geometry (default: slab)")
     parser.add_argument("--spectrum", choices=SPECTRUM_CHOICES, default="kolmogorov", help="turbulence spectrum (default: kolmogorov)")
-    parser.add_argument("--eta", type=float, default=0.5, help="turbulence level dB^2/(B0^2+dB^2), 0 < eta < 1 (isotropic: <= 1) (default: 0.5)")
-    parser.add_argument("--rigidity", default="1PV", help="particle rigidity with unit (default: 1PV, rho = 8.9e-3)")
+    parser.add_argument("--eta", type=float, default=[0.5] if grid else 0.5, **several,
+                        help=f"turbulence level dB^2/(B0^2+dB^2), 0 < eta < 1 (isotropic: <= 1){each} (default: 0.5)")
+    parser.add_argument("--rigidity", default=["1PV"] if grid else "1PV", **several,
+                        help=f"particle rigidity with unit{each} (default: 1PV, rho = 8.9e-3)")
     parser.add_argument("--brms", default="4uG", help="RMS field sqrt(B0^2 + dB^2) (default: 4uG)")
     parser.add_argument("--lc", default="30pc", help="correlation length L_c (default: 30pc)")
     parser.add_argument("--rg-over-lambda-min", type=float, default=RG_OVER_LAMBDA_MIN,
                         help=f"r_g / smallest wavelength (default: {RG_OVER_LAMBDA_MIN:g}, KPM Sec. 2.1.2)")
     parser.add_argument("--nside", type=int, default=8, help="HEALPix Nside of the initial directions, a power of two (default: 8)")
     parser.add_argument("--times", default="10,30,100,300", help="backtracking times T in 1/Omega, comma-separated (default: 10,30,100,300)")
-    parser.add_argument("--realisations", type=int, default=4, help="number of turbulence realisations (default: 4)")
+    parser.add_argument("--realisations", type=int, default=4,
+                        help=f"number of turbulence realisations{' per point' if grid else ''} (default: 4)")
     parser.add_argument("--seed", type=int, default=0, help="random seed >= 0 (default: 0)")
     parser.add_argument("--backend", choices=("numpy", "numba", "cupy"), default="numba", help="hot-loop backend (default: numba)")
     parser.add_argument("--field", choices=FIELD_METHODS, default="grid",
@@ -76,9 +87,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--noise", choices=NOISE_ESTIMATORS, default="pixel",
                         help="shot-noise estimator: pixel (from neighbouring pixels, unbiased at every l) or kpm "
                         "(KPM (5)-(7) from <r r>) (default: pixel)")
-    parser.add_argument("--out", default=DEFAULT_OUT, help=f"output folder (default: ./{DEFAULT_OUT})")
+    parser.add_argument("--out", default=default_out, help=f"output folder (default: ./{default_out})")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.add_argument("--yes", action="store_true", help=f"start even when the estimate exceeds {HOURS_WITHOUT_CONFIRMATION:g} hours")
+    add_engine_arguments(parser)
 
 
 def _times(text: str) -> tuple[float, ...]:
@@ -146,12 +158,13 @@ def config_from_args(args: argparse.Namespace) -> tuple[SimulationConfig, Analys
 
 def run(args: argparse.Namespace) -> int:
     config, analysis = config_from_args(args)
+    engine = engine_from_args(args)
     out = check_output_folder(args.out)
     estimate = simulation_estimate(config, args.realisations)
     require(estimate, size_options="--nside, --rigidity, --rg-over-lambda-min or --times", yes=args.yes)
     if not args.no_progress:
         print(f"crmix simulate: {args.realisations} realisations: {estimate.describe()}", flush=True)
-    summary = run_ensemble(config, out, args.realisations, analysis=analysis, progress=not args.no_progress)
+    summary = run_ensemble(config, out, args.realisations, analysis=analysis, progress=not args.no_progress, engine=engine)
     from crmix.simulate.plots import write_summary_plot
 
     k_zz_qlt = summary.mapping["K_liouville"][2][2] if summary.mapping["diffusion_source"] == "qlt" else None

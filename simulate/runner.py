@@ -29,7 +29,7 @@ import os
 import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import healpy as hp
 import numpy as np
@@ -39,7 +39,7 @@ from crmix import __version__
 from crmix.io import atomic_write
 from crmix.model import TurbulenceModel
 from crmix.simulate import skymap, synthesis
-from crmix.simulate.backtrack import BACKENDS, backtrack, record_steps, total_particle_steps, validate_nside
+from crmix.simulate.backtrack import BACKENDS, backtrack, record_steps, validate_nside
 from crmix.simulate.boris import StepRule
 from crmix.simulate.ensemble import (
     EnsembleSummary,
@@ -50,6 +50,9 @@ from crmix.simulate.ensemble import (
 )
 from crmix.simulate.fields import Field
 
+if TYPE_CHECKING:
+    from crmix.simulate.cluster import Engine
+
 __all__ = [
     "FIELD_METHODS",
     "Analysis",
@@ -58,6 +61,7 @@ __all__ = [
     "finished_realisations",
     "liouville_mapping",
     "prepare_folder",
+    "read_finished_realisation",
     "reduce_ensemble",
     "run_ensemble",
     "simulate_realisation",
@@ -328,16 +332,16 @@ def run_parameters(config: SimulationConfig) -> dict[str, Any]:
     return _json_roundtrip(config.parameters())
 
 
+def read_finished_realisation(out: Path, params: dict[str, Any], index: int) -> RealisationResult | None:
+    """Realisation ``index`` when ``out`` holds it (readable, of these parameters), else None."""
+    path = _realisation_path(out, index, ".npz")
+    return _read_realisation(path, params) if path.exists() else None
+
+
 def finished_realisations(out: Path, params: dict[str, Any], realisations: int) -> dict[int, RealisationResult]:
     """The realisations 0..realisations-1 already in ``out`` (readable, of these parameters)."""
-    results = {}
-    for i in range(realisations):
-        path = _realisation_path(out, i, ".npz")
-        if path.exists():
-            stored = _read_realisation(path, params)
-            if stored is not None:
-                results[i] = stored
-    return results
+    stored = {i: read_finished_realisation(out, params, i) for i in range(realisations)}
+    return {i: r for i, r in stored.items() if r is not None}
 
 
 def compute_realisation(config: SimulationConfig, out: Path, index: int, *, progress: Any = None) -> RealisationResult:
@@ -374,12 +378,16 @@ def run_ensemble(
     *,
     analysis: Analysis | None = None,
     progress: bool = True,
+    engine: Engine | None = None,
 ) -> EnsembleSummary:
     """Run (or resume) realisations 0..realisations-1 into ``out`` and reduce the ensemble.
 
     Everything is checked before any work; finished realisations (a readable ``.npz`` of the same
-    parameters) are kept.
+    parameters) are kept.  ``engine`` (crmix.simulate.cluster) runs the others: serial or on Dask
+    (default: ``Engine()``, a LocalCluster when more than one worker helps).
     """
+    from crmix.simulate.cluster import Engine, RealisationTask, compute_realisations
+
     if isinstance(realisations, bool) or int(realisations) != realisations or realisations < 1:
         raise ValueError(f"realisations must be an integer >= 1, got {realisations!r}")
     analysis = analysis or Analysis()
@@ -389,14 +397,9 @@ def run_ensemble(
     params = run_parameters(config)
     prepare_folder(out, params)
     results = finished_realisations(out, params, realisations)
-    todo = [i for i in range(realisations) if i not in results]
-    per = total_particle_steps(config.nside, config.times, config.dt)
-    from tqdm.auto import tqdm
-
-    with tqdm(total=per * len(todo), unit="step", unit_scale=True, disable=not progress or not todo,
-              desc=f"{len(todo)} of {realisations} realisations", smoothing=0.1) as bar:
-        for i in todo:
-            results[i] = compute_realisation(config, out, i, progress=bar)
+    tasks = [RealisationTask(config, out, i) for i in range(realisations) if i not in results]
+    for task, result in zip(tasks, compute_realisations(engine or Engine(), tasks, progress=progress)):
+        results[task.index] = result
     return reduce_ensemble(config, analysis, out, [results[i] for i in range(realisations)])
 
 

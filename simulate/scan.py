@@ -1,0 +1,226 @@
+"""crmix scan: ensembles over rigidities x turbulence levels eta, as one Dask task graph.
+
+Every (rigidity, eta) pair is a point with the other options of ``crmix simulate``; all the
+realisations of all the points are submitted together (crmix.simulate.cluster: serial, a
+LocalCluster, an existing scheduler or Slurm), and each point is reduced on the client once the
+tasks are done.  Writes into --out:
+
+  scan.json        the points' run parameters (a folder holding another scan is refused)
+  point_NNN/       one ordinary run folder per point, exactly what ``crmix simulate`` writes there
+                   (run.json, realisation files, ensemble_cl.ecsv, ensemble_transport.ecsv,
+                   ensemble_realisations.ecsv, ensemble.npz): ``crmix fit`` reads each
+  scan.ecsv        one row per point: rigidity, rho, eta, realisations, Omega tau_s from slab QLT
+                   (crmix.qlt) and simulated (3 K_zz(T_max), with its error), <C_1>^sub/<C_1>^QLT at
+                   T_max with its error, <cos alpha>, whether K_zz(T) converged, the folder
+
+Points are numbered rigidity-major (rigidity 0 with every eta, then rigidity 1, ...).  A killed
+scan resumes like a run: finished realisations are kept, the rest computed; a larger
+--realisations extends every point.  Bad input, in any point, is refused before any work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import astropy.units as u
+import numpy as np
+from astropy.table import MaskedColumn, Table
+
+from crmix.io import atomic_write, check_output_folder
+from crmix.resources import ResourceEstimate, require
+from crmix.simulate import cli as simulate_cli
+from crmix.simulate.cluster import Engine, RealisationTask, compute_realisations, engine_from_args
+from crmix.simulate.ensemble import EnsembleSummary
+from crmix.simulate.plots import write_summary_plot
+from crmix.simulate.resources import simulation_estimate
+from crmix.simulate.runner import (
+    Analysis,
+    SimulationConfig,
+    finished_realisations,
+    liouville_mapping,
+    prepare_folder,
+    reduce_ensemble,
+    run_parameters,
+)
+from crmix.units import parse_quantity
+
+__all__ = ["DEFAULT_OUT", "ScanPoint", "add_arguments", "points_from_args", "run", "run_scan", "summary_table"]
+
+DEFAULT_OUT = "crmix-out/scan"
+SCAN_FILE = "scan.json"
+SUMMARY_FILE = "scan.ecsv"
+
+
+@dataclass(frozen=True)
+class ScanPoint:
+    """One point of the grid: its rigidity (as given), the run's configuration and analysis."""
+
+    rigidity: u.Quantity
+    config: SimulationConfig
+    analysis: Analysis
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``crmix simulate``, with several --rigidity and --eta values."""
+    simulate_cli.add_arguments(parser, grid=True, default_out=DEFAULT_OUT)
+
+
+def points_from_args(args: argparse.Namespace) -> list[ScanPoint]:
+    """Every point's configuration, checked (ValueError naming the option) before any work."""
+    rigidities = [parse_quantity(r, u.V, "--rigidity", example="1PV") for r in args.rigidity]
+    for name, values in (("--rigidity", [q.to_value(u.V) for q in rigidities]), ("--eta", list(args.eta))):
+        if len(set(values)) != len(values):
+            raise ValueError(f"{name} values must be distinct, got {list(getattr(args, name[2:]))}")
+    points = []
+    for text, rigidity in zip(args.rigidity, rigidities):
+        for eta in args.eta:
+            config, analysis = simulate_cli.config_from_args(argparse.Namespace(**{**vars(args), "rigidity": text, "eta": eta}))
+            analysis.lmax_for(config.nside)
+            liouville_mapping(config, analysis)
+            points.append(ScanPoint(rigidity=rigidity, config=config, analysis=analysis))
+    return points
+
+
+def _folder(k: int) -> str:
+    return f"point_{k:03d}"
+
+
+def _prepare_scan(out: Path, params: list[dict[str, Any]]) -> None:
+    """Create ``out`` with scan.json, or check that an existing one holds the same points."""
+    scan_file = out / SCAN_FILE
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {str(out)!r} exists and is not a folder")
+    if scan_file.exists():
+        try:
+            old = json.loads(scan_file.read_text())["points"]
+        except (OSError, json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise ValueError(f"out folder {out}: {SCAN_FILE} is unreadable ({exc}); choose another --out") from exc
+        if old != params:
+            differ = [_folder(k) for k in range(max(len(old), len(params))) if k >= len(old) or k >= len(params) or old[k] != params[k]]
+            raise ValueError(f"out folder {out} holds a scan of other points (differing: {', '.join(differ)}); "
+                             "choose another --out or remove it")
+        return
+    if out.exists() and any(out.iterdir()):
+        raise ValueError(f"out folder {out} exists, is not empty and holds no {SCAN_FILE}; choose another --out")
+    out.mkdir(parents=True, exist_ok=True)
+    text = json.dumps({"points": params}, indent=1, sort_keys=True)
+    atomic_write(scan_file, lambda tmp: tmp.write_text(text))
+
+
+def _qlt_omega_tau_s(config: SimulationConfig) -> float:
+    """Omega tau_s of slab QLT (crmix.qlt), NaN where QLT has none (isotropic, or no regular field)."""
+    from crmix.qlt import scattering_time
+
+    try:
+        return float(scattering_time(config.model))
+    except ValueError:
+        return math.nan
+
+
+def summary_table(points: list[ScanPoint], summaries: list[EnsembleSummary]) -> Table:
+    """One row per point (module docstring); the common parameters in the metadata."""
+    c1_qlt = np.array([s.c1_qlt[-1] for s in summaries])
+    c1_sub = np.array([s.cl_sub[-1, 1] for s in summaries])
+    c1_err = np.array([s.cl_sub_error[-1, 1] for s in summaries])
+    converged = [s.K_zz.converged for s in summaries]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio, ratio_err = c1_sub / c1_qlt, c1_err / c1_qlt
+    table = Table({
+        "rigidity": u.Quantity([p.rigidity.to(u.PV) for p in points]),
+        "rho": [p.config.model.rho for p in points],
+        "eta": [p.config.model.eta for p in points],
+        "realisations": [s.n_realisations for s in summaries],
+        "T_max": [float(s.times[-1]) for s in summaries],
+        "Omega_tau_s_QLT": [_qlt_omega_tau_s(p.config) for p in points],
+        "Omega_tau_s": [s.omega_tau_s for s in summaries],
+        "Omega_tau_s_err": [s.omega_tau_s_error for s in summaries],
+        "C1_sub_over_C1_QLT": ratio,
+        "C1_sub_over_C1_QLT_err": ratio_err,
+        "cos_alpha": [s.cos_alpha for s in summaries],
+        "converged": MaskedColumn([bool(c) for c in converged], mask=[c is None for c in converged]),
+        "folder": [_folder(k) for k in range(len(points))],
+    })
+    table["T_max"].unit = "1/Omega"
+    first = points[0].config
+    table.meta.update({
+        "description": (
+            "one ensemble per (rigidity, eta): Omega tau_s from slab QLT (crmix.qlt; NaN where QLT has none) and "
+            "simulated as 3 K_zz(T_max) with its error; C1_sub_over_C1_QLT = <C_1>^sub / <C_1>^QLT at T_max (KPM "
+            "(55), (57)) with the error of <C_1>^sub; converged: whether K_zz(T) converged (masked with one T); "
+            "folder: the point's run folder (ensemble tables for crmix fit)"
+        ),
+        "geometry": first.model.geometry,
+        "nside": first.nside,
+        "times": [float(t) for t in first.times],
+        "seed": int(first.seed),
+        "method": first.method,
+        "backend": first.backend,
+        "time_unit": "1/Omega",
+    })
+    return table
+
+
+def run_scan(
+    points: list[ScanPoint],
+    out: str | Path,
+    realisations: int,
+    *,
+    engine: Engine | None = None,
+    progress: bool = True,
+) -> tuple[Table, list[EnsembleSummary]]:
+    """Run (or resume) every point's realisations 0..realisations-1 as one task graph; reduce; write scan.ecsv."""
+    if isinstance(realisations, bool) or int(realisations) != realisations or realisations < 1:
+        raise ValueError(f"--realisations must be an integer >= 1, got {realisations!r}")
+    if not points:
+        raise ValueError("a scan needs at least one point (--rigidity, --eta)")
+    out = Path(out)
+    params = [run_parameters(p.config) for p in points]
+    _prepare_scan(out, params)
+    folders = [out / _folder(k) for k in range(len(points))]
+    for folder, p in zip(folders, params):
+        prepare_folder(folder, p)
+    results = [finished_realisations(folder, p, realisations) for folder, p in zip(folders, params)]
+    tasks = [(k, RealisationTask(point.config, folders[k], i))
+             for k, point in enumerate(points) for i in range(realisations) if i not in results[k]]
+    for (k, task), result in zip(tasks, compute_realisations(engine or Engine(), [t for _, t in tasks], progress=progress)):
+        results[k][task.index] = result
+    summaries = [reduce_ensemble(p.config, p.analysis, folder, [res[i] for i in range(realisations)])
+                 for p, folder, res in zip(points, folders, results)]
+    table = summary_table(points, summaries)
+    atomic_write(out / SUMMARY_FILE, lambda tmp: table.write(tmp, format="ascii.ecsv", overwrite=True))
+    return table, summaries
+
+
+def run(args: argparse.Namespace) -> int:
+    points = points_from_args(args)
+    engine = engine_from_args(args)
+    out = check_output_folder(args.out)
+    estimates = [simulation_estimate(p.config, args.realisations) for p in points]
+    total = ResourceEstimate(memory=max((e.memory for e in estimates), key=lambda m: sum(m.values())),
+                             seconds=sum(e.seconds for e in estimates))
+    require(total, size_options="--nside, --rigidity, --rg-over-lambda-min, --times or the number of points", yes=args.yes)
+    if not args.no_progress:
+        print(f"crmix scan: {len(points)} points x {args.realisations} realisations: {total.describe()}", flush=True)
+    table, summaries = run_scan(points, out, args.realisations, engine=engine, progress=not args.no_progress)
+    for k, s in enumerate(summaries):
+        write_summary_plot(out / _folder(k), s)
+    print(f"{len(points)} points x {args.realisations} realisations ({points[0].config.model.geometry}, "
+          f"Nside = {points[0].config.nside}, T = {[float(t) for t in summaries[0].times]})")
+    print(f"{'rigidity':>12} {'rho':>10} {'eta':>6} {'Omega tau_s QLT':>16} {'Omega tau_s sim':>20} "
+          f"{'C1sub/C1QLT':>16} {'<cos a>':>8}  folder")
+    for row in table:
+        sim = f"{row['Omega_tau_s']:.4g}+-{row['Omega_tau_s_err']:.2g}"
+        c1 = f"{row['C1_sub_over_C1_QLT']:.3g}+-{row['C1_sub_over_C1_QLT_err']:.2g}"
+        state = "" if row["converged"] is np.ma.masked or row["converged"] else " (not converged)"
+        print(f"{row['rigidity']:>10.4g}PV {row['rho']:10.4g} {row['eta']:6.3g} {row['Omega_tau_s_QLT']:16.4g} "
+              f"{sim + state:>20} {c1:>16} {row['cos_alpha']:8.4f}  {row['folder']}")
+    for k, s in enumerate(summaries):
+        for w in s.warnings:
+            print(f"WARNING ({_folder(k)}): {w}")
+    print(f"written to {out} ({SUMMARY_FILE}, {_folder(0)} ...)")
+    return 0
