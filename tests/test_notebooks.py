@@ -20,14 +20,17 @@ FIGURES = {
     "kpm_backtracking.py": {"kpm_fig1.png", "kpm_fig2.png", "kpm_fig3.png", "kpm_fig4.png", "kpm_running_diffusion.png"},
     "kpm_theory_vs_simulation.py": {"kpm_fig5.png", "kpm_fig6.png", "kpm_fig7.png", "kpm_running_diffusion_runs.png"},
     "ma19_validation.py": {"ma19_fig1.png"},
+    "icetop.py": {"icetop_kernel.png", "icetop_fit.png", "icetop_profiles.png"},
 }
+#: Notebooks without simulations (no presets): their one knob is CRMIX_NOTEBOOK_LMAX.
+THEORY_ONLY = {"angular_spectra.py", "icetop.py"}
 
 
 def test_every_notebook_is_registered():
     assert {p.name for p in NOTEBOOKS} == set(FIGURES)
 
 
-@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.name != "angular_spectra.py"], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.name not in THEORY_ONLY], ids=lambda p: p.name)
 def test_one_parameter_cell_whose_presets_change_numbers_only(path, monkeypatch):
     """The "ci" preset the tests run takes the same code path as "cpu" and "paper": the same keys, other values."""
     monkeypatch.delenv("CRMIX_NOTEBOOK_PRESET", raising=False)

@@ -190,6 +190,11 @@ def test_worker_loss_loses_nothing_and_recomputes_only_that_workers_tasks(tmp_pa
                     kill.update(finished={p.name: p.stat().st_mtime_ns for p in out.glob("realisation_*.npz")},
                                 tasks=set(tasks), pid=pid)
                     os.kill(pid, signal.SIGKILL)
+                    # the scheduler may have handed the worker more tasks between the look and the kill: what it
+                    # holds until the scheduler notices the death is what the death can cost
+                    while worker in (held := client.processing()):
+                        kill["tasks"] |= set(held[worker])
+                        time.sleep(0.01)
                 time.sleep(0.01)
 
     thread = threading.Thread(target=killer)
