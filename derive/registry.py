@@ -25,6 +25,7 @@ TOPIC_MODULES = (
     "crmix.derive.reductions",
     "crmix.derive.invariant",
     "crmix.derive.kernels",
+    "crmix.derive.axisymmetric",
 )
 
 
