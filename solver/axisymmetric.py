@@ -29,12 +29,12 @@ import numpy as np
 
 from crmix.solver.axisymmetric_coupling import GRAM_ENTRIES, contract_m1c, gram_blocks
 from crmix.solver.axisymmetric_cubature import Box, adaptive_cubature
-from crmix.solver.axisymmetric_orbits import helix_multipoles, straight_multipoles
+from crmix.solver.axisymmetric_orbits import helix_multipoles, mu_nodes, straight_multipoles
 from crmix.solver.mixing import MixingMatrix, m1a_diagonal, m1c_matrix
 from crmix.spectral_tensors import AxisymmetricTensor, TensorComponent
 from crmix.validation import integer, real
 
-__all__ = ["DEFAULT_MAX_NODES", "GenericIntegrals", "axisymmetric_mixing_matrix", "generic_integrals"]
+__all__ = ["DEFAULT_MAX_NODES", "GenericIntegrals", "GenericMixingMatrix", "axisymmetric_mixing_matrix", "generic_integrals"]
 
 #: Integrand evaluations allowed per component before the cubature stops with a warning.
 DEFAULT_MAX_NODES = 400_000
@@ -72,6 +72,18 @@ class GenericIntegrals:
         return GenericIntegrals(self.lmax, self.lam + other.lam, self.lam_error + other.lam_error,
                                 self.gram + other.gram, self.gram_error + other.gram_error,
                                 self.nodes + other.nodes, self.converged and other.converged)
+
+
+@dataclass(frozen=True)
+class GenericMixingMatrix(MixingMatrix):
+    """A :class:`crmix.solver.mixing.MixingMatrix` with the generic path's statistics.
+
+    nodes       wave vectors the cubature evaluated (0 when every component had a closed form).
+    converged   every cubature met its tolerance (else ``error`` says how far it got).
+    """
+
+    nodes: int = 0
+    converged: bool = True
 
 
 def _check(tensor: AxisymmetricTensor, omega: float, dt: float, lmax: int, rtol: float,
@@ -141,8 +153,15 @@ def _component_integrals(component: TensorComponent, omega: float, dt: float, lm
         orders = (PANEL_ORDER, PANEL_ORDER if omega > 0 else 8 * math.ceil((lmax_field + 2) / 8) + 8)
 
         def sample(points: np.ndarray) -> np.ndarray:
-            return np.stack([math.exp(t) * _node_vector(component, math.exp(t), c, omega, dt, lmax_field)
-                             for t, c in points])
+            # nodes that share a mu rule share its spherical-harmonic table: evaluate them together
+            k = np.exp(points[:, 0])
+            c = points[:, 1]
+            keys = [mu_nodes(lmax_field, kk * cc, kk * math.sqrt(max(1 - cc * cc, 0.0)), dt, omega) if omega > 0 else 0
+                    for kk, cc in zip(k, c)]
+            out = np.empty((points.shape[0], 1 + GRAM_ENTRIES * (lmax_field + 1)))
+            for i in sorted(range(points.shape[0]), key=lambda i: keys[i]):
+                out[i] = k[i] * _node_vector(component, k[i], c[i], omega, dt, lmax_field)
+            return out
     else:
         boxes = [((lo,), (hi,)) for lo, hi in zip(edges[:-1], edges[1:])]
         orders = (PANEL_ORDER,)
@@ -197,7 +216,7 @@ def _slab_closed_form(component: TensorComponent, omega: float, dt: float, lmax:
 
 def axisymmetric_mixing_matrix(tensor: AxisymmetricTensor, omega: float, dt: float, lmax: int, *,
                                rtol: float = 1e-8, slab_closed_form: bool = True,
-                               max_nodes: int = DEFAULT_MAX_NODES, progress: bool = False) -> MixingMatrix:
+                               max_nodes: int = DEFAULT_MAX_NODES, progress: bool = False) -> GenericMixingMatrix:
     """M(dt) = 1 + 2 M^(1a) + M^(1c) of ``tensor`` on helices (omega > 0) or straight lines (omega = 0).
 
     Units: omega and dt in Omega_ref and 1/Omega_ref (crmix.model); the tensor's spectra in the same
@@ -210,6 +229,7 @@ def axisymmetric_mixing_matrix(tensor: AxisymmetricTensor, omega: float, dt: flo
     m1c = np.zeros((lmax + 1, lmax + 1))
     error = 0.0
     generic = []
+    nodes, converged = 0, True
     for component in tensor.components:
         if slab_closed_form and _is_standard_slab(component):
             a, c, e = _slab_closed_form(component, omega, dt, lmax, rtol)
@@ -223,4 +243,5 @@ def axisymmetric_mixing_matrix(tensor: AxisymmetricTensor, omega: float, dt: flo
         m1a = m1a - ell * (ell + 1) * integrals.lam
         m1c = m1c + c
         error += 2.0 * lmax * (lmax + 1) * integrals.lam_error + err_c
-    return MixingMatrix(dt=dt, lmax=lmax, m1a=m1a, m1c=m1c, error=error)
+        nodes, converged = integrals.nodes, integrals.converged
+    return GenericMixingMatrix(dt=dt, lmax=lmax, m1a=m1a, m1c=m1c, error=error, nodes=nodes, converged=converged)

@@ -44,13 +44,14 @@ def spherical_density(s_cart: np.ndarray) -> np.ndarray:
     return _U @ s_cart @ _U.conj().T
 
 
-@lru_cache(maxsize=8)
-def _recoupling(lmax_field: int, n_eff: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Gather indices (d, q, J, Q) -> (L, N + n_eff) into w[q] and the factors (-1)^q <L N; 1 -q | J Q>."""
+@lru_cache(maxsize=16)
+def _recoupling(lmax_field: int, q_max: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Gather indices (d, q, J, Q) -> (L, N + L_max) into w[q] and the factors (-1)^q <L N; 1 -q | J Q>, |Q| <= q_max."""
+    n_eff = lmax_field
     jmax = lmax_field
     big_j = np.arange(jmax + 1)[:, None]
-    big_q = np.arange(-jmax, jmax + 1)[None, :]
-    l_idx = np.zeros((3, 3, jmax + 1, 2 * jmax + 1), dtype=np.int64)
+    big_q = np.arange(-q_max, q_max + 1)[None, :]
+    l_idx = np.zeros((3, 3, jmax + 1, 2 * q_max + 1), dtype=np.int64)
     n_idx = np.zeros_like(l_idx)
     factor = np.zeros(l_idx.shape)
     for di, d in enumerate((-1, 0, 1)):
@@ -73,13 +74,16 @@ def _recoupling(lmax_field: int, n_eff: int) -> tuple[np.ndarray, np.ndarray, np
 def gram_blocks(w: np.ndarray, n_eff: int, s_cart: np.ndarray) -> np.ndarray:
     """The per-mode vector (GRAM_ENTRIES, J_max + 1) from w^q_{L N} (3, L_max+1, 2 n_eff+1) and S (module docstring)."""
     lmax_field = w.shape[1] - 1
-    l_idx, n_idx, factor = _recoupling(lmax_field, n_eff)
+    # t_d[q](J, Q) needs |Q + q| <= n_eff: only |Q| <= n_eff + 1 (rounded up to 8, a few cached layouts)
+    l_idx, n_idx, factor = _recoupling(lmax_field, min(lmax_field, 8 * math.ceil((n_eff + 1) / 8)))
+    full = np.zeros((3, lmax_field + 1, 2 * lmax_field + 1), dtype=complex)
+    full[:, :, lmax_field - n_eff: lmax_field + n_eff + 1] = w
     q_idx = np.arange(3)[None, :, None, None]
-    t = w[q_idx, l_idx, n_idx] * factor  # (d, q, J, Q)
-    st = spherical_density(s_cart)
-    u = np.einsum("qr,erJQ->eqJQ", st, t.conj())  # sum_r S~_qr t_e[r]^*
-    k = np.einsum("dqJQ,eqJQ->deJ", t, u).real
-    return np.stack([k[1, 1], k[0, 0], k[2, 2], k[0, 2]])
+    t = np.moveaxis(full[q_idx, l_idx, n_idx] * factor, 2, 0)  # (J, d, q, Q)
+    u = np.matmul(spherical_density(s_cart), t.conj())  # (J, e, q, Q): sum_r S~_qr t_e[r]^*
+    jmax = lmax_field + 1
+    k = np.matmul(t.reshape(jmax, 3, -1), u.reshape(jmax, 3, -1).transpose(0, 2, 1)).real  # (J, d, e)
+    return np.stack([k[:, 1, 1], k[:, 0, 0], k[:, 2, 2], k[:, 0, 2]])
 
 
 @lru_cache(maxsize=4)

@@ -95,7 +95,7 @@ def _gauss(n: int) -> tuple[np.ndarray, np.ndarray]:
     return special.roots_legendre(n)
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=3)
 def _harmonics_table(n_mu: int, lmax_field: int, n_max: int) -> np.ndarray:
     """2 pi w_j Y_L^N(theta_j, 0), shape (2 n_max+1, L+1, n_mu) for N = -n_max..n_max (Condon-Shortley)."""
     mu, wts = _gauss(n_mu)
