@@ -93,7 +93,7 @@ def axisymmetric_tensor_normalisation(polarisations: dict[str, tuple[str, sp.Mat
     return verdict(not problems, "; ".join(problems) or "unit power, divergence-free, numeric = symbolic, 2D line density E")
 
 
-@identity("two_d_azimuthal_average", "crmix", "docs/physics.md (2D turbulence)")
+@identity("two_d_azimuthal_average", "MA19", "(3.12) for 2D turbulence; docs/physics.md")
 def two_d_azimuthal_average(prefactor: sp.Expr = sp.pi, j2_sign: int = 1) -> Verdict:
     """int_0^2pi dpsi e1 e1^T e^{i x cos(psi - th)} = pi [J_0 1 + J_2 (2 r^ r^ - 1)], e1 = (sin psi, -cos psi)."""
     worst = mpmath.mpf(0)
@@ -243,7 +243,7 @@ def m1a_gyrophase_average(pair_shift: int = -1) -> Verdict:
     return verdict(worst < 1e-15, f"max deviation from the phi quadrature: {mpmath.nstr(worst, 3)}")
 
 
-@identity("rank_one_clebsch_gordan", "crmix", "docs/physics.md; Condon-Shortley")
+@identity("rank_one_clebsch_gordan", "KPM", "(44)-(47) recoupled to rank J; docs/physics.md")
 def rank_one_clebsch_gordan(table: dict[tuple[str, int], sp.Expr] | None = None) -> Verdict:
     """The generated <L M; 1 m2 | J M+m2>, J = L - 1, L, L + 1, equal SymPy's Clebsch-Gordan for L <= 6."""
     claimed = aw.CLEBSCH_RANK_ONE if table is None else table
@@ -261,7 +261,7 @@ def rank_one_clebsch_gordan(table: dict[tuple[str, int], sp.Expr] | None = None)
     return verdict(not bad, f"L <= 6: {len(bad)} mismatches {bad[:3]}")
 
 
-@identity("axisymmetric_sixj_couplings", "crmix", "docs/physics.md; Edmonds Table 5")
+@identity("axisymmetric_sixj_couplings", "KPM+MA19", "KPM (47); MA19 (3.23) (its 6j); Edmonds Table 5")
 def axisymmetric_sixj_couplings(couplings: dict[str, tuple[tuple[sp.Symbol, ...], sp.Expr]] | None = None) -> Verdict:
     """The generated (-1)^(J+l+l0) chi = (-1)^(J+l+l0) (2l0+1) sqrt((2L+1) l0(l0+1)/4pi) {L 1 J; l0 l l0} for l, l0 <= 6."""
     claimed = aw.COUPLINGS if couplings is None else couplings
@@ -297,7 +297,7 @@ def _spherical_l(ell0: int) -> dict[int, sp.Matrix]:
     return {1: -mats["+"] / sp.sqrt(2), 0: mats["z"], -1: mats["-"] / sp.sqrt(2)}
 
 
-@identity("coupled_m_sum", "crmix", "docs/physics.md; Edmonds (7.1.1)")
+@identity("coupled_m_sum", "KPM+MA19", "KPM (44)-(47); MA19 (3.18)-(3.23); Edmonds (7.1.1)")
 def coupled_m_sum(couplings: dict[str, tuple[tuple[sp.Symbol, ...], sp.Expr]] | None = None,
                   clebsch: dict[tuple[str, int], sp.Expr] | None = None) -> Verdict:
     """(1/(2l+1)) sum_{m m0} sum_{q q'} S~_qq' <lm|O_q|l0m0><lm|O_q'|l0m0>^* = sum_J sum rho rho K^J, l, l0 <= 2.

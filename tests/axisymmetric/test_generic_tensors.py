@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import white
+from generic_models import white
 
 from crmix.model import TurbulenceModel
 from crmix.spectral_tensors import (

@@ -7,7 +7,7 @@ import math
 import mpmath
 import numpy as np
 import pytest
-from conftest import white
+from generic_models import white
 
 from crmix import qlt
 from crmix import qlt_axisymmetric as qa

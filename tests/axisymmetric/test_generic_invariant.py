@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import power_invariant, relative, white
+from generic_models import power_invariant, relative, white
 
 from crmix.solver.axisymmetric import axisymmetric_mixing_matrix
 from crmix.spectral_tensors import composite_tensor, isotropic_tensor, slab_tensor, two_d_tensor

@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import white
+from generic_models import white
 from scipy import special
 
 from crmix.solver import axisymmetric_orbits as orbits

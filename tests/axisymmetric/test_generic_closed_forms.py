@@ -4,7 +4,7 @@ on helices and straight lines, and isotropic turbulence on straight lines (MA19 
 from __future__ import annotations
 
 import numpy as np
-from conftest import relative
+from generic_models import relative
 
 from crmix.solver.axisymmetric import axisymmetric_mixing_matrix
 from crmix.solver.mixing import mixing_matrix

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import relative, slab_white_r, white
+from generic_models import relative, slab_white_r, white
 from scipy import integrate, special
 
 from crmix.solver.axisymmetric import axisymmetric_mixing_matrix
