@@ -22,6 +22,11 @@ class Target:
 #: Sorted by output file name; a source that does not exist yet is skipped with a note.
 TARGETS: tuple[Target, ...] = (
     Target(
+        source="crmix.derive.axisymmetric_weights",
+        output="axisymmetric_weights.py",
+        title="Coupling weights of the generic mixing matrix for axisymmetric turbulence (docs/physics.md; Edmonds Table 5).",
+    ),
+    Target(
         source="crmix.derive.kernels",
         output="integrands.py",
         title="Time kernels of the Lambda_l and kappa_{lA lB} integrals (KPM (39), (48); MA19 (3.14), (3.22)).",

@@ -33,6 +33,7 @@ TOPIC_MODULES = (
     "crmix.derive.boris",
     "crmix.derive.lookups",
     "crmix.derive.closure",
+    "crmix.derive.axisymmetric",
 )
 
 

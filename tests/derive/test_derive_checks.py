@@ -12,8 +12,9 @@ import mpmath
 import pytest
 import sympy as sp
 
-from crmix.derive import boris, bourret, closure, diagrams, lookups, operators
+from crmix.derive import axisymmetric_weights, boris, bourret, closure, diagrams, lookups, operators
 from crmix.derive import kernels as dk
+from crmix.derive.axisymmetric import symbolic_polarisations
 from crmix.derive.expressions import emitted
 from crmix.derive.reductions import ell0, ellA, lambda_symbol
 from crmix.derive.registry import load_all, run_check
@@ -37,6 +38,18 @@ SLAB_M1A, ISO_M1A = weight("slab_m1a"), weight("isotropic_m1a")
 B_STEP_WRONG_END = (
     dk.ell * dk.B_prev - (2 * dk.ell + 1) / dk.X * (dk.j * sp.exp(sp.I * dk.w) + dk.A - sp.KroneckerDelta(dk.ell, 0) - sp.I * dk.w * dk.B)
 ) / (dk.ell + 1)
+
+
+def _with_flipped_coupling(case: str) -> dict:
+    args, expr = axisymmetric_weights.COUPLINGS[case]
+    return {**axisymmetric_weights.COUPLINGS, case: (args, -expr)}
+
+
+#: <L M; 1 1 | L-1 M+1> written with M where the table has the total M + 1 (a real slip of hand tables)
+_CG_SHIFTED = {**axisymmetric_weights.CLEBSCH_RANK_ONE,
+               ("above", 1): sp.sqrt((axisymmetric_weights.L - axisymmetric_weights.M) * (axisymmetric_weights.L - axisymmetric_weights.M + 1)
+                                     / (2 * axisymmetric_weights.L * (2 * axisymmetric_weights.L + 1)))}
+_ISOTROPIC_WITHOUT_PROJECTOR = {**symbolic_polarisations(), "isotropic": ("full", sp.eye(3) / 6)}  # unit power, not solenoidal
 
 #: check name -> list of broken keyword claims (seed's printed form first where it is wrong)
 BROKEN: dict[str, list[dict]] = {
@@ -127,6 +140,20 @@ BROKEN: dict[str, list[dict]] = {
     "continuum_steady_state": [{"exponent_sign": -1}],
     "bourret_dressing": [{"phi1": lambda x, y: (mpmath.exp(x) + mpmath.exp(y)) / 2}],  # trapezoid, not the mean
     "pair_geometry": [{"transverse_factor": lambda st, sp_: 1 - (1 - st**2) * sp_**2}],
+    "axisymmetric_tensor_normalisation": [
+        {"polarisations": _ISOTROPIC_WITHOUT_PROJECTOR},
+        {"polarisations": {**symbolic_polarisations(), "slab": ("slab", sp.diag(1, 1, 0) / 2)}},  # twice the power
+    ],
+    "two_d_azimuthal_average": [{"prefactor": 2 * sp.pi}, {"j2_sign": -1}],
+    "helix_jacobi_anger": [{"gyro_sign": -1}, {"index_shift": -1}],
+    "straight_line_multipoles": [{"phase_base": sp.I}],  # the plane-wave phase of r = +s p
+    "transverse_unsold": [{"coefficient": 1 / (4 * sp.pi)}],
+    "m1a_gyrophase_average": [{"pair_shift": 1}],
+    "rank_one_clebsch_gordan": [{"table": _CG_SHIFTED}],
+    "axisymmetric_sixj_couplings": [{"couplings": _with_flipped_coupling("above")}],
+    "coupled_m_sum": [{"couplings": _with_flipped_coupling("above")}, {"couplings": _with_flipped_coupling("below")},
+                      {"clebsch": _CG_SHIFTED}],
+    "qlt_gyrophase_weights": [{"swap": True}],
     "invariant_mixing": [
         {"kernels": {"slab_m1a": 2 * SLAB_M1A}},  # KPM (40): 8 pi for the 4 pi of (38)
         {"kappa_domain_factor": sp.Rational(1, 2)},  # KPM (41): (1c) on the ordered triangle
