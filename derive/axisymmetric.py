@@ -36,6 +36,7 @@ from sympy.physics.wigner import clebsch_gordan, gaunt, wigner_3j, wigner_6j
 from crmix.derive import axisymmetric_weights as aw
 from crmix.derive.bourret import Om, mu_s, orbit, ph0, u
 from crmix.derive.exact import vanishes_on_sphere
+from crmix.derive.expressions import emitted
 from crmix.derive.harmonics import to_mp
 from crmix.derive.operators import phi, spherical_L, theta, ynm
 from crmix.derive.registry import Verdict, identity, verdict
@@ -243,10 +244,29 @@ def m1a_gyrophase_average(pair_shift: int = -1) -> Verdict:
     return verdict(worst < 1e-15, f"max deviation from the phi quadrature: {mpmath.nstr(worst, 3)}")
 
 
-@identity("rank_one_clebsch_gordan", "KPM", "(44)-(47) recoupled to rank J; docs/physics.md")
+_AW = "crmix.derive.axisymmetric_weights"
+_CLEBSCH_NAMES = tuple(aw.clebsch_kernel_name(case, m2) for case in aw.COUPLING_CASES for m2 in (-1, 0, 1))
+_COUPLING_NAMES = tuple(aw.coupling_kernel_name(case) for case in aw.COUPLING_CASES)
+
+
+def _emitted_clebsch() -> dict[tuple[str, int], sp.Expr]:
+    """The rank-one Clebsch-Gordan table as codegen emits it (read at every call: a patched KERNELS reaches it)."""
+    return {(case, m2): emitted(_AW, aw.clebsch_kernel_name(case, m2)).expr for case in aw.COUPLING_CASES for m2 in (-1, 0, 1)}
+
+
+def _emitted_couplings() -> dict[str, tuple[tuple[sp.Symbol, ...], sp.Expr]]:
+    """The coupling weights as codegen emits them, (args, expr) per case."""
+    out = {}
+    for case in aw.COUPLING_CASES:
+        entry = emitted(_AW, aw.coupling_kernel_name(case))
+        out[case] = (entry.args, entry.expr)
+    return out
+
+
+@identity("rank_one_clebsch_gordan", "KPM", "(44)-(47) recoupled to rank J; docs/physics.md", covers=_CLEBSCH_NAMES)
 def rank_one_clebsch_gordan(table: dict[tuple[str, int], sp.Expr] | None = None) -> Verdict:
     """The generated <L M; 1 m2 | J M+m2>, J = L - 1, L, L + 1, equal SymPy's Clebsch-Gordan for L <= 6."""
-    claimed = aw.CLEBSCH_RANK_ONE if table is None else table
+    claimed = _emitted_clebsch() if table is None else table
     bad = []
     for (case, m2), expr in claimed.items():
         j_of_l = {"below": 1, "equal": 0, "above": -1}[case]  # case names L relative to J
@@ -261,10 +281,10 @@ def rank_one_clebsch_gordan(table: dict[tuple[str, int], sp.Expr] | None = None)
     return verdict(not bad, f"L <= 6: {len(bad)} mismatches {bad[:3]}")
 
 
-@identity("axisymmetric_sixj_couplings", "KPM+MA19", "KPM (47); MA19 (3.23) (its 6j); Edmonds Table 5")
+@identity("axisymmetric_sixj_couplings", "KPM+MA19", "KPM (47); MA19 (3.23) (its 6j); Edmonds Table 5", covers=_COUPLING_NAMES)
 def axisymmetric_sixj_couplings(couplings: dict[str, tuple[tuple[sp.Symbol, ...], sp.Expr]] | None = None) -> Verdict:
     """The generated (-1)^(J+l+l0) chi = (-1)^(J+l+l0) (2l0+1) sqrt((2L+1) l0(l0+1)/4pi) {L 1 J; l0 l l0} for l, l0 <= 6."""
-    claimed = aw.COUPLINGS if couplings is None else couplings
+    claimed = _emitted_couplings() if couplings is None else couplings
     bad = []
     checked = 0
     for case, (args, expr) in claimed.items():
@@ -297,7 +317,7 @@ def _spherical_l(ell0: int) -> dict[int, sp.Matrix]:
     return {1: -mats["+"] / sp.sqrt(2), 0: mats["z"], -1: mats["-"] / sp.sqrt(2)}
 
 
-@identity("coupled_m_sum", "KPM+MA19", "KPM (44)-(47); MA19 (3.18)-(3.23); Edmonds (7.1.1)")
+@identity("coupled_m_sum", "KPM+MA19", "KPM (44)-(47); MA19 (3.18)-(3.23); Edmonds (7.1.1)", covers=_CLEBSCH_NAMES + _COUPLING_NAMES)
 def coupled_m_sum(couplings: dict[str, tuple[tuple[sp.Symbol, ...], sp.Expr]] | None = None,
                   clebsch: dict[tuple[str, int], sp.Expr] | None = None) -> Verdict:
     """(1/(2l+1)) sum_{m m0} sum_{q q'} S~_qq' <lm|O_q|l0m0><lm|O_q'|l0m0>^* = sum_J sum rho rho K^J, l, l0 <= 2.
@@ -306,8 +326,8 @@ def coupled_m_sum(couplings: dict[str, tuple[tuple[sp.Symbol, ...], sp.Expr]] | 
     the right side is the solver's coupled form with the generated couplings and Clebsch-Gordan
     coefficients (crmix.solver.axisymmetric_coupling), the 3j symbols from SymPy.  30 digits.
     """
-    chi = aw.COUPLINGS if couplings is None else couplings
-    cg = aw.CLEBSCH_RANK_ONE if clebsch is None else clebsch
+    chi = _emitted_couplings() if couplings is None else couplings
+    cg = _emitted_clebsch() if clebsch is None else clebsch
     rng = random.Random(11)
     lmax_field = 4
     w = {(q, big_l, big_n): complex(rng.uniform(-1, 1), rng.uniform(-1, 1))
