@@ -27,11 +27,10 @@ from astropy.table import Table
 
 from crmix.fit.data import COVARIANCES, SimulatedShape, read_shape
 from crmix.fit.relation import scaling_relation
-from crmix.fit.shape import ShapeFit, default_bounds, fit_shape
+from crmix.fit.shape import ShapeFit, default_bounds, fit_run, parameter_of
 from crmix.io import atomic_write, check_output_folder
-from crmix.solver.family import SpectrumFamily
 
-__all__ = ["add_arguments", "fit_run", "run"]
+__all__ = ["add_arguments", "run"]
 
 DEFAULT_LMAX = "50,100,200"
 
@@ -67,20 +66,6 @@ def _lmax_values(text: str) -> list[int]:
     if not values or any(v < 2 for v in values):
         raise ValueError(f"--lmax must be comma-separated integers >= 2, got {text!r}")
     return sorted(set(values))
-
-
-def parameter_of(shape: SimulatedShape) -> str:
-    """Omega dT with a regular field (KPM), alpha = k_max dT without one (MA19)."""
-    return "omega_dt" if shape.model.Omega > 0 else "alpha"
-
-
-def fit_run(shape: SimulatedShape, lmax_values: list[int], *, bounds: tuple[float, float] | None = None,
-            progress: Any = None) -> list[ShapeFit]:
-    """The shape fit of one run at each truncation (the families are independent: one per l_max)."""
-    parameter = parameter_of(shape)
-    update = None if progress is None else progress.update
-    return [fit_shape(shape.ratio, shape.inverse_covariance, shape.ells, SpectrumFamily(shape.model, lmax), parameter=parameter,
-                      bounds=bounds, progress=update) for lmax in lmax_values]
 
 
 def _qlt_tau(shape: SimulatedShape) -> float:

@@ -27,6 +27,7 @@ import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy.interpolate import CubicSpline
@@ -34,7 +35,10 @@ from scipy.interpolate import CubicSpline
 from crmix.solver.family import SpectrumFamily
 from crmix.validation import integer, real
 
-__all__ = ["PARAMETERS", "ShapeFit", "default_bounds", "fit_shape"]
+if TYPE_CHECKING:
+    from crmix.fit.data import SimulatedShape
+
+__all__ = ["PARAMETERS", "ShapeFit", "default_bounds", "fit_run", "fit_shape", "parameter_of"]
 
 PARAMETERS = ("omega_dt", "alpha")
 #: Points of the fine x grid on which the spline's chi^2 is scanned.
@@ -169,3 +173,17 @@ def fit_shape(
         chi2=float(chi2_of(np.log(theory))), dof=len(ells) - 1, at_bound=at_bound, evaluations=len(exact),
         spline_mismatch=mismatch, theory=theory,
     )
+
+
+def parameter_of(shape: SimulatedShape) -> str:
+    """Omega dT with a regular field (KPM), alpha = k_max dT without one (MA19)."""
+    return "omega_dt" if shape.model.Omega > 0 else "alpha"
+
+
+def fit_run(shape: SimulatedShape, lmax_values: list[int], *, bounds: tuple[float, float] | None = None,
+            progress: Any = None) -> list[ShapeFit]:
+    """The shape fit of one run at each truncation (the families are independent: one per l_max)."""
+    parameter = parameter_of(shape)
+    update = None if progress is None else progress.update
+    return [fit_shape(shape.ratio, shape.inverse_covariance, shape.ells, SpectrumFamily(shape.model, lmax), parameter=parameter,
+                      bounds=bounds, progress=update) for lmax in lmax_values]
