@@ -218,3 +218,16 @@ def test_derive_checks_pass():
         verdict = check()
         assert verdict.passed, (check.__name__, verdict.detail)
 
+
+
+def test_printed_sign_powers_keep_their_exponent_whole():
+    """(-1)**(a + b) prints as a parity of the whole exponent, and evaluates to the sign on integer arrays."""
+    from crmix.codegen.printer import XpPrinter
+
+    a, b = sp.symbols("a b", integer=True)
+    for expr in ((-1) ** (a + b), (-1) ** (a + 2 * b + 1), (-1) ** a):
+        code = XpPrinter().doprint(expr)
+        av, bv = np.arange(-3, 4)[:, None], np.arange(0, 5)[None, :]
+        got = eval(code, {"xp": np, "a": av, "b": bv})
+        want = sp.lambdify((a, b), expr, "numpy")(av.astype(float), bv.astype(float))
+        np.testing.assert_array_equal(np.broadcast_to(got, want.shape), want)
