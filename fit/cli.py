@@ -29,6 +29,7 @@ from crmix.fit.data import COVARIANCES, SimulatedShape, read_shape
 from crmix.fit.relation import scaling_relation
 from crmix.fit.shape import ShapeFit, default_bounds, fit_run, parameter_of
 from crmix.io import atomic_write, check_output_folder
+from crmix.solver.closure import CLOSURES
 
 __all__ = ["add_arguments", "run"]
 
@@ -46,6 +47,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "than multipoles + 2) (default: diagonal)")
     parser.add_argument("--bounds", default=None, metavar="LO:HI",
                         help="range of the fitted parameter (default: Omega dT in 2:300, alpha in 2:3000)")
+    parser.add_argument("--closure", choices=CLOSURES, default="truncated",
+                        help="the theory's steady state: KPM (20) truncated at l_max (default) or an l_max closure (docs/validation.md)")
     parser.add_argument("--out", default="crmix-out/fit", help="output folder (default: ./crmix-out/fit)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
@@ -202,11 +205,11 @@ def run(args: argparse.Namespace) -> int:
     results = []
     with tqdm(desc="theory evaluations", unit="matrix", disable=args.no_progress) as bar:
         for shape in shapes:
-            results.append((shape, fit_run(shape, lmax_values, bounds=bounds, progress=bar)))
+            results.append((shape, fit_run(shape, lmax_values, bounds=bounds, closure=args.closure, progress=bar)))
     out.mkdir(parents=True, exist_ok=True)
     fit_table = _fit_table(results)
     fit_table.meta["parameters"] = {"runs": list(args.runs), "time": args.time, "ell": [lo, hi], "lmax": lmax_values,
-                                    "covariance": args.covariance, "bounds": list(bounds) if bounds else None}
+                                    "covariance": args.covariance, "closure": args.closure, "bounds": list(bounds) if bounds else None}
     atomic_write(out / "fit.ecsv", lambda tmp: fit_table.write(tmp, format="ascii.ecsv", overwrite=True))
     shape_table = _shape_table(results)
     atomic_write(out / "fit_shapes.ecsv", lambda tmp: shape_table.write(tmp, format="ascii.ecsv", overwrite=True))

@@ -181,9 +181,13 @@ def parameter_of(shape: SimulatedShape) -> str:
 
 
 def fit_run(shape: SimulatedShape, lmax_values: list[int], *, bounds: tuple[float, float] | None = None,
-            progress: Any = None) -> list[ShapeFit]:
-    """The shape fit of one run at each truncation (the families are independent: one per l_max)."""
+            closure: str = "truncated", progress: Any = None) -> list[ShapeFit]:
+    """The shape fit of one run at each truncation (the families are independent: one per l_max).
+
+    ``closure``: the theory's steady state, KPM (20) truncated at l_max (the default) or one of
+    crmix.solver.closure.CLOSURES.
+    """
     parameter = parameter_of(shape)
     update = None if progress is None else progress.update
-    return [fit_shape(shape.ratio, shape.inverse_covariance, shape.ells, SpectrumFamily(shape.model, lmax), parameter=parameter,
-                      bounds=bounds, progress=update) for lmax in lmax_values]
+    return [fit_shape(shape.ratio, shape.inverse_covariance, shape.ells, SpectrumFamily(shape.model, lmax, closure=closure),
+                      parameter=parameter, bounds=bounds, progress=update) for lmax in lmax_values]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import warnings
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -171,3 +172,18 @@ def test_relation_table_fits_the_runs_closed_intervals_per_lmax_and_tau_source()
     qlt = table[(table["lmax"] == 50) & (table["tau_s"] == "QLT")][0]
     assert qlt["fits"] == 3 and qlt["p"] != pytest.approx(1 / 3, abs=1e-3)  # against QLT times, another slope
     assert cli._relation_table(results[:1]) is None
+
+
+@pytest.mark.parametrize("closure", ["bourret", "flux"])
+def test_a_closure_family_is_the_spectrum_commands_closure(closure: str) -> None:
+    """SpectrumFamily(closure=...) gives the C_l/C_1 that angular_power_spectrum gives with that closure."""
+    from crmix.solver.spectrum import angular_power_spectrum
+
+    family = SpectrumFamily(MODEL, 12, rtol=1e-10, closure=closure)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # validity warnings of this Delta T are not the point here
+        spectrum = angular_power_spectrum(MODEL, lmax=12, omega_dt=8.0, gradient_length=100.0, closure=closure)
+    np.testing.assert_allclose(family.ratio(8.0)[1:], (spectrum.C / spectrum.C[1])[1:], rtol=1e-9)
+    assert not np.allclose(family.ratio(8.0), SpectrumFamily(MODEL, 12, rtol=1e-10).ratio(8.0), rtol=1e-3)
+    with pytest.raises(ValueError, match="closure"):
+        SpectrumFamily(MODEL, 12, closure="none")
