@@ -156,3 +156,20 @@ def test_the_command_exits_2_with_the_option_named(tmp_path: Path, capsys) -> No
     assert main(["scan", "--out", str(tmp_path / "scan"), "--rigidity", "1PV", "1PV"]) == 2
     assert "--rigidity values must be distinct" in capsys.readouterr().err
     assert not (tmp_path / "scan").exists()
+
+
+def test_a_scan_feeds_crmix_fit(tmp_path: Path) -> None:
+    """crmix fit reads the scan's points as runs: one fit row per point, the relation over them."""
+    from crmix.fit import cli as fit_cli
+
+    parser = argparse.ArgumentParser()
+    fit_cli.add_arguments(parser)
+    assert scan.run(_scan_args(tmp_path, "--realisations", "3", out="scan3")) == 0  # a jackknife needs 3
+    points = [str(tmp_path / "scan3" / f"point_{k:03d}") for k in range(4)]
+    args = parser.parse_args([*points, "--ell", "2:4", "--lmax", "8", "--bounds", "0.5:60", "--out", str(tmp_path / "fit"),
+                              "--no-progress"])
+    assert fit_cli.run(args) == 0
+    table = Table.read(tmp_path / "fit" / "fit.ecsv")
+    assert list(table["run"]) == points and np.all(table["low"] <= table["best"]) and np.all(table["best"] <= table["high"])
+    summary = Table.read(tmp_path / "scan3" / "scan.ecsv")
+    np.testing.assert_allclose(table["rho"], summary["rho"], rtol=1e-12)
