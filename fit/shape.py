@@ -10,7 +10,8 @@ its evaluations where they matter:
    ``bracket`` above its smallest value so far: the minimum and its 1-sigma interval are then
    bracketed, and the larger Delta T -- whose mixing matrices cost the most, the k quadrature growing
    with k Delta T -- are never computed (chi^2 of the shape is unimodal in Delta T: a longer mixing
-   time only flattens C_l/C_1);
+   time only flattens C_l/C_1); a trial Delta T at which the theory has no solution (a closure's
+   domain ends) also ends the walk, and the range with it -- a best fit there is flagged "high";
 2. a cubic spline of ln(C_l/C_1) in x through every exact point; chi^2(x) on the spline, its
    minimum x* and the 1-sigma interval (chi^2 = chi^2_min + 1, the profile of one parameter);
 3. exact evaluations at x* and the interval ends; where the spline's chi^2 misses the exact one by
@@ -148,7 +149,12 @@ def fit_shape(
     coarse = np.linspace(math.log(lo), math.log(hi), grid)
     walked: list[float] = []
     for x in coarse:
-        walked.append(float(chi2_of(evaluate(float(x)))))
+        try:
+            walked.append(float(chi2_of(evaluate(float(x)))))
+        except ValueError:
+            if not walked:
+                raise
+            break  # the theory has no steady state from here up (a closure's domain): the fit's range ends below
         if len(walked) >= 3 and walked[-1] > walked[-2] > walked[-3] and walked[-1] > min(walked) + bracket:
             break
     x_top = float(coarse[len(walked) - 1])

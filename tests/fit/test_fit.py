@@ -187,3 +187,27 @@ def test_a_closure_family_is_the_spectrum_commands_closure(closure: str) -> None
     assert not np.allclose(family.ratio(8.0), SpectrumFamily(MODEL, 12, rtol=1e-10).ratio(8.0), rtol=1e-3)
     with pytest.raises(ValueError, match="closure"):
         SpectrumFamily(MODEL, 12, closure="none")
+
+
+class _EndingFamily(SpectrumFamily):
+    """A family whose theory has no steady state beyond Delta T = 25 (as a closure's domain can end)."""
+
+    def ratio(self, dt: float) -> np.ndarray:
+        if dt > 25.0:
+            raise ValueError("no steady state here")
+        return super().ratio(dt)
+
+
+def test_the_walk_ends_where_the_theory_has_no_solution() -> None:
+    truth = 12.0
+    family = SpectrumFamily(MODEL, 24)
+    theory = family.ratio(family.dt_from("omega_dt", truth))[ELLS]
+    inv = np.diag(1 / (0.002 * theory) ** 2)
+    inside = fit_shape(theory, inv, ELLS, _EndingFamily(MODEL, 24), parameter="omega_dt", bounds=(2.0, 300.0), bracket=1e300)
+    assert inside.best == pytest.approx(truth, rel=0.01) and not inside.at_bound
+    beyond = family.ratio(family.dt_from("omega_dt", 60.0))[ELLS]
+    edge = fit_shape(beyond, np.diag(1 / (0.002 * beyond) ** 2), ELLS, _EndingFamily(MODEL, 24), parameter="omega_dt",
+                     bounds=(2.0, 300.0), bracket=1e300)
+    assert "high" in edge.at_bound and edge.best < 25.0
+    with pytest.raises(ValueError, match="no steady state"):
+        fit_shape(theory, inv, ELLS, _EndingFamily(MODEL, 24), parameter="omega_dt", bounds=(30.0, 300.0))
