@@ -23,7 +23,7 @@ from typing import Any
 from astropy.table import Table
 
 from crmix.fit.data import COVARIANCES, SimulatedShape, read_shape
-from crmix.fit.shape import ShapeFit, default_bounds, fit_shape
+from crmix.fit.shape import ShapeFit, fit_shape
 from crmix.io import atomic_write, check_output_folder
 from crmix.solver.family import SpectrumFamily
 
@@ -164,16 +164,16 @@ def _plot(path: Path, results: list[tuple[SimulatedShape, list[ShapeFit]]]) -> N
 def run(args: argparse.Namespace) -> int:
     """Check everything, read the runs, fit each at each l_max, write the tables and the plot."""
     lo, hi = _pair(args.ell, "--ell", int)
+    if not 2 <= lo <= hi:
+        raise ValueError(f"--ell must be lo:hi with 2 <= lo <= hi, got {args.ell!r}")
     lmax_values = _lmax_values(args.lmax)
     bounds = None if args.bounds is None else _pair(args.bounds, "--bounds", float)
+    if bounds is not None and not 0 < bounds[0] < bounds[1] < math.inf:
+        raise ValueError(f"--bounds must satisfy 0 < lo < hi (finite), got {args.bounds!r}")
     if lmax_values[0] < hi + 1:
         raise ValueError(f"--lmax must exceed the largest fitted multipole {hi}, got {lmax_values[0]}")
     out = check_output_folder(args.out)
     shapes = [read_shape(run_dir, time=args.time, ells=(lo, hi), covariance=args.covariance) for run_dir in args.runs]
-    for shape in shapes:
-        b = bounds or default_bounds(parameter_of(shape))
-        if not 0 < b[0] < b[1]:
-            raise ValueError(f"--bounds must satisfy 0 < lo < hi, got {args.bounds!r}")
     from tqdm.auto import tqdm
 
     results = []
