@@ -68,6 +68,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, FileExistsError, PermissionError) as exc:
         print(f"crmix {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a failure while working, e.g. a full disk: what was finished is kept
+        print(f"crmix {args.command}: error: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

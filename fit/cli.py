@@ -25,6 +25,7 @@ from astropy.table import Table
 from crmix.fit.data import COVARIANCES, SimulatedShape, read_shape
 from crmix.fit.shape import ShapeFit, fit_shape
 from crmix.io import atomic_write, check_output_folder
+from crmix.provenance import provenance
 from crmix.solver.family import SpectrumFamily
 
 __all__ = ["add_arguments", "fit_run", "run"]
@@ -184,8 +185,10 @@ def run(args: argparse.Namespace) -> int:
     fit_table = _fit_table(results)
     fit_table.meta["parameters"] = {"runs": list(args.runs), "time": args.time, "ell": [lo, hi], "lmax": lmax_values,
                                     "covariance": args.covariance, "bounds": list(bounds) if bounds else None}
-    atomic_write(out / "fit.ecsv", lambda tmp: fit_table.write(tmp, format="ascii.ecsv", overwrite=True))
     shape_table = _shape_table(results)
+    for table in (fit_table, shape_table):
+        table.meta["provenance"] = provenance("numpy", "float64")  # the theory's matrices
+    atomic_write(out / "fit.ecsv", lambda tmp: fit_table.write(tmp, format="ascii.ecsv", overwrite=True))
     atomic_write(out / "fit_shapes.ecsv", lambda tmp: shape_table.write(tmp, format="ascii.ecsv", overwrite=True))
     _plot(out / "fit.png", results)
     for shape, fits in results:

@@ -16,6 +16,7 @@ from crmix.fit import cli
 from crmix.fit.data import read_shape
 from crmix.fit.relation import scaling_relation
 from crmix.fit.shape import fit_shape
+from crmix.provenance import provenance
 from crmix.simulate.runner import SimulationConfig, run_ensemble
 from crmix.solver.family import SpectrumFamily
 
@@ -117,6 +118,7 @@ def test_fit_command_end_to_end(tiny_run: Path, tmp_path: Path, capsys: pytest.C
     assert np.all(table["low"] <= table["best"]) and np.all(table["best"] <= table["high"])
     shapes = Table.read(out / "fit_shapes.ecsv")
     assert len(shapes) == 5 and "theory_lmax24" in shapes.colnames
+    assert table.meta["provenance"] == shapes.meta["provenance"] == provenance("numpy", "float64")
     assert (out / "fit.png").stat().st_size > 1000
     assert "omega_dt" in capsys.readouterr().out
 
