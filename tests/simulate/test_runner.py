@@ -299,3 +299,33 @@ def test_corrupt_or_foreign_realisation_files_are_detected_and_recomputed(tmp_pa
     for i in range(4):
         name = f"realisation_{i:05d}.fits"
         assert (cut / name).read_bytes() == (tmp_path / "ref" / name).read_bytes(), name
+
+
+def test_sigkill_in_the_middle_of_a_realisation_write_loses_only_that_realisation(tmp_path: Path) -> None:
+    """The process kills itself half-way through writing realisation 1's arrays: the name never appears half-written."""
+    killed = tmp_path / "killed"
+    script = (
+        "import math, os, signal\n"
+        "import numpy as np\n"
+        "from crmix import Spectrum, TurbulenceModel\n"
+        "from crmix.simulate.runner import SimulationConfig, run_ensemble\n"
+        "savez = np.savez\n"
+        "def dying(file, *args, **kwds):\n"
+        "    if 'index' in kwds and int(kwds['index']) == 1:\n"
+        "        file.write(b'PK\\x03\\x04' + bytes(4096))\n"
+        "        file.flush()\n"
+        "        os.kill(os.getpid(), signal.SIGKILL)\n"
+        "    return savez(file, *args, **kwds)\n"
+        "np.savez = dying\n"
+        "m = TurbulenceModel(eta=0.5, rho=0.3, spectrum=Spectrum(kmax=2 * math.pi * 10 / 0.3))\n"
+        "c = SimulationConfig(model=m, nside=4, times=(2.0, 8.0), seed=42)\n"
+        f"run_ensemble(c, {str(killed)!r}, 3, progress=False)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=300)
+    assert proc.returncode == -signal.SIGKILL
+    names = sorted(p.name for p in killed.iterdir())
+    assert "realisation_00000.npz" in names and "realisation_00001.npz" not in names
+    assert any(n.startswith(".realisation_00001.npz.") for n in names)  # the cut temporary file, under another name
+    run_ensemble(CONFIG, killed, 3, progress=False)
+    run_ensemble(CONFIG, tmp_path / "whole", 3, progress=False)
+    _assert_same_runs(killed, tmp_path / "whole")
