@@ -17,7 +17,7 @@ from crmix import __version__
 __all__ = ["LIBRARIES", "provenance", "versions"]
 
 #: the distributions whose versions a result records
-LIBRARIES = ("numpy", "scipy", "astropy", "healpy", "sympy", "numba", "mpmath", "matplotlib")
+LIBRARIES = ("numpy", "scipy", "astropy", "healpy", "sympy", "mpmath", "numba", "pywigxjpf", "matplotlib")
 
 
 def versions() -> dict[str, str]:
@@ -37,4 +37,9 @@ def provenance(backend: str, precision: str) -> dict[str, Any]:
     ``backend`` is where the numbers were computed (``numpy``, ``numba`` or ``cupy``); ``precision``
     the floating-point type of that computation (``float64`` or ``float32``).
     """
-    return {"crmix": __version__, "backend": str(backend), "precision": str(precision), "versions": versions()}
+    found = versions()
+    if backend == "cupy":  # its distribution's name names the CUDA version; the module is loaded already
+        import cupy  # type: ignore[import-not-found]
+
+        found["cupy"] = cupy.__version__
+    return {"crmix": __version__, "backend": str(backend), "precision": str(precision), "versions": found}
