@@ -312,6 +312,7 @@ def _write_realisation(out: Path, result: RealisationResult, comps: np.ndarray, 
 
 
 def _sha256(path: Path) -> str:
+    """The SHA-256 of the file at ``path``, hexadecimal (read in blocks: a realisation's maps may be large)."""
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -374,13 +375,13 @@ def run_parameters(config: SimulationConfig) -> dict[str, Any]:
 
 
 def read_finished_realisation(out: Path, params: dict[str, Any], index: int) -> RealisationResult | None:
-    """Realisation ``index`` when ``out`` holds it (readable, of these parameters), else None."""
+    """Realisation ``index`` when ``out`` holds it and it passes the checks (module docstring), else None."""
     path = _realisation_path(out, index, ".npz")
     return _read_realisation(path, params, index) if path.exists() else None
 
 
 def finished_realisations(out: Path, params: dict[str, Any], realisations: int) -> dict[int, RealisationResult]:
-    """The realisations 0..realisations-1 already in ``out`` (readable, of these parameters)."""
+    """The realisations 0..realisations-1 already in ``out`` that pass the checks (module docstring)."""
     stored = {i: read_finished_realisation(out, params, i) for i in range(realisations)}
     return {i: r for i, r in stored.items() if r is not None}
 
