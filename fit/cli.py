@@ -27,8 +27,9 @@ from astropy.table import Table
 
 from crmix.fit.data import COVARIANCES, SimulatedShape, read_shape
 from crmix.fit.relation import scaling_relation
-from crmix.fit.shape import ShapeFit, default_bounds, fit_run, parameter_of
+from crmix.fit.shape import ShapeFit, fit_run
 from crmix.io import atomic_write, check_output_folder
+from crmix.provenance import provenance
 from crmix.solver.closure import CLOSURES
 
 __all__ = ["add_arguments", "run"]
@@ -156,6 +157,7 @@ def _relation_table(results: list[tuple[SimulatedShape, list[ShapeFit]]]) -> Tab
         "Omega dT = c (Omega tau_s)^p fitted over the runs (KPM (51), Fig. 6; crmix.fit.relation), per truncation l_max and "
         "per scattering time (sim: 3 K_zz(T_max) of each run with its error; QLT: lambda_par); c_at_p_third: c at KPM's p = 1/3"
     )
+    table.meta["provenance"] = provenance("numpy", "float64")
     return table
 
 
@@ -190,16 +192,16 @@ def _plot(path: Path, results: list[tuple[SimulatedShape, list[ShapeFit]]]) -> N
 def run(args: argparse.Namespace) -> int:
     """Check everything, read the runs, fit each at each l_max, write the tables and the plot."""
     lo, hi = _pair(args.ell, "--ell", int)
+    if not 2 <= lo <= hi:
+        raise ValueError(f"--ell must be lo:hi with 2 <= lo <= hi, got {args.ell!r}")
     lmax_values = _lmax_values(args.lmax)
     bounds = None if args.bounds is None else _pair(args.bounds, "--bounds", float)
+    if bounds is not None and not 0 < bounds[0] < bounds[1] < math.inf:
+        raise ValueError(f"--bounds must satisfy 0 < lo < hi (finite), got {args.bounds!r}")
     if lmax_values[0] < hi + 1:
         raise ValueError(f"--lmax must exceed the largest fitted multipole {hi}, got {lmax_values[0]}")
     out = check_output_folder(args.out)
     shapes = [read_shape(run_dir, time=args.time, ells=(lo, hi), covariance=args.covariance) for run_dir in args.runs]
-    for shape in shapes:
-        b = bounds or default_bounds(parameter_of(shape))
-        if not 0 < b[0] < b[1]:
-            raise ValueError(f"--bounds must satisfy 0 < lo < hi, got {args.bounds!r}")
     from tqdm.auto import tqdm
 
     results = []
@@ -210,8 +212,10 @@ def run(args: argparse.Namespace) -> int:
     fit_table = _fit_table(results)
     fit_table.meta["parameters"] = {"runs": list(args.runs), "time": args.time, "ell": [lo, hi], "lmax": lmax_values,
                                     "covariance": args.covariance, "closure": args.closure, "bounds": list(bounds) if bounds else None}
-    atomic_write(out / "fit.ecsv", lambda tmp: fit_table.write(tmp, format="ascii.ecsv", overwrite=True))
     shape_table = _shape_table(results)
+    for table in (fit_table, shape_table):
+        table.meta["provenance"] = provenance("numpy", "float64")  # the theory's matrices
+    atomic_write(out / "fit.ecsv", lambda tmp: fit_table.write(tmp, format="ascii.ecsv", overwrite=True))
     atomic_write(out / "fit_shapes.ecsv", lambda tmp: shape_table.write(tmp, format="ascii.ecsv", overwrite=True))
     _plot(out / "fit.png", results)
     relation = _relation_table(results)

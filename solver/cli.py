@@ -26,6 +26,7 @@ import astropy.units as u
 
 from crmix.io import atomic_write, check_output_folder
 from crmix.model import Spectrum, TurbulenceModel
+from crmix.provenance import provenance
 from crmix.resources import HOURS_WITHOUT_CONFIRMATION, require
 from crmix.solver.closure import CLOSURES
 from crmix.solver.resources import spectrum_estimate
@@ -190,6 +191,7 @@ def _write_table(path: Path, results: list[tuple[str, AngularSpectrum]], paramet
     )
     table.meta["parameters"] = _plain(parameters)
     table.meta["runs"] = {label: _plain(res.metadata) for label, res in results}
+    table.meta["provenance"] = provenance("numpy", "float64")
     atomic_write(path, lambda tmp: table.write(tmp, format="ascii.ecsv", overwrite=True))
 
 
