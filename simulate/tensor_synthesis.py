@@ -29,7 +29,9 @@ a plane-wave method:
   n = box_over_wavelength * points_per_wavelength * kmax / kmin (rounded up to an FFT length).  If
   that exceeds the option ``n_xy`` (nodes per side, default 2048), the band is cut into nested grids of n nodes
   (:func:`~crmix.simulate.synthesis.grid_bands`, each band a factor
-  n / (points_per_wavelength * box_over_wavelength) in k), one Grid2D each, summed.
+  n / (points_per_wavelength * box_over_wavelength) in k), summed in one
+  :class:`~crmix.simulate.fields.NestedGrids2D` (one generated lookup for any number of grids; it
+  repeats after the coarsest box, as the isotropic nested grids do).
   Memory: 2 * itemsize * n^2 per grid (64 MiB at n = 2048 in float64), and about 100 n^2 bytes
   transiently while one grid is drawn.  Waves: k = k (cos phi, sin phi, 0), phi uniform,
   polarisation k^ x z^.
@@ -58,7 +60,7 @@ from typing import Any
 import numpy as np
 import scipy.fft
 
-from crmix.simulate.fields import Field, FieldSum, Grid2D, PlaneWaves
+from crmix.simulate.fields import Field, FieldSum, Grid2D, NestedGrids2D, PlaneWaves
 from crmix.simulate.synthesis import (
     CellPower,
     GridBand,
@@ -95,9 +97,9 @@ def component_cells(component: TensorComponent) -> CellPower:
 # --------------------------------------------------------------------------------------------
 # slab: a periodic table along z
 def _slab_grid(component: TensorComponent, rng: np.random.Generator, *, box_over_lmax: float, points_per_wavelength: float,
-               dtype: Any, workers: int | None) -> tuple[Field, ...]:
+               dtype: Any, workers: int | None) -> Field:
     n, dz = table_size(component.kmin, component.kmax, box_over_lmax, points_per_wavelength)
-    return (slab_fft_table(component_cells(component), n, dz, rng, dtype=dtype, workers=workers),)
+    return slab_fft_table(component_cells(component), n, dz, rng, dtype=dtype, workers=workers)
 
 
 def _slab_grid_bytes(component: TensorComponent, *, box_over_lmax: float, points_per_wavelength: float, dtype: Any,
@@ -129,8 +131,8 @@ def two_d_bands(kmin: float, kmax: float, *, n: int, points_per_wavelength: floa
     return nodes, grid_bands(kmin, kmax, nodes, points_per_wavelength, box_over_wavelength)
 
 
-def two_d_grid(cells: CellPower, band: GridBand, n: int, rng: np.random.Generator, dtype: Any = np.float64) -> Grid2D:
-    """One band of 2D turbulence, omega = curl(A z^), on a periodic n x n grid (module docstring).
+def two_d_grid(cells: CellPower, band: GridBand, n: int, rng: np.random.Generator, dtype: Any = np.float64) -> np.ndarray:
+    """omega[ix, iy, c] (c = x, y) of one band of 2D turbulence, omega = curl(A z^), on a periodic n x n grid (module docstring).
 
     Memory: 2 * itemsize * n^2 for the grid and about 100 n^2 bytes transiently.
     """
@@ -146,15 +148,19 @@ def two_d_grid(cells: CellPower, band: GridBand, n: int, rng: np.random.Generato
     # e_k = (k_y, -k_x)/k = k^ x z^: omega perpendicular to k and to z (div omega = 0, omega_z = 0)
     grid[..., 0] = np.fft.ifft2(xi * (ky / safe)).real * float(n) ** 2
     grid[..., 1] = np.fft.ifft2(xi * (-kx / safe)).real * float(n) ** 2
-    return Grid2D(grid, band.spacing)
+    return grid
 
 
 def _two_d_grid(component: TensorComponent, rng: np.random.Generator, *, n_xy: int, points_per_wavelength: float,
-                box_over_wavelength: float, dtype: Any) -> tuple[Field, ...]:
+                box_over_wavelength: float, dtype: Any) -> Field:
     nodes, bands = two_d_bands(component.kmin, component.kmax, n=n_xy, points_per_wavelength=points_per_wavelength,
                                box_over_wavelength=box_over_wavelength)
     cells = component_cells(component)
-    return tuple(two_d_grid(cells, band, nodes, rng, dtype) for band in bands)
+    grids = [two_d_grid(cells, band, nodes, rng, dtype) for band in bands]
+    if len(bands) == 1:
+        return Grid2D(grids[0], bands[0].spacing)
+    return NestedGrids2D(np.stack(grids), np.asarray([b.spacing for b in bands], dtype=dtype),
+                         np.asarray([b.k_lo for b in bands]), np.asarray([b.k_hi for b in bands]))
 
 
 def _two_d_grid_bytes(component: TensorComponent, *, n_xy: int, points_per_wavelength: float, box_over_wavelength: float, dtype: Any) -> int:
@@ -176,9 +182,9 @@ def _two_d_polarisations(khat: np.ndarray, rng: np.random.Generator) -> np.ndarr
 # --------------------------------------------------------------------------------------------
 # full: isotropic nested cubic grids
 def _full_grid(component: TensorComponent, rng: np.random.Generator, *, n: int, points_per_wavelength: float,
-               box_over_wavelength: float, dtype: Any) -> tuple[Field, ...]:
-    return (nested_isotropic_grids(component_cells(component), component.kmin, component.kmax, rng, n=n,
-                                   points_per_wavelength=points_per_wavelength, box_over_wavelength=box_over_wavelength, dtype=dtype),)
+               box_over_wavelength: float, dtype: Any) -> Field:
+    return nested_isotropic_grids(component_cells(component), component.kmin, component.kmax, rng, n=n,
+                                  points_per_wavelength=points_per_wavelength, box_over_wavelength=box_over_wavelength, dtype=dtype)
 
 
 def _full_grid_bytes(component: TensorComponent, *, n: int, points_per_wavelength: float, box_over_wavelength: float, dtype: Any) -> int:
@@ -193,8 +199,8 @@ class Synthesiser:
 
     reference      the support's tensor constructor (spectrum, kmin, kmax) -> AxisymmetricTensor:
                    the polarisation drawn.
-    grid           (component, rng, **grid_options) -> the component's fields on lookup tables/grids.
-    grid_bytes     (component, **grid_options) -> the memory of those fields.
+    grid           (component, rng, **grid_options) -> the component's field on a lookup table or grids.
+    grid_bytes     (component, **grid_options) -> the memory of that field.
     grid_options   the grid method's options and their defaults.
     directions     (rng, n_modes) -> the plane waves' k^, (n_modes, 3).
     polarisations  (k^, rng) -> the plane waves' unit polarisations, (n_modes, 3).
@@ -202,7 +208,7 @@ class Synthesiser:
 
     support: str
     reference: Callable[..., AxisymmetricTensor]
-    grid: Callable[..., tuple[Field, ...]]
+    grid: Callable[..., Field]
     grid_bytes: Callable[..., int]
     grid_options: Mapping[str, Any]
     directions: Callable[[np.random.Generator, int], np.ndarray]
@@ -241,12 +247,12 @@ SYNTHESISERS: dict[str, Synthesiser] = {
 _WAVE_OPTIONS: Mapping[str, Any] = {"n_modes": 256}
 
 
-def _waves(synth: Synthesiser, component: TensorComponent, rng: np.random.Generator, *, n_modes: int) -> tuple[Field, ...]:
+def _waves(synth: Synthesiser, component: TensorComponent, rng: np.random.Generator, *, n_modes: int) -> Field:
     kmag, amp = wave_cells(component_cells(component), component.kmin, component.kmax, n_modes)
     khat = synth.directions(rng, n_modes)
     pol = synth.polarisations(khat, rng)
     phase = rng.uniform(0.0, 2.0 * math.pi, n_modes)
-    return (PlaneWaves(kmag[:, None] * khat, amp[:, None] * pol, phase),)
+    return PlaneWaves(kmag[:, None] * khat, amp[:, None] * pol, phase)
 
 
 def _waves_bytes(synth: Synthesiser, component: TensorComponent, *, n_modes: int) -> int:
@@ -259,7 +265,7 @@ def _waves_bytes(synth: Synthesiser, component: TensorComponent, *, n_modes: int
 class _Method:
     """A synthesis method: its fields, their memory, its options (per synthesiser) and how parts combine."""
 
-    draw: Callable[..., tuple[Field, ...]]
+    draw: Callable[..., Field]
     nbytes: Callable[..., int]
     options: Callable[[Synthesiser], Mapping[str, Any]]
     combine: Callable[[list[Field]], Field]
@@ -309,16 +315,13 @@ def tensor_field(tensor: AxisymmetricTensor, rng: np.random.Generator, *, method
     """One realisation of the turbulent gyrovector field with the spectral tensor ``tensor`` (module docstring).
 
     One field per component, drawn from ``rng`` in the order of ``tensor.components``, summed in a
-    FieldSum when there are several (the grid method; a 2D component may itself give several nested
-    grids), or joined into one PlaneWaves (``method="waves"``).  ``options`` are the method's
+    FieldSum when there are several (the grid method), or joined into one PlaneWaves
+    (``method="waves"``).  ``options`` are the method's
     (:data:`SYNTHESISERS`' ``grid_options``, or ``n_modes`` for waves); each applies to every
     component whose synthesiser takes it.
     """
     how, plan = _plan(tensor, method, options)
-    parts: list[Field] = []
-    for synth, component, opts in plan:
-        parts.extend(how.draw(synth, component, rng, **opts))
-    return how.combine(parts)
+    return how.combine([how.draw(synth, component, rng, **opts) for synth, component, opts in plan])
 
 
 def tensor_field_bytes(tensor: AxisymmetricTensor, *, method: str = "grid", **options: Any) -> int:

@@ -17,7 +17,7 @@ import pytest
 
 from crmix.simulate import tensor_synthesis
 from crmix.simulate.backtrack import backtrack
-from crmix.simulate.fields import FieldSum, Grid2D, NestedGrids, PlaneWaves, SlabTable
+from crmix.simulate.fields import FieldSum, Grid2D, NestedGrids, NestedGrids2D, PlaneWaves, SlabTable
 from crmix.simulate.tensor_synthesis import SYNTHESISERS, tensor_field, tensor_field_bytes, two_d_bands
 from crmix.spectral_tensors import AxisymmetricTensor, TensorComponent, composite_tensor, isotropic_tensor, slab_tensor, two_d_tensor
 
@@ -161,11 +161,21 @@ def test_two_d_nested_grids_cover_the_band_and_carry_its_power() -> None:
     assert bands[0].k_lo == TWO_D.k_min and bands[-1].k_hi == TWO_D.k_max and bands[-1].last
     assert all(a.k_hi == b.k_lo for a, b in zip(bands[:-1], bands[1:]))
     fields = _realisations(TWO_D, seed=8, n_xy=64)
-    assert all(isinstance(f, FieldSum) and f.kind == "grid_xy+grid_xy+grid_xy" for f in fields)
-    _assert_mean([sum((p.grid**2).sum(axis=-1).mean() for p in f.parts) for f in fields], TWO_D.power, "<omega^2> nested")
-    for part in fields[0].parts:
-        assert _spectral_divergence(part.grid, part.spacing) < 1e-12
-    assert tensor_field_bytes(TWO_D, n_xy=64) == fields[0].nbytes == 3 * 64**2 * 2 * 8
+    assert all(isinstance(f, NestedGrids2D) for f in fields)
+    _assert_mean([(f.grids**2).sum(axis=-1).mean(axis=(1, 2)).sum() for f in fields], TWO_D.power, "<omega^2> nested")
+    field = fields[0]
+    np.testing.assert_array_equal(field.k_lo, [1.0, 4.0, 16.0])
+    for grid, h in zip(field.grids, field.spacing):
+        assert _spectral_divergence(grid, float(h)) < 1e-12
+    # the sum of the grids' bilinear interpolations, no z dependence, periodic after the coarsest box only
+    x, y = np.random.default_rng(4).uniform(-40.0, 40.0, (2, 300))
+    wx, wy, wz = field.evaluate(x, y, np.full_like(x, 7.0))
+    parts = [Grid2D(grid, float(h)).evaluate(x, y, np.zeros_like(x)) for grid, h in zip(field.grids, field.spacing)]
+    np.testing.assert_allclose(wx, sum(p[0] for p in parts), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(wy, sum(p[1] for p in parts), rtol=1e-12, atol=1e-14)
+    assert np.all(wz == 0.0)
+    assert field.period == (64 * field.spacing[0], 64 * field.spacing[0], math.inf)
+    assert tensor_field_bytes(TWO_D, n_xy=64) == field.nbytes == 3 * 64**2 * 2 * 8
 
 
 # --------------------------------------------------------------------------------------------
@@ -282,7 +292,7 @@ def test_default_two_d_field_memory() -> None:
     # a band of a factor 100: 2 * 8 * 100 = 1600 nodes per side, one grid, 2 float64 per node
     tensor = two_d_tensor(kolmogorov, 1.0, 100.0)
     assert tensor_field_bytes(tensor) == 1600**2 * 2 * 8
-    # a factor 1e4 needs nested grids of the default 2048 nodes: log(1e4) / log(2048 / 16) -> 2 grids
+    # a factor 1e4 needs nested grids of the default 2048 nodes: log(1e4) / log(2048 / 16) -> 2 grids, 128 MiB
     assert tensor_field_bytes(two_d_tensor(kolmogorov, 1.0, 1e4)) == 2 * 2048**2 * 2 * 8
 
 
@@ -332,10 +342,14 @@ def test_one_synthesiser_per_support() -> None:
 # backtracking through a 2D field
 @pytest.mark.parametrize("field_of", [lambda: tensor_field(two_d_tensor(kolmogorov, 0.5, 8.0), _rng(17, 0)),
                                       lambda: tensor_field(composite_tensor(unit_power(slab_tensor(kolmogorov, 0.5, 8.0)),
-                                                                            unit_power(two_d_tensor(kolmogorov, 0.5, 8.0))), _rng(17, 1))],
-                         ids=["2d", "slab+2d"])
+                                                                            unit_power(two_d_tensor(kolmogorov, 0.5, 8.0))), _rng(17, 1)),
+                                      lambda: tensor_field(two_d_tensor(kolmogorov, 0.5, 8.0), _rng(17, 2), n_xy=32),
+                                      lambda: tensor_field(composite_tensor(unit_power(slab_tensor(kolmogorov, 0.5, 8.0)),
+                                                                            unit_power(two_d_tensor(kolmogorov, 0.5, 8.0))), _rng(17, 3), n_xy=32)],
+                         ids=["2d", "slab+2d", "nested 2d", "slab+nested 2d"])
 def test_backtracking_through_two_d_turbulence_conserves_speed(field_of: Callable[[], Any]) -> None:
     field = field_of()
+    assert field.kind in ("grid_xy", "table_z+grid_xy", "nested_grids_xy", "table_z+nested_grids_xy")
     runs = {b: backtrack(field, 1.0, 1, [2.0, 4.0], 0.02, backend=b) for b in ("numpy", "numba")}
     for run in runs.values():
         np.testing.assert_allclose(np.linalg.norm(run.momentum, axis=1), 1.0, rtol=0, atol=1e-12)
