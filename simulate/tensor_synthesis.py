@@ -204,6 +204,8 @@ class Synthesiser:
     grid_options   the grid method's options and their defaults.
     directions     (rng, n_modes) -> the plane waves' k^, (n_modes, 3).
     polarisations  (k^, rng) -> the plane waves' unit polarisations, (n_modes, 3).
+    check_cosines  c = cos theta_k on the support where a component's polarisation is compared with
+                   the reference (at kmin, sqrt(kmin kmax) and kmax).
     """
 
     support: str
@@ -213,12 +215,12 @@ class Synthesiser:
     grid_options: Mapping[str, Any]
     directions: Callable[[np.random.Generator, int], np.ndarray]
     polarisations: Callable[[np.ndarray, np.random.Generator], np.ndarray]
-    directions_c: tuple[float, ...]
+    check_cosines: tuple[float, ...]
 
     def check_polarisation(self, component: TensorComponent) -> None:
         """ValueError unless ``component`` has this support's reference polarisation (the one drawn)."""
         reference = self.reference(component.spectrum, component.kmin, component.kmax).components[0].polarisation
-        c = np.asarray(self.directions_c)
+        c = np.asarray(self.check_cosines)
         for k in (component.kmin, math.sqrt(component.kmin * component.kmax), component.kmax):
             kk = np.full(c.shape, k)
             got, want = component.polarisation(kk, c, np), reference(kk, c, np)
