@@ -30,12 +30,16 @@ import numpy as np
 from crmix.solver.axisymmetric_coupling import GRAM_ENTRIES, contract_m1c, gram_blocks
 from crmix.solver.axisymmetric_cubature import Box, adaptive_cubature
 from crmix.solver.axisymmetric_orbits import helix_multipoles, mu_nodes, straight_multipoles
-from crmix.solver.mixing import MixingMatrix, m1a_diagonal, m1c_matrix
+from crmix.model import TurbulenceModel
+from crmix.solver.mixing import MixingMatrix, m1a_diagonal, m1c_matrix, mixing_matrix
 from crmix.spectral_tensors import AxisymmetricTensor, TensorComponent
 from crmix.validation import integer, real
 
-__all__ = ["DEFAULT_MAX_NODES", "GenericIntegrals", "GenericMixingMatrix", "axisymmetric_mixing_matrix", "generic_integrals"]
+__all__ = ["DEFAULT_MAX_NODES", "GENERIC_RTOL", "GenericIntegrals", "GenericMixingMatrix", "axisymmetric_mixing_matrix",
+           "generic_integrals", "model_mixing_matrix"]
 
+#: Default relative tolerance of the generic path's cubature (benchmarks/axisymmetric.py).
+GENERIC_RTOL = 1e-8
 #: Integrand evaluations allowed per component before the cubature stops with a warning.
 DEFAULT_MAX_NODES = 400_000
 #: Relative floor of the per-block scale sqrt(K^J_dd) in the error target (as crmix.solver.integrals).
@@ -123,7 +127,7 @@ def _k_edges(kmin: float, kmax: float, dk_max: float) -> list[float]:
 
 def _bandwidth(component: TensorComponent, omega: float, dt: float) -> float:
     """Bandwidth in k of the integrand: twice the largest displacement along the wave vector over dt."""
-    if component.support == "2d" and omega > 0:
+    if component.where.perpendicular and omega > 0:
         return 2.0 * min(dt, 2.0 / omega)  # the gyration diameter bounds the perpendicular excursion
     return 2.0 * dt
 
@@ -143,7 +147,7 @@ def _component_integrals(component: TensorComponent, omega: float, dt: float, lm
                          max_nodes: int, progress: bool) -> GenericIntegrals:
     lmax_field = 2 * lmax
     edges = [math.log(e) for e in _k_edges(component.kmin, component.kmax, PANEL_PERIODS / _bandwidth(component, omega, dt))]
-    if component.support == "full":
+    if component.where.full:
         boxes: list[Box] = []
         for lo, hi in zip(edges[:-1], edges[1:]):
             n_c = 1 if omega == 0 else max(1, math.ceil(math.exp(hi) * (2.0 * dt + 4.0 / omega) / PANEL_PERIODS))
@@ -165,7 +169,7 @@ def _component_integrals(component: TensorComponent, omega: float, dt: float, lm
     else:
         boxes = [((lo,), (hi,)) for lo, hi in zip(edges[:-1], edges[1:])]
         orders = (PANEL_ORDER,)
-        directions = (1.0, -1.0) if component.support == "slab" else (0.0,)
+        directions = component.where.directions
 
         def sample(points: np.ndarray) -> np.ndarray:
             return np.stack([math.exp(t) * sum(_node_vector(component, math.exp(t), c, omega, dt, lmax_field)
@@ -179,7 +183,7 @@ def _component_integrals(component: TensorComponent, omega: float, dt: float, lm
                             nodes=result.nodes, converged=result.converged)
 
 
-def generic_integrals(tensor: AxisymmetricTensor, omega: float, dt: float, lmax: int, *, rtol: float = 1e-8,
+def generic_integrals(tensor: AxisymmetricTensor, omega: float, dt: float, lmax: int, *, rtol: float = GENERIC_RTOL,
                       max_nodes: int = DEFAULT_MAX_NODES, progress: bool = False) -> GenericIntegrals:
     """Lambda and the Gram vector of ``tensor`` (summed over its components) for M up to ``lmax``."""
     omega, dt, lmax, rtol, max_nodes = _check(tensor, omega, dt, lmax, rtol, max_nodes)
@@ -189,7 +193,7 @@ def generic_integrals(tensor: AxisymmetricTensor, omega: float, dt: float, lmax:
 
 def _is_standard_slab(component: TensorComponent) -> bool:
     """True when the component has the slab support and polarisation diag(1, 1, 0)/4 of KPM (28)."""
-    if component.support != "slab":
+    if not component.where.along_b0:
         return False
     k = np.array([component.kmin, math.sqrt(component.kmin * component.kmax), component.kmax])
     pol = np.asarray(component.polarisation(k, np.ones(3), np))
@@ -215,7 +219,7 @@ def _slab_closed_form(component: TensorComponent, omega: float, dt: float, lmax:
 
 
 def axisymmetric_mixing_matrix(tensor: AxisymmetricTensor, omega: float, dt: float, lmax: int, *,
-                               rtol: float = 1e-8, slab_closed_form: bool = True,
+                               rtol: float = GENERIC_RTOL, slab_closed_form: bool = True,
                                max_nodes: int = DEFAULT_MAX_NODES, progress: bool = False) -> GenericMixingMatrix:
     """M(dt) = 1 + 2 M^(1a) + M^(1c) of ``tensor`` on helices (omega > 0) or straight lines (omega = 0).
 
@@ -245,3 +249,25 @@ def axisymmetric_mixing_matrix(tensor: AxisymmetricTensor, omega: float, dt: flo
         error += 2.0 * lmax * (lmax + 1) * integrals.lam_error + err_c
         nodes, converged = integrals.nodes, integrals.converged
     return GenericMixingMatrix(dt=dt, lmax=lmax, m1a=m1a, m1c=m1c, error=error, nodes=nodes, converged=converged)
+
+
+def model_mixing_matrix(model: TurbulenceModel, dt: float, lmax: int, *, rtol: float | None = None,
+                        progress: bool = False) -> MixingMatrix:
+    """M(dt) of ``model`` through the reduction its geometry names (crmix.geometry).
+
+    A closed form on the model's orbit (slab; isotropic on straight lines): crmix.solver.mixing, rtol
+    default 1e-10.  Otherwise the generic path on the geometry's tensor, on helices (Omega > 0) or
+    straight lines, rtol default :data:`GENERIC_RTOL`.  ``rtol`` of the result's path is in
+    :func:`mixing_rtol`.
+    """
+    rtol = mixing_rtol(model, rtol)
+    if model.turbulence.closed_form(model) is not None:
+        return mixing_matrix(model, dt, lmax, rtol=rtol, progress=progress)
+    return axisymmetric_mixing_matrix(model.turbulence.tensor(model), model.Omega, dt, lmax, rtol=rtol, progress=progress)
+
+
+def mixing_rtol(model: TurbulenceModel, rtol: float | None = None) -> float:
+    """``rtol``, or the default of the model's path: 1e-10 for a closed form, GENERIC_RTOL for the generic one."""
+    if rtol is not None:
+        return real("rtol", rtol, ge=1e-13, lt=1)
+    return 1e-10 if model.turbulence.closed_form(model) is not None else GENERIC_RTOL
