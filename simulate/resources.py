@@ -19,6 +19,7 @@ import math
 from crmix.resources import ResourceEstimate
 from crmix.simulate import synthesis
 from crmix.simulate.backtrack import total_particle_steps
+from crmix.simulate.runner import synthesiser
 
 __all__ = ["RATES", "simulation_estimate"]
 
@@ -32,21 +33,32 @@ RATES = {
 SYNTHESIS_SECONDS_PER_POINT = 1e-7
 
 
-def _field(config) -> tuple[str, float, float, int]:
-    """(kind, bytes, transient bytes, points or modes) of the field of ``config`` (crmix.simulate.runner)."""
+def _waves(config, opts: dict, itemsize: int) -> tuple[str, float, float, int]:
+    modes = int(opts.get("n_modes", 256))
+    return "waves", 56.0 * modes, 0.0, modes
+
+
+def _slab_table(config, opts: dict, itemsize: int) -> tuple[str, float, float, int]:
+    n, _ = synthesis.slab_table_size(config.model, opts.get("box_over_lmax", 8.0), opts.get("points_per_wavelength", 10.0))
+    return "slab", 2.0 * itemsize * n, 32.0 * n, n
+
+
+def _nested_grids(config, opts: dict, itemsize: int) -> tuple[str, float, float, int]:
     model = config.model
-    opts = dict(config.synthesis_options)
-    itemsize = 4 if config.dtype == "float32" else 8
-    if config.method == "waves":
-        modes = int(opts.get("n_modes", 256))
-        return "waves", 56.0 * modes, 0.0, modes
-    if model.geometry == "slab":
-        n, _ = synthesis.slab_table_size(model, opts.get("box_over_lmax", 8.0), opts.get("points_per_wavelength", 10.0))
-        return "slab", 2.0 * itemsize * n, 32.0 * n, n
     n = int(opts.get("n", 64))
     ratio = n / (opts.get("points_per_wavelength", 8.0) * opts.get("box_over_wavelength", 2.0))
     grids = max(1, math.ceil(math.log(model.k_max / model.k_min) / math.log(ratio)))
     return "grids", 3.0 * itemsize * n**3 * grids, 250.0 * n**3, grids
+
+
+#: Field size per synthesiser (crmix.simulate.runner.SYNTHESISERS).
+FIELD_SIZES = {"plane_waves": _waves, "slab_table": _slab_table, "nested_grids": _nested_grids}
+
+
+def _field(config) -> tuple[str, float, float, int]:
+    """(kind, bytes, transient bytes, points or modes) of the field of ``config`` (crmix.simulate.runner)."""
+    itemsize = 4 if config.dtype == "float32" else 8
+    return FIELD_SIZES[synthesiser(config.model, config.method)](config, dict(config.synthesis_options), itemsize)
 
 
 def simulation_estimate(config, realisations: int) -> ResourceEstimate:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import os
 import zipfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FIELD_METHODS",
+    "SYNTHESISERS",
     "Analysis",
     "SimulationConfig",
     "compute_realisation",
@@ -68,6 +70,7 @@ __all__ = [
     "sky_maps",
     "summary_lines",
     "synthesize_field",
+    "synthesiser",
 ]
 
 FIELD_METHODS = ("grid", "waves")
@@ -78,7 +81,8 @@ class SimulationConfig:
     """Everything the realisations depend on (and nothing else: the mapping is the :class:`Analysis`).
 
     method
-        ``"grid"`` (slab table / nested grids) or ``"waves"`` (plane-wave sum).
+        ``"grid"`` (slab table / nested grids / the tensor synthesis, as the geometry names it:
+        crmix.geometry) or ``"waves"`` (plane-wave sum; slab and isotropic).
     l_avg
         Side of the cube for the local mean field; None means L_c / 30 (KPM Sec. 3.3).
     backend, dtype
@@ -108,6 +112,7 @@ class SimulationConfig:
             raise ValueError(f"dtype must be 'float32' or 'float64', got {self.dtype!r}")
         if self.backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {self.backend!r}")
+        synthesiser(self.model, self.method)
 
     @property
     def dt(self) -> float:
@@ -178,33 +183,46 @@ def liouville_mapping(config: SimulationConfig, analysis: Analysis) -> Liouville
     gradient = analysis.gradient if analysis.gradient is not None else (0.0, 0.0, 1.0 / model.L_c)
     diffusion = analysis.diffusion
     if diffusion is None:
-        diffusion = "qlt" if model.geometry == "slab" and model.Omega > 0 else "ensemble"
+        diffusion = "qlt" if model.turbulence.slab_qlt and model.Omega > 0 else "ensemble"
     if diffusion == "ensemble":
         symmetry = "axial" if model.Omega > 0 else "isotropic"
         return LiouvilleMapping(gradient=tuple(gradient), source="ensemble", symmetry=symmetry)
     if diffusion == "qlt":
-        from crmix.qlt import parallel_diffusion
-
-        try:
-            k_zz = parallel_diffusion(model)
-        except ValueError as exc:
-            raise ValueError(f"--diffusion qlt needs slab turbulence with a regular field: {exc}") from exc
+        qlt = model.turbulence.qlt(model)
+        if qlt is None:
+            raise ValueError(f"--diffusion qlt needs a QLT scattering time, and {model.geometry} turbulence with eta = {model.eta} "
+                             "has none (no regular field, or no resonant scattering as for 2D): use ensemble or given values")
+        k_zz = qlt.K_zz
         K = ((0.0, 0.0, 0.0), (0.0, 0.0, 0.0), (0.0, 0.0, k_zz))
         return LiouvilleMapping(gradient=tuple(gradient), source="qlt", K=K)
     K = tuple(tuple(float(x) for x in row) for row in np.asarray(diffusion, dtype=float))
     return LiouvilleMapping(gradient=tuple(gradient), source="given", K=K)
 
 
+#: The synthesisers a geometry names per field method (crmix.geometry: ``geometry.synthesis``).
+SYNTHESISERS: dict[str, Callable[..., Field]] = {
+    "slab_table": synthesis.slab_table,
+    "nested_grids": synthesis.nested_grids,
+    "plane_waves": synthesis.plane_waves,
+}
+
+
+def synthesiser(model: TurbulenceModel, method: str) -> str:
+    """The name of the synthesiser of ``model``'s geometry for field ``method``; ValueError where there is none."""
+    name = model.turbulence.synthesiser(method)
+    if name is None:
+        methods = ", ".join(m for m, _ in model.turbulence.synthesis)
+        raise ValueError(f"--field {method} is not available for {model.geometry} turbulence (its field methods: {methods})")
+    if name not in SYNTHESISERS:
+        raise ValueError(f"the simulation of {model.geometry} turbulence needs the {name!r} synthesis, which this version "
+                         "of crmix does not have yet (the theory, crmix spectrum, has it)")
+    return name
+
+
 def synthesize_field(config: SimulationConfig, index: int) -> Field:
     """Realisation ``index`` of the turbulent field (its random numbers from (seed, index) alone)."""
     rng = synthesis.realisation_rng(config.seed, index)
-    opts = dict(config.synthesis_options)
-    model = config.model
-    if config.method == "waves":
-        return synthesis.plane_waves(model, rng, **opts)
-    if model.geometry == "slab":
-        return synthesis.slab_table(model, rng, **opts)
-    return synthesis.nested_grids(model, rng, **opts)
+    return SYNTHESISERS[synthesiser(config.model, config.method)](config.model, rng, **dict(config.synthesis_options))
 
 
 def simulate_realisation(config: SimulationConfig, index: int, *, progress: Any = None) -> tuple[RealisationResult, np.ndarray, Field]:

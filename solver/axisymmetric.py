@@ -36,7 +36,7 @@ from crmix.spectral_tensors import AxisymmetricTensor, TensorComponent
 from crmix.validation import integer, real
 
 __all__ = ["DEFAULT_MAX_NODES", "GENERIC_RTOL", "GenericIntegrals", "GenericMixingMatrix", "axisymmetric_mixing_matrix",
-           "generic_integrals", "model_mixing_matrix"]
+           "generic_integrals", "initial_wave_vectors", "is_standard_slab", "model_mixing_matrix"]
 
 #: Default relative tolerance of the generic path's cubature (benchmarks/axisymmetric.py).
 GENERIC_RTOL = 1e-8
@@ -143,18 +143,33 @@ def _tolerance(rtol: float, jmax: int):
     return tolerance
 
 
+def _panels(component: TensorComponent, omega: float, dt: float, lmax_field: int) -> tuple[list[Box], tuple[int, ...]]:
+    """The initial cubature boxes (ln k, and c for full support) and the Gauss orders per variable."""
+    edges = [math.log(e) for e in _k_edges(component.kmin, component.kmax, PANEL_PERIODS / _bandwidth(component, omega, dt))]
+    if not component.where.full:
+        return [((lo,), (hi,)) for lo, hi in zip(edges[:-1], edges[1:])], (PANEL_ORDER,)
+    boxes: list[Box] = []
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        n_c = 1 if omega == 0 else max(1, math.ceil(math.exp(hi) * (2.0 * dt + 4.0 / omega) / PANEL_PERIODS))
+        c_edges = np.linspace(-1.0, 1.0, n_c + 1)
+        boxes += [((lo, a), (hi, b)) for a, b in zip(c_edges[:-1], c_edges[1:])]
+    # straight lines: the integrand is a polynomial in c of degree <= 2 lmax_field + 2 (exact rule)
+    return boxes, (PANEL_ORDER, PANEL_ORDER if omega > 0 else 8 * math.ceil((lmax_field + 2) / 8) + 8)
+
+
+def initial_wave_vectors(component: TensorComponent, omega: float, dt: float, lmax: int) -> tuple[int, float]:
+    """Wave vectors of the cubature's first pass for M up to ``lmax``, and their mean k (for resource estimates)."""
+    boxes, orders = _panels(component, omega, dt, 2 * lmax)
+    per_box = math.prod(orders) * (1 if component.where.full else len(component.where.directions or ()))
+    mean_k = sum(math.exp(0.5 * (lo[0] + hi[0])) for lo, hi in boxes) / len(boxes)
+    return len(boxes) * per_box, mean_k
+
+
 def _component_integrals(component: TensorComponent, omega: float, dt: float, lmax: int, rtol: float,
                          max_nodes: int, progress: bool) -> GenericIntegrals:
     lmax_field = 2 * lmax
-    edges = [math.log(e) for e in _k_edges(component.kmin, component.kmax, PANEL_PERIODS / _bandwidth(component, omega, dt))]
+    boxes, orders = _panels(component, omega, dt, lmax_field)
     if component.where.full:
-        boxes: list[Box] = []
-        for lo, hi in zip(edges[:-1], edges[1:]):
-            n_c = 1 if omega == 0 else max(1, math.ceil(math.exp(hi) * (2.0 * dt + 4.0 / omega) / PANEL_PERIODS))
-            c_edges = np.linspace(-1.0, 1.0, n_c + 1)
-            boxes += [((lo, a), (hi, b)) for a, b in zip(c_edges[:-1], c_edges[1:])]
-        # straight lines: the integrand is a polynomial in c of degree <= 2 lmax_field + 2 (exact rule)
-        orders = (PANEL_ORDER, PANEL_ORDER if omega > 0 else 8 * math.ceil((lmax_field + 2) / 8) + 8)
 
         def sample(points: np.ndarray) -> np.ndarray:
             # nodes that share a mu rule share its spherical-harmonic table: evaluate them together
@@ -167,9 +182,7 @@ def _component_integrals(component: TensorComponent, omega: float, dt: float, lm
                 out[i] = k[i] * _node_vector(component, k[i], c[i], omega, dt, lmax_field)
             return out
     else:
-        boxes = [((lo,), (hi,)) for lo, hi in zip(edges[:-1], edges[1:])]
-        orders = (PANEL_ORDER,)
-        directions = component.where.directions
+        directions = component.where.directions or ()
 
         def sample(points: np.ndarray) -> np.ndarray:
             return np.stack([math.exp(t) * sum(_node_vector(component, math.exp(t), c, omega, dt, lmax_field)
@@ -191,7 +204,7 @@ def generic_integrals(tensor: AxisymmetricTensor, omega: float, dt: float, lmax:
     return sum(parts[1:], parts[0])
 
 
-def _is_standard_slab(component: TensorComponent) -> bool:
+def is_standard_slab(component: TensorComponent) -> bool:
     """True when the component has the slab support and polarisation diag(1, 1, 0)/4 of KPM (28)."""
     if not component.where.along_b0:
         return False
@@ -235,7 +248,7 @@ def axisymmetric_mixing_matrix(tensor: AxisymmetricTensor, omega: float, dt: flo
     generic = []
     nodes, converged = 0, True
     for component in tensor.components:
-        if slab_closed_form and _is_standard_slab(component):
+        if slab_closed_form and is_standard_slab(component):
             a, c, e = _slab_closed_form(component, omega, dt, lmax, rtol)
             m1a, m1c, error = m1a + a, m1c + c, error + e
         else:

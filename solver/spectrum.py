@@ -61,6 +61,7 @@ from crmix.validation import integer
 
 __all__ = [
     "DEFAULT_LMAX",
+    "DEFAULT_LMAX_GENERIC",
     "MA19_SOURCE",
     "SLOPE_RANGE",
     "AngularSpectrum",
@@ -72,6 +73,9 @@ __all__ = [
 ]
 
 DEFAULT_LMAX = 100
+#: The default l_max on the generic path (crmix.solver.axisymmetric: minutes of CPU for lines at 50,
+#: benchmarks/RESULTS.md; the closed forms take DEFAULT_LMAX).
+DEFAULT_LMAX_GENERIC = 50
 #: Smallest l_max for the extrapolation (it fits l_max/2 .. l_max with at least 8 truncations).
 MIN_LMAX_EXTRAPOLATION = 14
 #: MA19 Fig. 2: K |grad fbar / fbar|^2 = 1e-4 k_out when no K is known.

@@ -48,7 +48,8 @@ class MixingTime:
     source
         ``"omega_dt"``, ``"kpm51"`` or ``"alpha"``.
     tau_s
-        The QLT scattering time when the model has one (``model.turbulence.has_qlt(model)``), else ``None``.
+        The QLT scattering time when the model has one (``model.turbulence.has_qlt(model)``) and it was
+        computed (the kpm51 rule; slab always), else ``None``.
     alpha
         k_in Delta T (k_in = model.k_max), always reported.
     warnings
@@ -106,7 +107,10 @@ def mixing_time(
         raise ValueError(f"dt rule must be one of {DT_RULES}, got {rule!r}")
     coefficient = real("dt coefficient c", coefficient, gt=0)
 
-    qlt = model.turbulence.qlt(model)
+    # tau_s for the kpm51 rule; with Delta T given, only where it is cheap (slab's closed form) -- the generic
+    # resonance sum (crmix.qlt_axisymmetric) can take long at wide bands, so it is not computed just to warn
+    wanted = rule is not None or model.turbulence.slab_qlt
+    qlt = model.turbulence.qlt(model) if wanted else None
     tau_s = qlt.tau_s if qlt is not None else None
     if omega_dt is not None:
         dt, source = real("omega_dt", omega_dt, gt=0), "omega_dt"
