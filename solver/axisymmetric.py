@@ -157,12 +157,12 @@ def _panels(component: TensorComponent, omega: float, dt: float, lmax_field: int
     return boxes, (PANEL_ORDER, PANEL_ORDER if omega > 0 else 8 * math.ceil((lmax_field + 2) / 8) + 8)
 
 
-def initial_wave_vectors(component: TensorComponent, omega: float, dt: float, lmax: int) -> tuple[int, float]:
-    """Wave vectors of the cubature's first pass for M up to ``lmax``, and their mean k (for resource estimates)."""
+def initial_wave_vectors(component: TensorComponent, omega: float, dt: float, lmax: int) -> tuple[np.ndarray, np.ndarray]:
+    """Wave vectors per box of the cubature's first pass for M up to ``lmax``, and each box's central k (estimates)."""
     boxes, orders = _panels(component, omega, dt, 2 * lmax)
     per_box = math.prod(orders) * (1 if component.where.full else len(component.where.directions or ()))
-    mean_k = sum(math.exp(0.5 * (lo[0] + hi[0])) for lo, hi in boxes) / len(boxes)
-    return len(boxes) * per_box, mean_k
+    k_mid = np.exp([0.5 * (lo[0] + hi[0]) for lo, hi in boxes])
+    return np.full(len(boxes), float(per_box)), k_mid
 
 
 def _component_integrals(component: TensorComponent, omega: float, dt: float, lmax: int, rtol: float,

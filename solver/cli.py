@@ -23,6 +23,7 @@ import argparse
 import math
 import warnings
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ import astropy.units as u
 
 from crmix.geometry import add_geometry_arguments, geometry_from_arguments
 from crmix.io import atomic_write, check_output_folder
-from crmix.model import Spectrum, TurbulenceModel
+from crmix.model import RG_OVER_LAMBDA_MIN, Spectrum, TurbulenceModel
 from crmix.resources import HOURS_WITHOUT_CONFIRMATION, require
 from crmix.solver.closure import CLOSURES
 from crmix.solver.spectrum import ZONAL_CLOSURES
@@ -75,6 +76,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rigidity", nargs="+", default=["10TV"], metavar="R", help="one or several rigidities with units, e.g. 10TV 1PV (default: 10TV)")
     parser.add_argument("--brms", default="4uG", help="RMS field sqrt(B0^2 + dB^2) (default: 4uG)")
     parser.add_argument("--lc", default="30pc", help="correlation length L_c (default: 30pc)")
+    parser.add_argument("--rg-over-lambda-min", type=float, default=None,
+                        help=f"r_g / smallest wavelength (default: {RG_OVER_LAMBDA_MIN:g}, KPM Sec. 2.1.2); the generic path's "
+                        "cost grows with k_max, e.g. 10 keeps a 2d or composite run to minutes (as crmix simulate)")
     parser.add_argument("--lmax", type=int, default=None,
                         help=f"truncation l_max >= 2 (default: {DEFAULT_LMAX} for the closed forms, {DEFAULT_LMAX_GENERIC} for the "
                         "generic path: isotropic + B0, 2d, composite)")
@@ -127,6 +131,12 @@ def _models(args: argparse.Namespace) -> list[tuple[str, TurbulenceModel]]:
         model = TurbulenceModel.from_physical(
             geometry, rigidity=rigidity, b_rms=b_rms, l_c=l_c, eta=args.eta, spectrum=SPECTRA[args.spectrum]()
         )
+        if args.rg_over_lambda_min is not None:
+            kmax_lc = 2.0 * math.pi * real("--rg-over-lambda-min", args.rg_over_lambda_min, gt=0) / model.rho
+            if not kmax_lc > model.spectrum.kmin:
+                raise ValueError(f"--rg-over-lambda-min is too small: k_max L_c = {kmax_lc:.3g} <= k_min L_c = "
+                                 f"{model.spectrum.kmin:.3g}")
+            model = model.with_(spectrum=replace(model.spectrum, kmax=kmax_lc))
         models.append((_label(rigidity), model))
     labels = [label for label, _ in models]
     if len(set(labels)) != len(labels):
@@ -179,13 +189,13 @@ def _validate(args: argparse.Namespace) -> tuple[list[tuple[str, TurbulenceModel
         # the generic path's QLT tau_s takes time too: a run too long even at the shortest valid Delta T
         # (Omega dt = 2 pi; its cost grows with dt) is refused before tau_s is computed
         shortest = [(m, 2.0 * math.pi / m.Omega) for _, m in models]
-        require(spectrum_estimate(shortest, args.lmax), size_options="--lmax or --rigidity", yes=args.yes)
+        require(spectrum_estimate(shortest, args.lmax), size_options="--lmax, --rg-over-lambda-min or --rigidity", yes=args.yes)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the validity warnings come again, recorded, with the result
         steps = [mixing_time(m, omega_dt=args.omega_dt, alpha=args.alpha, rule=args.dt_rule, coefficient=args.dt_coefficient)
                  for _, m in models]
     estimate = spectrum_estimate([(m, step.dt) for (_, m), step in zip(models, steps)], args.lmax)
-    require(estimate, size_options="--lmax", yes=args.yes)
+    require(estimate, size_options="--lmax" if not generic else "--lmax, --rg-over-lambda-min or --rigidity", yes=args.yes)
     if not args.no_progress:
         print(f"crmix spectrum: {len(models)} model(s) at lmax = {args.lmax}: {estimate.describe()}", flush=True)
     return models, gradient, out

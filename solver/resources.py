@@ -8,17 +8,20 @@ for the log-spaced panels and 128 per 256 of X = k_max dT for the oscillating ra
 (crmix.solver.integrals), KAPPA_SECONDS per multipole and node, and 32 bytes per multipole and node.
 
 The generic path (crmix.solver.axisymmetric: isotropic + B0, 2D, composites; a composite's slab part
-by the closed forms): the cubature's first pass (``initial_wave_vectors``) times REFINEMENT wave
-vectors, each GENERIC_SECONDS (1 + <k>/GENERIC_K_SCALE) ((l_max+1)/51)^GENERIC_LMAX_POWER seconds, <k>
-the mean k of the panels in Omega (the helix's Jacobi-Anger series grows with k_perp r_g).  Measured
-in benchmarks/axisymmetric.py: 2.1x and 3-3.7x refinement for lines and the (k, c) plane, 2-4 ms per
-wave vector for isotropic + B0 at k <= 10 Omega and 17 ms for the 2D line to k = 89 Omega at
-l_max = 50, about 3x that at l_max = 100.
+by the closed forms): the cubature's first pass (``initial_wave_vectors``) times REFINEMENT_LINE or
+REFINEMENT_PLANE wave vectors, each GENERIC_SECONDS (1 + (k/GENERIC_K_SCALE)^2) ((l_max+1)/11)^0.7
+seconds on helices (the Jacobi-Anger series of the helix grows with k_perp r_g), without the k term on
+straight lines.  Fitted on the 2-core CPU machine (2D lines to k_max = 30, 100, 300 Omega at
+Omega dT = 71 and l_max = 10, 20, 50: 0.75, 2.7, 15 ms per wave vector at l_max = 10, times 2.9-3.3 at
+l_max = 50; isotropic + B0 to k_max = 3 Omega: 0.6 ms at l_max = 10, 1.3 ms at 30), refinement 1.1-1.9
+for lines, about 3 for the (k, c) plane (benchmarks/axisymmetric.py).
 """
 
 from __future__ import annotations
 
 import math
+
+import numpy as np
 
 from crmix.model import TurbulenceModel
 from crmix.resources import ResourceEstimate
@@ -31,10 +34,11 @@ MATRIX_SECONDS = 6e-7
 KAPPA_SECONDS = 1.5e-6
 KAPPA_BYTES = 32.0
 BASE_SECONDS = 1.0
-REFINEMENT = 3.0
-GENERIC_SECONDS = 3e-3
-GENERIC_K_SCALE = 10.0
-GENERIC_LMAX_POWER = 1.6
+REFINEMENT_LINE = 2.0
+REFINEMENT_PLANE = 3.0
+GENERIC_SECONDS = 6e-4
+GENERIC_K_SCALE = 30.0
+GENERIC_LMAX_POWER = 0.7
 
 
 def _kappa_nodes(kmin: float, kmax: float, dt: float) -> float:
@@ -49,16 +53,17 @@ def _model_cost(model: TurbulenceModel, dt: float, lmax: int) -> tuple[float, fl
         nodes = _kappa_nodes(model.k_min, model.k_max, dt)
         return KAPPA_SECONDS * ells * nodes, nodes
     seconds, nodes = 0.0, 0.0
-    per_lmax = ((lmax + 1.0) / 51.0) ** GENERIC_LMAX_POWER
+    per_lmax = ((lmax + 1.0) / 11.0) ** GENERIC_LMAX_POWER
     for component in model.turbulence.tensor(model).components:
         if is_standard_slab(component):
             n = _kappa_nodes(component.kmin, component.kmax, dt)
             seconds += KAPPA_SECONDS * ells * n
             nodes = max(nodes, n)
             continue
-        count, mean_k = initial_wave_vectors(component, model.Omega, dt, lmax)
-        k_term = mean_k / GENERIC_K_SCALE if model.Omega > 0 else 0.0
-        seconds += REFINEMENT * count * GENERIC_SECONDS * (1.0 + k_term) * per_lmax
+        counts, k_mid = initial_wave_vectors(component, model.Omega, dt, lmax)
+        k_term = (k_mid / GENERIC_K_SCALE) ** 2 if model.Omega > 0 else 0.0 * k_mid
+        refinement = REFINEMENT_PLANE if component.where.full else REFINEMENT_LINE
+        seconds += refinement * GENERIC_SECONDS * per_lmax * float(np.sum(counts * (1.0 + k_term)))
     return seconds, nodes
 
 
