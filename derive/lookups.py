@@ -152,13 +152,21 @@ NESTED_GRIDS = PeriodicGrid(
     parameters=("grids", "inv_spacing"),
     doc="Isotropic turbulence: the sum over nested periodic cubic grids of their trilinear interpolations (KPM Sec. 2.1.2).",
 )
+NESTED_GRIDS_XY = PeriodicGrid(
+    name="nested_grids_xy",
+    axes=("x", "y"),
+    components=("x", "y"),
+    levels=True,
+    parameters=("grids", "inv_spacing"),
+    doc="2D turbulence: the sum over nested periodic square grids in (x, y) of their bilinear interpolations.",
+)
 PLANE_WAVES = PlaneWaveSum(
     name="plane_waves",
     parameters=("k", "amplitude", "phase"),
     doc="A sum of plane waves omega = sum_m a_m cos(k_m . r + phi_m), a_m perpendicular to k_m (Giacalone & Jokipii 1994).",
 )
 
-GRID_LOOKUPS: tuple[PeriodicGrid, ...] = (TABLE_Z, GRID_XY, NESTED_GRIDS)
+GRID_LOOKUPS: tuple[PeriodicGrid, ...] = (TABLE_Z, GRID_XY, NESTED_GRIDS, NESTED_GRIDS_XY)
 LOOKUPS: tuple[PeriodicGrid | PlaneWaveSum, ...] = (*GRID_LOOKUPS, PLANE_WAVES)
 
 #: The fields the pushers are generated for: each a lookup or the sum of lookups (a composite).
@@ -168,6 +176,8 @@ FIELD_KINDS: tuple[tuple[str, ...], ...] = (
     ("nested_grids",),
     ("plane_waves",),
     ("table_z", "grid_xy"),
+    ("nested_grids_xy",),
+    ("table_z", "nested_grids_xy"),
 )
 
 

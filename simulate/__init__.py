@@ -4,6 +4,8 @@ The independent check of the theory (KPM Sec. 2.1, MA19 Sec. 4).  It takes the s
 :class:`~crmix.model.TurbulenceModel` as the solver and nothing from the solver.
 
 * :mod:`~crmix.simulate.synthesis` -- slab FFT table, isotropic nested grids, plane-wave sums
+* :mod:`~crmix.simulate.tensor_synthesis` -- the same for an axisymmetric spectral tensor (slab, 2D,
+  isotropic, composites)
 * :mod:`~crmix.simulate.fields`    -- the field representations and their NumPy/CuPy evaluation
 * :mod:`~crmix.simulate.boris`     -- the Boris pusher (reference twin) and the step rule
 * :mod:`~crmix.simulate.kernels`   -- the same step compiled: numba (CPU threads) and CUDA (CuPy)

@@ -9,6 +9,9 @@ representations, each of one lookup ``kind`` (``crmix.derive.lookups``):
   interpolation between grid points").
 * :class:`Grid2D` (``grid_xy``) -- 2D turbulence, (omega_x, omega_y) of (x, y) on a periodic
   square grid, bilinear interpolation.
+* :class:`NestedGrids2D` (``nested_grids_xy``) -- 2D turbulence as a sum of periodic square
+  grids in (x, y), each carrying one band of k (when one grid cannot hold the band), bilinear
+  interpolation.
 * :class:`NestedGrids` (``nested_grids``) -- isotropic 3D turbulence as a sum of periodic FFT
   grids, each carrying one band of k (KPM Sec. 2.1.2, after Giacinti et al. 2012), trilinear
   interpolation.
@@ -33,7 +36,7 @@ import numpy as np
 
 from crmix.generated import pusher_numpy
 
-__all__ = ["Field", "FieldSum", "Grid2D", "NestedGrids", "PlaneWaves", "SlabTable", "generated_for"]
+__all__ = ["Field", "FieldSum", "Grid2D", "NestedGrids", "NestedGrids2D", "PlaneWaves", "SlabTable", "generated_for"]
 
 T = TypeVar("T")
 
@@ -167,6 +170,44 @@ class NestedGrids(_Lookup):
 
 
 @dataclass(frozen=True)
+class NestedGrids2D(_Lookup):
+    """Sum of G periodic square grids in (x, y): ``grids[g, ix, iy, c]`` = omega_c at (ix, iy) * spacing[g], c = x, y.
+
+    2D turbulence (omega_z = 0, no z dependence) whose band one grid cannot hold: all grids have n
+    nodes per side, grid g has spacing ``spacing[g]`` and box n * spacing[g], and carries the band
+    [k_lo[g], k_hi[g]) of the spectrum.
+    """
+
+    grids: Any
+    spacing: Any
+    k_lo: Any
+    k_hi: Any
+
+    kind: ClassVar[str] = "nested_grids_xy"
+
+    @property
+    def n(self) -> int:
+        return int(self.grids.shape[1])
+
+    def kernel_data(self) -> tuple[Any, Any]:
+        return self.grids, 1.0 / self.spacing
+
+    @property
+    def period(self) -> tuple[float, float, float]:
+        """The field repeats after the box of the coarsest grid along x and y, never along z."""
+        box = float(np.max(np.asarray(self.spacing, dtype=float))) * self.n
+        return (box, box, math.inf)
+
+    def to(self, xp: ModuleType, dtype: Any = None) -> NestedGrids2D:
+        dt = dtype or self.grids.dtype
+        return NestedGrids2D(xp.asarray(self.grids, dtype=dt), xp.asarray(self.spacing, dtype=dt), self.k_lo, self.k_hi)
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.grids.nbytes)
+
+
+@dataclass(frozen=True)
 class PlaneWaves(_Lookup):
     """omega(r) = sum_m amplitude[m] cos(k[m] . r + phase[m]); ``amplitude[m]`` is perpendicular to ``k[m]``."""
 
@@ -227,4 +268,4 @@ class FieldSum(_Lookup):
         return sum(p.nbytes for p in self.parts)
 
 
-Field = SlabTable | Grid2D | NestedGrids | PlaneWaves | FieldSum
+Field = SlabTable | Grid2D | NestedGrids2D | NestedGrids | PlaneWaves | FieldSum

@@ -28,18 +28,24 @@ from crmix.derive import lookups as derive_lookups
 from crmix.generated import pusher_cuda, pusher_numba, pusher_numpy
 from crmix.simulate import boris, kernels
 from crmix.simulate.backtrack import backtrack
-from crmix.simulate.fields import FieldSum, Grid2D, NestedGrids, PlaneWaves, SlabTable
+from crmix.simulate.fields import FieldSum, Grid2D, NestedGrids, NestedGrids2D, PlaneWaves, SlabTable
 from crmix.simulate.synthesis import nested_grids, plane_waves, realisation_rng, slab_table
 
 SLAB = TurbulenceModel(geometry="slab", eta=0.5, rho=0.1, spectrum=Spectrum(kmax=2 * math.pi * 20 / 0.1))
 ISO = TurbulenceModel(geometry="isotropic", eta=0.5, rho=0.3, spectrum=Spectrum(kmax=2 * math.pi * 5 / 0.3))
-KINDS = ["table_z", "grid_xy", "nested_grids", "plane_waves", "table_z+grid_xy"]
+KINDS = ["table_z", "grid_xy", "nested_grids", "plane_waves", "table_z+grid_xy", "nested_grids_xy", "table_z+nested_grids_xy"]
 PUSHER_TARGETS = [t for t in TARGETS if t.output.startswith("pusher_")]
 
 
 def _grid_xy(seed: int = 0) -> Grid2D:
     """A random periodic 2D field (the synthesis of 2D turbulence is not part of the lookup)."""
     return Grid2D(0.4 * np.random.default_rng(seed).standard_normal((12, 10, 2)), 0.35)
+
+
+def _nested_grids_xy(seed: int = 0) -> NestedGrids2D:
+    """Three random periodic 2D grids of different spacings (the synthesis of 2D turbulence is not part of the lookup)."""
+    grids = 0.4 * np.random.default_rng(seed).standard_normal((3, 12, 12, 2))
+    return NestedGrids2D(grids, np.array([1.3, 0.35, 0.09]), np.array([1.0, 4.0, 16.0]), np.array([4.0, 16.0, 64.0]))
 
 
 def _field(kind: str, seed: int = 4):
@@ -49,6 +55,8 @@ def _field(kind: str, seed: int = 4):
         "nested_grids": lambda: nested_grids(ISO, realisation_rng(seed, 0), n=16, points_per_wavelength=4),
         "plane_waves": lambda: plane_waves(ISO, realisation_rng(seed, 0), n_modes=32),
         "table_z+grid_xy": lambda: FieldSum((slab_table(SLAB, realisation_rng(seed, 0)), _grid_xy(seed))),
+        "nested_grids_xy": lambda: _nested_grids_xy(seed),
+        "table_z+nested_grids_xy": lambda: FieldSum((slab_table(SLAB, realisation_rng(seed, 0)), _nested_grids_xy(seed))),
     }
     field = make[kind]()
     assert field.kind == kind
@@ -112,6 +120,20 @@ def test_nested_grids_are_the_sum_of_periodic_trilinear_interpolations() -> None
     np.testing.assert_allclose(np.stack(field.evaluate(*r), axis=1), reference, rtol=0, atol=1e-11)
 
 
+def test_nested_grids_xy_are_the_sum_of_periodic_bilinear_interpolations_of_x_and_y() -> None:
+    field = _field("nested_grids_xy")
+    r = _points(300, 2 * field.period[0])
+    reference = np.zeros((r.shape[1], 2))
+    for g in range(field.grids.shape[0]):
+        h = float(field.spacing[g])
+        reference += _periodic_interpolator(field.grids[g], h)((r[:2] % (field.n * h)).T)
+    w = field.evaluate(*r)
+    np.testing.assert_allclose(np.stack(w[:2], axis=1), reference, rtol=0, atol=1e-11)
+    assert np.all(w[2] == 0)
+    np.testing.assert_array_equal(np.stack(field.evaluate(r[0], r[1], r[2] + 17.0)), np.stack(w))  # independent of z
+    assert field.period == (field.n * 1.3, field.n * 1.3, math.inf)
+
+
 def test_plane_waves_are_the_sum_of_cosines() -> None:
     field = _field("plane_waves")
     r = _points(200, 50.0)
@@ -141,7 +163,7 @@ def test_numba_lookup_equals_numpy_lookup_bit_for_bit(kind: str) -> None:
 
 
 def test_every_field_class_has_a_generated_lookup_and_kernels() -> None:
-    kinds = {SlabTable.kind, Grid2D.kind, NestedGrids.kind, PlaneWaves.kind, "table_z+grid_xy"}
+    kinds = {SlabTable.kind, Grid2D.kind, NestedGrids.kind, NestedGrids2D.kind, PlaneWaves.kind, "table_z+grid_xy", "table_z+nested_grids_xy"}
     generated = {"+".join(k) for k in derive_lookups.FIELD_KINDS}
     assert kinds == generated
     for table in (pusher_numpy.LOOKUPS, pusher_numba.LOOKUPS, pusher_numba.ADVANCE, pusher_cuda.KERNELS):
