@@ -244,7 +244,7 @@ class Composite(_Shared):
 
     name: str
     parts: tuple[Part, ...]
-    synthesis: tuple[tuple[str, str], ...] = (("grid", "tensor"),)
+    synthesis: tuple[tuple[str, str], ...] = (("grid", "tensor_grid"), ("waves", "tensor_waves"))
 
     def __post_init__(self) -> None:
         if len(self.parts) < 2 or not all(isinstance(p, Part) and isinstance(p.geometry, Elementary) for p in self.parts):
@@ -352,7 +352,7 @@ ISOTROPIC = Elementary(
 TWO_D = Elementary(
     name="2d", support="2d", polarisation=_two_d_polarisation, symbolic_polarisation=_two_d_symbolic,
     needs_regular_field=True, closed_form_orbits=(), parallel_fraction=0.0, resonant=False,
-    synthesis=(("grid", "tensor"),),
+    synthesis=(("grid", "tensor_grid"), ("waves", "tensor_waves")),
 )
 #: Slab + 2D with the solar wind's slab fraction (Bieber et al. 1996); ``slab_fraction`` is its parameter.
 COMPOSITE = Composite(name="composite", parts=(Part(SLAB, SLAB_FRACTION_SOLAR_WIND), Part(TWO_D, 1.0 - SLAB_FRACTION_SOLAR_WIND)))

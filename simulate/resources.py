@@ -4,12 +4,14 @@ Memory (the peak of one realisation; realisations run one after another):
 
 * the field: slab table 2 x itemsize per point and 32 bytes per point transiently in the FFT
   synthesis; nested grids 3 x itemsize x n^3 per grid and about 250 n^3 bytes transiently; plane
-  waves 7 x 8 bytes per mode;
+  waves 7 x 8 bytes per mode; a tensor synthesis (2D, composites) its ``tensor_field_bytes``
+  (crmix.simulate.tensor_synthesis) and as much again transiently;
 * the particles: 6 x 8 bytes of state and 6 x 8 bytes per recorded time each;
 * the maps: the six component maps per recorded time and their alm (crmix.simulate.skymap).
 
 Time: particle-steps / the measured rate of the backend and field kind on the 2-core CPU machine
-(the GPU's is unmeasured: a nominal rate, said so), plus the synthesis.
+(the GPU's is unmeasured: a nominal rate, said so; a tensor synthesis' field pushes at the nested
+grids' rate per component, also unmeasured), plus the synthesis.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from crmix.resources import ResourceEstimate
 from crmix.simulate import synthesis
 from crmix.simulate.backtrack import total_particle_steps
 from crmix.simulate.runner import synthesiser
+from crmix.simulate.tensor_synthesis import tensor_field_bytes
 
 __all__ = ["RATES", "simulation_estimate"]
 
@@ -51,8 +54,21 @@ def _nested_grids(config, opts: dict, itemsize: int) -> tuple[str, float, float,
     return "grids", 3.0 * itemsize * n**3 * grids, 250.0 * n**3, grids
 
 
+def _tensor_grid(config, opts: dict, itemsize: int) -> tuple[str, float, float, int]:
+    tensor = config.model.turbulence.tensor(config.model)
+    nbytes = float(tensor_field_bytes(tensor, method="grid", **opts))
+    return "grids", nbytes, nbytes, len(tensor.components)  # pushed at the nested grids' rate per component (unmeasured)
+
+
+def _tensor_waves(config, opts: dict, itemsize: int) -> tuple[str, float, float, int]:
+    tensor = config.model.turbulence.tensor(config.model)
+    nbytes = float(tensor_field_bytes(tensor, method="waves", **opts))
+    return "waves", nbytes, 0.0, len(tensor.components) * int(opts.get("n_modes", 256))
+
+
 #: Field size per synthesiser (crmix.simulate.runner.SYNTHESISERS).
-FIELD_SIZES = {"plane_waves": _waves, "slab_table": _slab_table, "nested_grids": _nested_grids}
+FIELD_SIZES = {"plane_waves": _waves, "slab_table": _slab_table, "nested_grids": _nested_grids,
+               "tensor_grid": _tensor_grid, "tensor_waves": _tensor_waves}
 
 
 def _field(config) -> tuple[str, float, float, int]:

@@ -29,6 +29,7 @@ import os
 import zipfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +51,7 @@ from crmix.simulate.ensemble import (
     local_mean_field,
 )
 from crmix.simulate.fields import Field
+from crmix.simulate.tensor_synthesis import tensor_field
 
 if TYPE_CHECKING:
     from crmix.simulate.cluster import Engine
@@ -199,11 +201,19 @@ def liouville_mapping(config: SimulationConfig, analysis: Analysis) -> Liouville
     return LiouvilleMapping(gradient=tuple(gradient), source="given", K=K)
 
 
-#: The synthesisers a geometry names per field method (crmix.geometry: ``geometry.synthesis``).
+def _tensor_field(model: TurbulenceModel, rng: np.random.Generator, *, method: str, **options: Any) -> Field:
+    """The geometry's tensor drawn by crmix.simulate.tensor_synthesis (2D, composites)."""
+    return tensor_field(model.turbulence.tensor(model), rng, method=method, **options)  # type: ignore[union-attr]
+
+
+#: The synthesisers a geometry names per field method (crmix.geometry: ``geometry.synthesis``).  Slab and
+#: isotropic keep their model-based synthesisers (bit-identical fields for a seed); the others draw their tensor.
 SYNTHESISERS: dict[str, Callable[..., Field]] = {
     "slab_table": synthesis.slab_table,
     "nested_grids": synthesis.nested_grids,
     "plane_waves": synthesis.plane_waves,
+    "tensor_grid": partial(_tensor_field, method="grid"),
+    "tensor_waves": partial(_tensor_field, method="waves"),
 }
 
 

@@ -160,8 +160,6 @@ def _args(tmp_path: Path, *extra: str) -> argparse.Namespace:
         (("--diffusion", "3e28"), "diffusion"),
         (("--diffusion", "3e28cm2/s,-1cm2/s"), "K_perp"),
         (("--geometry", "isotropic", "--eta", "1", "--diffusion", "qlt"), "qlt needs a QLT scattering time"),
-        (("--geometry", "2d",), "needs the 'tensor' synthesis"),
-        (("--geometry", "composite", "--slab-fraction", "0.5"), "needs the 'tensor' synthesis"),
         (("--geometry", "isotropic", "--slab-fraction", "0.5"), "--slab-fraction applies to --geometry composite only"),
         (("--geometry", "composite", "--eta", "1"), "--eta must satisfy 0 < eta < 1 for composite"),
         (("--nside", "8192"), "more than the .* this machine can give it"),
