@@ -115,6 +115,8 @@ class Geometry(Protocol):
 
     def symbolic(self, c: sp.Symbol) -> tuple[SymbolicComponent, ...]: ...
 
+    def elementary(self) -> tuple[Elementary, ...]: ...
+
     def closed_form(self, model: TurbulenceModel) -> str | None: ...
 
     def parameters(self) -> dict[str, float]: ...
@@ -214,7 +216,12 @@ class Elementary(_Shared):
         return self.component(model_spectrum(model), model.k_min, model.k_max)
 
     def symbolic(self, c: Any) -> tuple[SymbolicComponent, ...]:
+        """The SymPy polarisation of the one component (unit power over the support)."""
         return (SymbolicComponent(self.name, self.support, 1.0, self.symbolic_polarisation(c)),)
+
+    def elementary(self) -> tuple[Elementary, ...]:
+        """The elementary geometries this one is made of: itself."""
+        return (self,)
 
     def closed_form(self, model: TurbulenceModel) -> str | None:
         """The key of the closed form on the model's orbit, or None (the generic path)."""
@@ -283,7 +290,12 @@ class Composite(_Shared):
         return total
 
     def symbolic(self, c: Any) -> tuple[SymbolicComponent, ...]:
+        """Each part's SymPy polarisation with its power fraction."""
         return tuple(replace(s, fraction=p.fraction) for p in self.parts for s in p.geometry.symbolic(c))
+
+    def elementary(self) -> tuple[Elementary, ...]:
+        """The parts' geometries."""
+        return tuple(p.geometry for p in self.parts)
 
     def closed_form(self, model: TurbulenceModel) -> str | None:
         """None: the sum goes through the generic path (which uses the slab closed form for a slab part)."""
