@@ -28,7 +28,7 @@ __all__ = ["RATES", "simulation_estimate"]
 
 #: particle-steps per second (backend, field kind), 2-core CPU machine; waves per mode, grids per grid
 RATES = {
-    ("numba", "slab"): 1.7e8, ("numpy", "slab"): 3.6e7, ("cupy", "slab"): 1e10,
+    ("numba", "table"): 1.7e8, ("numpy", "table"): 3.6e7, ("cupy", "table"): 1e10,
     ("numba", "grids"): 3.8e7, ("numpy", "grids"): 2.4e6, ("cupy", "grids"): 2e9,
     ("numba", "waves"): 2e8, ("numpy", "waves"): 2e7, ("cupy", "waves"): 1e10,
 }
@@ -43,7 +43,7 @@ def _waves(config, opts: dict, itemsize: int) -> tuple[str, float, float, int]:
 
 def _slab_table(config, opts: dict, itemsize: int) -> tuple[str, float, float, int]:
     n, _ = synthesis.slab_table_size(config.model, opts.get("box_over_lmax", 8.0), opts.get("points_per_wavelength", 10.0))
-    return "slab", 2.0 * itemsize * n, 32.0 * n, n
+    return "table", 2.0 * itemsize * n, 32.0 * n, n
 
 
 def _nested_grids(config, opts: dict, itemsize: int) -> tuple[str, float, float, int]:
@@ -88,7 +88,7 @@ def simulation_estimate(config, realisations: int) -> ResourceEstimate:
     if kind in ("waves", "grids"):
         rate /= size
     steps = total_particle_steps(config.nside, config.times, config.dt)
-    synth = SYNTHESIS_SECONDS_PER_POINT * size if kind == "slab" else 0.0
+    synth = SYNTHESIS_SECONDS_PER_POINT * size if kind == "table" else 0.0
     return ResourceEstimate(
         memory={"field": field_bytes, "field synthesis": transient, "particles": particles, "maps": maps},
         seconds=realisations * (steps / rate + synth),
