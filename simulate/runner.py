@@ -71,8 +71,8 @@ __all__ = [
     "simulate_realisation",
     "sky_maps",
     "summary_lines",
-    "synthesize_field",
     "synthesiser",
+    "synthesize_field",
 ]
 
 FIELD_METHODS = ("grid", "waves")

@@ -27,10 +27,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from crmix.model import TurbulenceModel
 from crmix.solver.axisymmetric_coupling import GRAM_ENTRIES, contract_m1c, gram_blocks
 from crmix.solver.axisymmetric_cubature import Box, adaptive_cubature
 from crmix.solver.axisymmetric_orbits import helix_multipoles, mu_nodes, straight_multipoles
-from crmix.model import TurbulenceModel
 from crmix.solver.mixing import MixingMatrix, m1a_diagonal, m1c_matrix, mixing_matrix
 from crmix.spectral_tensors import AxisymmetricTensor, TensorComponent
 from crmix.validation import integer, real

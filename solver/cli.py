@@ -34,13 +34,13 @@ from crmix.io import atomic_write, check_output_folder
 from crmix.model import RG_OVER_LAMBDA_MIN, Spectrum, TurbulenceModel
 from crmix.resources import HOURS_WITHOUT_CONFIRMATION, require
 from crmix.solver.closure import CLOSURES
-from crmix.solver.spectrum import ZONAL_CLOSURES
 from crmix.solver.resources import spectrum_estimate
 from crmix.solver.spectrum import (
     DEFAULT_LMAX,
     DEFAULT_LMAX_GENERIC,
     MIN_LMAX_EXTRAPOLATION,
     SLOPE_RANGE,
+    ZONAL_CLOSURES,
     AngularSpectrum,
     angular_power_spectrum,
     length_unit_pc,
