@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
 
@@ -265,17 +266,17 @@ def axisymmetric_mixing_matrix(tensor: AxisymmetricTensor, omega: float, dt: flo
 
 
 def model_mixing_matrix(model: TurbulenceModel, dt: float, lmax: int, *, rtol: float | None = None,
-                        progress: bool = False) -> MixingMatrix:
+                        xp: ModuleType = np, progress: bool = False) -> MixingMatrix:
     """M(dt) of ``model`` through the reduction its geometry names (crmix.geometry).
 
     A closed form on the model's orbit (slab; isotropic on straight lines): crmix.solver.mixing, rtol
     default 1e-10.  Otherwise the generic path on the geometry's tensor, on helices (Omega > 0) or
     straight lines, rtol default :data:`GENERIC_RTOL`.  ``rtol`` of the result's path is in
-    :func:`mixing_rtol`.
+    :func:`mixing_rtol`.  ``xp``: the closed forms' array namespace (the generic path runs in NumPy).
     """
     rtol = mixing_rtol(model, rtol)
     if model.turbulence.closed_form(model) is not None:
-        return mixing_matrix(model, dt, lmax, rtol=rtol, progress=progress)
+        return mixing_matrix(model, dt, lmax, rtol=rtol, xp=xp, progress=progress)
     return axisymmetric_mixing_matrix(model.turbulence.tensor(model), model.Omega, dt, lmax, rtol=rtol, progress=progress)
 
 

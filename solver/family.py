@@ -1,7 +1,8 @@
 """The steady-state spectrum of one model as a function of the mixing time Delta T (for fits).
 
 A fit of Delta T (``crmix fit``, ``crmix compare``) evaluates the shape C_l/C_1 of the steady state
-KPM (20) at many Delta T for the same model and truncation.  :class:`SpectrumFamily` holds what does
+KPM (20) at many Delta T for the same model and truncation (through the reduction its geometry names:
+the closed forms or the generic path, crmix.solver.axisymmetric).  :class:`SpectrumFamily` holds what does
 not depend on Delta T -- the model, its spectral weight, the truncation -- validates once, and caches
 every evaluation, so a fit never computes the same mixing matrix twice.  C_l/C_1 does not depend on
 the source strength (the dipole source of KPM (18) only scales C_l), so the family solves with a
@@ -17,7 +18,7 @@ from types import ModuleType
 import numpy as np
 
 from crmix.model import TurbulenceModel
-from crmix.solver.mixing import mixing_matrix
+from crmix.solver.axisymmetric import model_mixing_matrix
 from crmix.solver.steady_state import SteadyState, steady_state
 from crmix.validation import integer, real
 
@@ -58,7 +59,7 @@ class SpectrumFamily:
         dt = real("dt", dt, gt=0, unit="1/Omega_ref")
         key = float(dt)
         if key not in self._cache:
-            mm = mixing_matrix(self.model, key, self.lmax, rtol=self.rtol, xp=self.xp)
+            mm = model_mixing_matrix(self.model, key, self.lmax, rtol=self.rtol, xp=self.xp)
             self._cache[key] = steady_state(mm.full, key, 1.0)
         return self._cache[key]
 
