@@ -190,3 +190,17 @@ def test_cli_runs_and_refuses_a_folder_of_other_parameters(tmp_path: Path, capsy
     args.out = str(tmp_path / "other")
     with pytest.raises(ValueError, match=r"holds no run\.json"):
         cli.run(args)
+
+
+@pytest.mark.parametrize("extra", [("--geometry", "composite", "--slab-fraction", "0.3"), ("--geometry", "2d", "--field", "waves")])
+def test_new_geometries_simulate(tmp_path: Path, extra: tuple[str, ...], capsys: pytest.CaptureFixture[str]) -> None:
+    """2D and the composite are drawn by the tensor synthesis; the run records the geometry and its parameters."""
+    assert cli.run(_args(tmp_path, *extra)) == 0
+    params = json.loads((tmp_path / "out" / "run.json").read_text())
+    config, _ = cli.config_from_args(_args(tmp_path, *extra))
+    assert params["model"] == config.model.describe()
+    assert params["model"]["geometry"] == extra[1]
+    assert ("slab_fraction" in params["model"]) == (extra[1] == "composite")
+    rebuilt = TurbulenceModel.from_description(params["model"], params["spectrum"])
+    assert rebuilt == config.model
+    assert f"{extra[1]}: rho" in capsys.readouterr().out

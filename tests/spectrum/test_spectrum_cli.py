@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 import crmix.cli
@@ -106,3 +108,23 @@ def test_run_writes_table_and_plot_atomically(main, tmp_path, capsys):
     a, b = runs["10TV"], runs["1PV"]
     scaled = [m["tau_s"] * m["rho"] ** (2 / 3) / (1 - (m["kmin_Lc"] / m["kmax_Lc"]) ** (2 / 3)) for m in (a, b)]
     assert scaled[1] == pytest.approx(scaled[0], rel=1e-8)
+
+
+def test_new_geometries_give_c_l(main, tmp_path, capsys):
+    """2d (Delta T given: no QLT) and the composite (KPM (51) with the slab part's tau_s) through the generic path."""
+    from astropy.table import Table
+
+    small = ["--rigidity", "30PV", "--rg-over-lambda-min", "3", "--lmax", "8", "--no-progress"]
+    assert main(["spectrum", "--geometry", "2d", "--omega-dt", "10", *small, "--out", str(tmp_path / "2d")]) == 0
+    assert main(["spectrum", "--geometry", "composite", "--slab-fraction", "0.3", *small, "--out", str(tmp_path / "comp")]) == 0
+    assert "no QLT tau_s" in capsys.readouterr().out
+    two_d = Table.read(tmp_path / "2d" / "spectrum.ecsv", format="ascii.ecsv").meta["runs"]["30PV"]
+    comp = Table.read(tmp_path / "comp" / "spectrum.ecsv", format="ascii.ecsv").meta["runs"]["30PV"]
+    assert two_d["geometry"] == "2d" and two_d["mixing_path"] == "generic" and two_d["orbit"] == "helix"
+    assert two_d["dt_source"] == "omega_dt" and two_d["omega_dt"] == 10.0 and math.isnan(two_d["tau_s"])
+    assert comp["geometry"] == "composite" and comp["slab_fraction"] == 0.3 and comp["dt_source"] == "kpm51"
+    assert comp["omega_dt"] == pytest.approx(4 * comp["tau_s"] ** (1 / 3))
+    # the slab part alone (fraction 0.3 of the power) scatters: tau_s is 1/0.3 times that of slab at the same eta
+    assert main(["spectrum", "--geometry", "slab", *small, "--out", str(tmp_path / "slab")]) == 0
+    slab = Table.read(tmp_path / "slab" / "spectrum.ecsv", format="ascii.ecsv").meta["runs"]["30PV"]
+    assert comp["tau_s"] == pytest.approx(slab["tau_s"] / 0.3, rel=1e-3)
