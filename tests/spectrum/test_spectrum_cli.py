@@ -128,3 +128,17 @@ def test_new_geometries_give_c_l(main, tmp_path, capsys):
     assert main(["spectrum", "--geometry", "slab", *small, "--out", str(tmp_path / "slab")]) == 0
     slab = Table.read(tmp_path / "slab" / "spectrum.ecsv", format="ascii.ecsv").meta["runs"]["30PV"]
     assert comp["tau_s"] == pytest.approx(slab["tau_s"] / 0.3, rel=1e-3)
+
+
+@pytest.mark.slow
+def test_isotropic_with_a_regular_field_takes_the_generic_path(main, tmp_path):
+    """Isotropic + B0: helical orbits (generic path), tau_s from the resonance sum of crmix.qlt_axisymmetric."""
+    from astropy.table import Table
+
+    out = tmp_path / "iso"
+    assert main(["spectrum", "--geometry", "isotropic", "--eta", "0.5", "--rigidity", "30PV", "--rg-over-lambda-min", "0.6",
+                 "--lmax", "4", "--no-progress", "--out", str(out)]) == 0
+    meta = Table.read(out / "spectrum.ecsv", format="ascii.ecsv").meta["runs"]["30PV"]
+    assert meta["geometry"] == "isotropic" and meta["mixing_path"] == "generic" and meta["orbit"] == "helix"
+    assert meta["dt_source"] == "kpm51" and meta["omega_dt"] == pytest.approx(4 * meta["tau_s"] ** (1 / 3))
+    assert meta["lambda_par"] == pytest.approx(meta["tau_s"]) and meta["K_zz"] == pytest.approx(meta["tau_s"] / 3)
