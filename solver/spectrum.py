@@ -56,7 +56,7 @@ from crmix.solver.steady_state import (
     lmax_drift,
     steady_state,
 )
-from crmix.solver.timestep import KPM51_COEFFICIENT, MixingTime, mixing_time
+from crmix.solver.timestep import KPM51_COEFFICIENT, MixingTime, MixingTimeRule, mixing_time
 from crmix.validation import integer
 
 __all__ = [
@@ -235,7 +235,7 @@ def angular_power_spectrum(
     lmax: int = DEFAULT_LMAX,
     omega_dt: float | None = None,
     alpha: float | None = None,
-    dt_rule: str | None = None,
+    dt_rule: str | MixingTimeRule | None = None,
     dt_coefficient: float = KPM51_COEFFICIENT,
     gradient_length: float | None = None,
     cos_alpha_correction: bool = False,

@@ -22,17 +22,20 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from crmix.model import TurbulenceModel
 from crmix.validation import real
 
-__all__ = ["DT_RULES", "KPM51_COEFFICIENT", "MixingTime", "MixingTimeWarning", "mixing_time"]
+__all__ = ["DT_RULES", "KPM51_COEFFICIENT", "MixingTime", "MixingTimeRule", "MixingTimeWarning", "mixing_time"]
 
 #: Rules that derive Delta T from the model.
 DT_RULES = ("kpm51",)
 #: c in Omega Delta T = c (Omega tau_s)^(1/3), fitted in KPM Sec. 3.2 (Fig. 6).
 KPM51_COEFFICIENT = 4.0
+#: A replaceable mixing-time rule: rule(model) -> Delta T in 1/Omega_ref.
+MixingTimeRule = Callable[[TurbulenceModel], float]
 
 
 class MixingTimeWarning(UserWarning):
@@ -46,7 +49,7 @@ class MixingTime:
     dt
         Delta T.
     source
-        ``"omega_dt"``, ``"kpm51"`` or ``"alpha"``.
+        ``"omega_dt"``, ``"kpm51"``, ``"alpha"`` or ``"rule NAME"`` (a rule function).
     tau_s
         The QLT scattering time when the model has one (``model.turbulence.has_qlt(model)``) and it was
         computed (the kpm51 rule; slab always), else ``None``.
@@ -85,13 +88,15 @@ def mixing_time(
     *,
     omega_dt: float | None = None,
     alpha: float | None = None,
-    rule: str | None = None,
+    rule: str | MixingTimeRule | None = None,
     coefficient: float = KPM51_COEFFICIENT,
 ) -> MixingTime:
     """Fix Delta T for ``model``: give exactly one of ``omega_dt``, ``alpha``, ``rule`` (module docstring).
 
-    With none given, models with a QLT scattering time use ``rule="kpm51"``; the others (isotropic
-    without B0, 2D) must give ``alpha`` or ``omega_dt``.
+    ``rule`` is a name of DT_RULES or a function ``rule(model) -> Delta T`` (1/Omega_ref): the explicit,
+    replaceable choice where QLT gives no scattering time (2D) or KPM (51) is not calibrated.  With
+    none given, models with a QLT scattering time use ``rule="kpm51"``; the others (isotropic without
+    B0, 2D) must give ``alpha``, ``omega_dt`` or a rule function.
     """
     given = [name for name, v in (("omega_dt", omega_dt), ("alpha", alpha), ("rule", rule)) if v is not None]
     if len(given) > 1:
@@ -103,19 +108,21 @@ def mixing_time(
                 f"{model.geometry} turbulence with eta = {model.eta}: no QLT scattering time here"
             )
         rule = "kpm51"
-    if rule is not None and rule not in DT_RULES:
-        raise ValueError(f"dt rule must be one of {DT_RULES}, got {rule!r}")
+    if rule is not None and not callable(rule) and rule not in DT_RULES:
+        raise ValueError(f"dt rule must be one of {DT_RULES} or a function of the model, got {rule!r}")
     coefficient = real("dt coefficient c", coefficient, gt=0)
 
     # tau_s for the kpm51 rule; with Delta T given, only where it is cheap (slab's closed form) -- the generic
     # resonance sum (crmix.qlt_axisymmetric) can take long at wide bands, so it is not computed just to warn
-    wanted = rule is not None or model.turbulence.slab_qlt
+    wanted = (rule is not None and not callable(rule)) or model.turbulence.slab_qlt
     qlt = model.turbulence.qlt(model) if wanted else None
     tau_s = qlt.tau_s if qlt is not None else None
     if omega_dt is not None:
         dt, source = real("omega_dt", omega_dt, gt=0), "omega_dt"
     elif alpha is not None:
         dt, source = real("alpha", alpha, gt=0) / model.k_max, "alpha"
+    elif callable(rule):
+        dt, source = real("Delta T from the dt rule", rule(model), gt=0), f"rule {getattr(rule, '__name__', 'function')}"
     else:
         if tau_s is None:
             raise ValueError(

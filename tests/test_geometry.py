@@ -254,3 +254,21 @@ def test_simulation_synthesisers_by_geometry():
     assert SYNTHESISERS[synthesiser(_model("isotropic"), "grid")] is synthesis.nested_grids
     assert SYNTHESISERS[synthesiser(_model("isotropic"), "waves")] is synthesis.plane_waves
     assert synthesiser(_model("2d"), "grid") == "tensor_grid" and synthesiser(_model("composite"), "waves") == "tensor_waves"
+
+
+def test_the_mixing_time_rule_is_replaceable_where_qlt_has_none():
+    """2D: no QLT tau_s, so KPM (51) is refused and a rule of the model's own is taken as given."""
+    from crmix.solver.spectrum import angular_power_spectrum
+    from crmix.solver.timestep import mixing_time
+
+    model = _model("2d")
+    with pytest.raises(ValueError, match="needs a QLT scattering time"):
+        mixing_time(model, rule="kpm51")
+
+    def gyrations(m):
+        return 4 * math.pi / m.Omega  # two gyrations
+
+    step = mixing_time(model, rule=gyrations)
+    assert step.dt == pytest.approx(4 * math.pi) and step.source == "rule gyrations" and step.tau_s is None
+    res = angular_power_spectrum(model, lmax=4, dt_rule=gyrations)
+    assert res.timestep.dt == step.dt and res.metadata["dt_source"] == "rule gyrations"
