@@ -183,7 +183,7 @@ class Elementary(_Shared):
     support              where the wave vectors lie (crmix.spectral_tensors.SUPPORTS).
     polarisation         pol(k, c, xp), unit trace over the support (numeric).
     symbolic_polarisation  c -> the same as a SymPy matrix.
-    needs_regular_field  eta < 1 required (dB has no component along B0 to be a field of its own).
+    needs_regular_field  eta < 1 required: the tensor is defined about B0 (slab, 2D: dB perpendicular to it).
     closed_form_orbits   orbits on which crmix.solver.mixing has a closed form under ``name``.
     parallel_fraction    <omega_z^2>/<omega^2>.
     resonant             QLT has resonances (False for k perpendicular to B0 with omega along k x B0).
