@@ -71,7 +71,7 @@ class XpPrinter(PythonCodePrinter):
         if expr.exp == sp.Rational(1, 2):
             return f"xp.sqrt({self._print(expr.base)})"
         if expr.base == -1:  # (-1)**n for an integer-valued array n: its parity, without float powers
-            return f"(1 - 2 * ({self._print(expr.exp)} % 2))"
+            return f"(1 - 2 * (({self._print(expr.exp)}) % 2))"
         return super()._print_Pow(expr, rational=rational)
 
     # -- constants --------------------------------------------------------------------------------

@@ -56,6 +56,7 @@ def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run a subcommand; exit code 0 when done, 2 for bad input (before any work), 1 for an I/O failure while working."""
     argv = list(sys.argv[1:] if argv is None else argv)
     selected = next((a for a in argv if not a.startswith("-")), None)
     parser = build_parser(selected if selected in COMMANDS else None)
@@ -68,6 +69,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, FileExistsError, PermissionError) as exc:
         print(f"crmix {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a failure while working, e.g. a full disk: what was finished is kept
+        print(f"crmix {args.command}: error: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

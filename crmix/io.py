@@ -3,7 +3,8 @@
 A result file appears complete under its final name or not at all: it is written to a temporary
 file with a unique name in the same folder (so that parallel writers of the same path never share a
 temporary file) and renamed over the target.  A writer that fails leaves no temporary file behind,
-and the final file keeps the permissions the umask gives an ordinary new file.
+and the final file keeps the permissions the umask gives an ordinary new file.  An OSError of the
+writer (a full disk, say) is raised naming the final file when it names none.
 """
 
 from __future__ import annotations
@@ -36,6 +37,11 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) ->
         write(tmp)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would survive the rename
         os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        if exc.filename is None:
+            exc.filename = str(path)
+        raise
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

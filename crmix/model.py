@@ -2,8 +2,8 @@
 
 Everything physical lives here, so that theory and simulation cannot disagree on a normalisation.
 
-Units (DESIGN.md Sec. 3)
-------------------------
+Units (docs/physics.md, "Units and the model")
+---------------------------------------------
 c = 1.  Times and lengths are measured in 1/Omega_ref, the inverse gyrofrequency of the reference
 field: the regular field B0 when there is one (KPM: Omega = q B0 / p), the RMS field when there is
 none (MA19, eta = 1).  :attr:`TurbulenceModel.omega_reference` says which.  The turbulent field

@@ -1,6 +1,6 @@
 """Physical units at the API/CLI boundary (astropy), and the conversions to crmix's natural units.
 
-Conventions (DESIGN.md Sec. 3): c = 1; inside crmix, times and lengths are measured in units of
+Conventions (docs/physics.md, "Units and the model"): c = 1; inside crmix, times and lengths are measured in units of
 1/Omega_ref, the inverse gyrofrequency of the *reference field* (B0 for a model with a regular
 field, B_rms for MA19's purely turbulent field), so that a length 1 is the gyroradius at pitch
 angle 90 degrees in that field.  The gyroradius used in rho = r_g/L_c is always the one in the

@@ -63,7 +63,7 @@ class Check:
     @property
     def reference(self) -> str:
         """The seed equation(s) covered, prefixed by the paper unless the equation names it."""
-        named = any(tag in self.equation for tag in ("KPM", "MA19", "DESIGN"))
+        named = any(tag in self.equation for tag in ("KPM", "MA19"))
         return self.equation if named else f"{self.paper} {self.equation}"
 
     @property

@@ -11,6 +11,8 @@ theory; docs/errata.md).  Writes into --out:
                     Omega tau_s (simulated and QLT), <C_1>^sub/<C_1>^QLT, <cos alpha>
   fit_shapes.ecsv   per run: l, the simulated C_l/C_1 with errors, the theory at each best fit
   fit.png           the simulated shapes with error bars and the best-fit theory curves
+  fit_relation.ecsv with two or more runs: Omega dT = c (Omega tau_s)^p per l_max, against the
+                    simulated and the QLT scattering times (crmix.fit.relation; KPM (51), Fig. 6)
 """
 
 from __future__ import annotations
@@ -20,14 +22,17 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from astropy.table import Table
 
 from crmix.fit.data import COVARIANCES, SimulatedShape, read_shape
-from crmix.fit.shape import ShapeFit, default_bounds, fit_shape
+from crmix.fit.relation import scaling_relation
+from crmix.fit.shape import ShapeFit, fit_run
 from crmix.io import atomic_write, check_output_folder
-from crmix.solver.family import SpectrumFamily
+from crmix.provenance import provenance
+from crmix.solver.closure import CLOSURES
 
-__all__ = ["add_arguments", "fit_run", "run"]
+__all__ = ["add_arguments", "run"]
 
 DEFAULT_LMAX = "50,100,200"
 
@@ -43,6 +48,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "than multipoles + 2) (default: diagonal)")
     parser.add_argument("--bounds", default=None, metavar="LO:HI",
                         help="range of the fitted parameter (default: Omega dT in 2:300, alpha in 2:3000)")
+    parser.add_argument("--closure", choices=CLOSURES, default="truncated",
+                        help="the theory's steady state: KPM (20) truncated at l_max (default) or an l_max closure (docs/validation.md)")
     parser.add_argument("--out", default="crmix-out/fit", help="output folder (default: ./crmix-out/fit)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
@@ -63,20 +70,6 @@ def _lmax_values(text: str) -> list[int]:
     if not values or any(v < 2 for v in values):
         raise ValueError(f"--lmax must be comma-separated integers >= 2, got {text!r}")
     return sorted(set(values))
-
-
-def parameter_of(shape: SimulatedShape) -> str:
-    """Omega dT with a regular field (KPM), alpha = k_max dT without one (MA19)."""
-    return "omega_dt" if shape.model.Omega > 0 else "alpha"
-
-
-def fit_run(shape: SimulatedShape, lmax_values: list[int], *, bounds: tuple[float, float] | None = None,
-            progress: Any = None) -> list[ShapeFit]:
-    """The shape fit of one run at each truncation (the families are independent: one per l_max)."""
-    parameter = parameter_of(shape)
-    update = None if progress is None else progress.update
-    return [fit_shape(shape.ratio, shape.inverse_covariance, shape.ells, SpectrumFamily(shape.model, lmax), parameter=parameter,
-                      bounds=bounds, progress=update) for lmax in lmax_values]
 
 
 def _qlt_tau(shape: SimulatedShape) -> float:
@@ -133,6 +126,41 @@ def _shape_table(results: list[tuple[SimulatedShape, list[ShapeFit]]]) -> Table:
     return table
 
 
+def _relation_table(results: list[tuple[SimulatedShape, list[ShapeFit]]]) -> Table | None:
+    """Omega dT = c (Omega tau_s)^p over the runs, per l_max and per tau_s (simulated, QLT); None below two usable fits.
+
+    A fit is usable when its parameter is Omega dT and its interval is closed (no open side).
+    """
+    rows: dict[str, list[Any]] = {k: [] for k in (
+        "lmax", "tau_s", "fits", "c", "c_err", "p", "p_err", "chi2", "dof", "c_at_p_third", "c_at_p_third_err", "chi2_at_p_third")}
+    for lmax in sorted({f.lmax for _, fits in results for f in fits}):
+        usable = [(shape, f) for shape, fits in results for f in fits
+                  if f.lmax == lmax and f.parameter == "omega_dt" and not f.at_bound]
+        for source in ("sim", "QLT"):
+            tau = np.array([s.omega_tau_s if source == "sim" else _qlt_tau(s) for s, _ in usable])
+            tau_err = np.array([s.omega_tau_s_error if source == "sim" else 0.0 for s, _ in usable])
+            keep = np.isfinite(tau) & (tau > 0)
+            if np.count_nonzero(keep) < 2:
+                continue
+            chosen = [f for f, k in zip((f for _, f in usable), keep) if k]
+            rel = scaling_relation(tau[keep], tau_err[keep], np.array([f.best for f in chosen]),
+                                   np.array([f.low for f in chosen]), np.array([f.high for f in chosen]))
+            for key, value in (("lmax", lmax), ("tau_s", source), ("fits", len(chosen)), ("c", rel.c), ("c_err", rel.c_error),
+                               ("p", rel.p), ("p_err", rel.p_error), ("chi2", rel.chi2), ("dof", rel.dof),
+                               ("c_at_p_third", rel.c_at_third), ("c_at_p_third_err", rel.c_at_third_error),
+                               ("chi2_at_p_third", rel.chi2_at_third)):
+                rows[key].append(value)
+    if not rows["lmax"]:
+        return None
+    table = Table(rows)
+    table.meta["description"] = (
+        "Omega dT = c (Omega tau_s)^p fitted over the runs (KPM (51), Fig. 6; crmix.fit.relation), per truncation l_max and "
+        "per scattering time (sim: 3 K_zz(T_max) of each run with its error; QLT: lambda_par); c_at_p_third: c at KPM's p = 1/3"
+    )
+    table.meta["provenance"] = provenance("numpy", "float64")
+    return table
+
+
 def _plot(path: Path, results: list[tuple[SimulatedShape, list[ShapeFit]]]) -> None:
     import matplotlib
 
@@ -164,30 +192,35 @@ def _plot(path: Path, results: list[tuple[SimulatedShape, list[ShapeFit]]]) -> N
 def run(args: argparse.Namespace) -> int:
     """Check everything, read the runs, fit each at each l_max, write the tables and the plot."""
     lo, hi = _pair(args.ell, "--ell", int)
+    if not 2 <= lo <= hi:
+        raise ValueError(f"--ell must be lo:hi with 2 <= lo <= hi, got {args.ell!r}")
     lmax_values = _lmax_values(args.lmax)
     bounds = None if args.bounds is None else _pair(args.bounds, "--bounds", float)
+    if bounds is not None and not 0 < bounds[0] < bounds[1] < math.inf:
+        raise ValueError(f"--bounds must satisfy 0 < lo < hi (finite), got {args.bounds!r}")
     if lmax_values[0] < hi + 1:
         raise ValueError(f"--lmax must exceed the largest fitted multipole {hi}, got {lmax_values[0]}")
     out = check_output_folder(args.out)
     shapes = [read_shape(run_dir, time=args.time, ells=(lo, hi), covariance=args.covariance) for run_dir in args.runs]
-    for shape in shapes:
-        b = bounds or default_bounds(parameter_of(shape))
-        if not 0 < b[0] < b[1]:
-            raise ValueError(f"--bounds must satisfy 0 < lo < hi, got {args.bounds!r}")
     from tqdm.auto import tqdm
 
     results = []
     with tqdm(desc="theory evaluations", unit="matrix", disable=args.no_progress) as bar:
         for shape in shapes:
-            results.append((shape, fit_run(shape, lmax_values, bounds=bounds, progress=bar)))
+            results.append((shape, fit_run(shape, lmax_values, bounds=bounds, closure=args.closure, progress=bar)))
     out.mkdir(parents=True, exist_ok=True)
     fit_table = _fit_table(results)
     fit_table.meta["parameters"] = {"runs": list(args.runs), "time": args.time, "ell": [lo, hi], "lmax": lmax_values,
-                                    "covariance": args.covariance, "bounds": list(bounds) if bounds else None}
-    atomic_write(out / "fit.ecsv", lambda tmp: fit_table.write(tmp, format="ascii.ecsv", overwrite=True))
+                                    "covariance": args.covariance, "closure": args.closure, "bounds": list(bounds) if bounds else None}
     shape_table = _shape_table(results)
+    for table in (fit_table, shape_table):
+        table.meta["provenance"] = provenance("numpy", "float64")  # the theory's matrices
+    atomic_write(out / "fit.ecsv", lambda tmp: fit_table.write(tmp, format="ascii.ecsv", overwrite=True))
     atomic_write(out / "fit_shapes.ecsv", lambda tmp: shape_table.write(tmp, format="ascii.ecsv", overwrite=True))
     _plot(out / "fit.png", results)
+    relation = _relation_table(results)
+    if relation is not None:
+        atomic_write(out / "fit_relation.ecsv", lambda tmp: relation.write(tmp, format="ascii.ecsv", overwrite=True))
     for shape, fits in results:
         print(f"{shape.run}: rho = {shape.model.rho:.3g}, eta = {shape.model.eta:g}, T = {shape.time:.4g}, "
               f"l = {shape.ells[0]}..{shape.ells[-1]}, {shape.n_realisations} realisations, Omega tau_s (sim) = "
@@ -196,5 +229,12 @@ def run(args: argparse.Namespace) -> int:
             flag = f" (at the {f.at_bound} bound)" if f.at_bound else ""
             print(f"  l_max = {f.lmax:4d}: {f.parameter} = {f.best:.4g} [{f.low:.4g}, {f.high:.4g}]{flag}, "
                   f"chi2/dof = {f.chi2:.3g}/{f.dof} = {f.reduced_chi2:.3g} ({f.evaluations} theory evaluations)")
-    print(f"wrote {out / 'fit.ecsv'}, {out / 'fit_shapes.ecsv'} and {out / 'fit.png'}")
+    if relation is not None:
+        print("Omega dT = c (Omega tau_s)^p over the runs:")
+        for r in relation:
+            print(f"  l_max = {r['lmax']:4d}, tau_s {r['tau_s']:>3s} ({r['fits']} fits): c = {r['c']:.3g} +- {r['c_err']:.2g}, "
+                  f"p = {r['p']:.3f} +- {r['p_err']:.3f}, chi2/dof = {r['chi2']:.3g}/{r['dof']}; at p = 1/3: "
+                  f"c = {r['c_at_p_third']:.3g} +- {r['c_at_p_third_err']:.2g}, chi2 = {r['chi2_at_p_third']:.3g}")
+    written = ["fit.ecsv", "fit_shapes.ecsv", "fit.png"] + (["fit_relation.ecsv"] if relation is not None else [])
+    print("wrote " + ", ".join(str(out / name) for name in written))
     return 0

@@ -5,11 +5,18 @@ without one (MA19); x = ln(parameter) is fitted over given bounds.  Each theory 
 mixing matrix and a steady state (:class:`crmix.solver.family.SpectrumFamily`), so the fit spends
 its evaluations where they matter:
 
-1. the theory C_l/C_1 on a coarse grid of x (``grid`` points), exact;
+1. the theory C_l/C_1 on a coarse grid of x (``grid`` points), exact, walked upwards from the lower
+   bound; the walk stops once chi^2 has risen on two successive points and lies more than
+   ``bracket`` above its smallest value so far: the minimum and its 1-sigma interval are then
+   bracketed, and the larger Delta T -- whose mixing matrices cost the most, the k quadrature growing
+   with k Delta T -- are never computed (chi^2 of the shape is unimodal in Delta T: a longer mixing
+   time only flattens C_l/C_1); a trial Delta T at which the theory has no solution (a closure's
+   domain ends) also ends the walk, and the range with it -- a best fit there is flagged "high";
 2. a cubic spline of ln(C_l/C_1) in x through every exact point; chi^2(x) on the spline, its
    minimum x* and the 1-sigma interval (chi^2 = chi^2_min + 1, the profile of one parameter);
 3. exact evaluations at x* and the interval ends; where the spline's chi^2 misses the exact one by
-   more than ``tol``, the points join the spline and step 2 repeats (at most ``rounds`` times).
+   more than ``tol``, the points join the spline and step 2 repeats (at most ``rounds`` times),
+   on the bracketed range.
 
 The reported chi^2 is the exact one at the best fit.  A best fit or an interval end at a bound is
 flagged (``at_bound``); the interval is then open on that side (reported as the bound).
@@ -21,6 +28,7 @@ import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy.interpolate import CubicSpline
@@ -28,7 +36,10 @@ from scipy.interpolate import CubicSpline
 from crmix.solver.family import SpectrumFamily
 from crmix.validation import integer, real
 
-__all__ = ["PARAMETERS", "ShapeFit", "default_bounds", "fit_shape"]
+if TYPE_CHECKING:
+    from crmix.fit.data import SimulatedShape
+
+__all__ = ["PARAMETERS", "ShapeFit", "default_bounds", "fit_run", "fit_shape", "parameter_of"]
 
 PARAMETERS = ("omega_dt", "alpha")
 #: Points of the fine x grid on which the spline's chi^2 is scanned.
@@ -98,6 +109,7 @@ def fit_shape(
     grid: int = 8,
     tol: float = 0.1,
     rounds: int = 4,
+    bracket: float = 25.0,
     progress: Callable[[int], None] | None = None,
 ) -> ShapeFit:
     """Fit ``parameter`` (``"omega_dt"`` or ``"alpha"``) of ``family`` to the data R_l (module docstring).
@@ -133,12 +145,23 @@ def fit_shape(
         r = ratio - np.exp(log_theory)
         return np.einsum("...i,ij,...j->...", r, inv, r)
 
-    x_fine = np.linspace(math.log(lo), math.log(hi), _SCAN)
-    for x in np.linspace(math.log(lo), math.log(hi), grid):
-        evaluate(float(x))
+    bracket = real("bracket", bracket, gt=1)
+    coarse = np.linspace(math.log(lo), math.log(hi), grid)
+    walked: list[float] = []
+    for x in coarse:
+        try:
+            walked.append(float(chi2_of(evaluate(float(x)))))
+        except ValueError:
+            if not walked:
+                raise
+            break  # the theory has no steady state from here up (a closure's domain): the fit's range ends below
+        if len(walked) >= 3 and walked[-1] > walked[-2] > walked[-3] and walked[-1] > min(walked) + bracket:
+            break
+    x_top = float(coarse[len(walked) - 1])
+    x_fine = np.linspace(math.log(lo), x_top, _SCAN)
     mismatch = math.inf
     for _ in range(int(rounds)):
-        xs = np.array(sorted(exact))
+        xs = np.array(sorted(x for x in exact if x <= x_top))
         ys = np.array([exact[x] for x in xs])
         if not np.all(np.isfinite(ys)):
             raise ValueError(f"the theory C_l/C_1 is not positive at every trial {parameter} in [{lo:g}, {hi:g}]: narrow the bounds")
@@ -156,3 +179,21 @@ def fit_shape(
         chi2=float(chi2_of(np.log(theory))), dof=len(ells) - 1, at_bound=at_bound, evaluations=len(exact),
         spline_mismatch=mismatch, theory=theory,
     )
+
+
+def parameter_of(shape: SimulatedShape) -> str:
+    """Omega dT with a regular field (KPM), alpha = k_max dT without one (MA19)."""
+    return "omega_dt" if shape.model.Omega > 0 else "alpha"
+
+
+def fit_run(shape: SimulatedShape, lmax_values: list[int], *, bounds: tuple[float, float] | None = None,
+            closure: str = "truncated", progress: Any = None) -> list[ShapeFit]:
+    """The shape fit of one run at each truncation (the families are independent: one per l_max).
+
+    ``closure``: the theory's steady state, KPM (20) truncated at l_max (the default) or one of
+    crmix.solver.closure.CLOSURES.
+    """
+    parameter = parameter_of(shape)
+    update = None if progress is None else progress.update
+    return [fit_shape(shape.ratio, shape.inverse_covariance, shape.ells, SpectrumFamily(shape.model, lmax, closure=closure),
+                      parameter=parameter, bounds=bounds, progress=update) for lmax in lmax_values]

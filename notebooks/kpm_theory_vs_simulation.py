@@ -55,7 +55,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from astropy.table import Table
 
-from crmix.fit.cli import fit_run
+from crmix.fit import fit_run
 from crmix.fit.data import SimulatedShape, read_shape
 from crmix.fit.relation import scaling_relation
 from crmix.fit.shape import ShapeFit
@@ -116,7 +116,7 @@ class Comparison:
 # ## Simulate, fit, and evaluate the theory at the fit
 #
 # Backtracking times are fixed fractions of each model's QLT τ_s.  The fit of ΩΔT is `crmix fit`'s
-# (`crmix.fit.cli.fit_run`: diagonal jackknife covariance, Δχ² = 1 interval); the theory curve and
+# (`crmix.fit.fit_run`: diagonal jackknife covariance, Δχ² = 1 interval); the theory curve and
 # ⟨C_1⟩^mat are `crmix.solver.spectrum.angular_power_spectrum` at the best fit with the run's gradient.
 
 # %%

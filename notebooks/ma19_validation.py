@@ -50,7 +50,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from crmix.fit.cli import fit_run
+from crmix.fit import fit_run
 from crmix.fit.data import read_shape
 from crmix.model import TurbulenceModel
 from crmix.simulate.runner import SimulationConfig, run_ensemble, run_parameters, summary_lines

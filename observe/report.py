@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from crmix.io import atomic_write
+from crmix.provenance import provenance
 
 __all__ = ["FIT_TABLE", "PLOT", "SPECTRA_TABLE", "TierComparison", "plain", "write_plot", "write_tables"]
 
@@ -78,6 +79,7 @@ def write_tables(out: Path, tiers: list[TierComparison], meta: dict[str, Any]) -
         "shot noise); model = A (K r)_l + N_w n_l at the best fit; band: Omega dT over its 1-sigma interval; one sky: "
         "mean and scatter of Gaussian skies at the best fit (docs/observations.md)"
     )
+    meta = {**meta, "provenance": provenance("numpy", "float64")}
     spectra.meta.update(plain(meta))
     fits = Table(rows=[plain(t.row) for t in tiers])
     fits.meta["description"] = "fit per tier (Delta chi^2 = 1 profile intervals; NaN edge = open at the allowed range)"

@@ -57,12 +57,12 @@ def record_steps(times: Sequence[float], dt: float) -> np.ndarray:
     if t.ndim != 1 or t.size == 0:
         raise ValueError(f"times must be a non-empty list of backtracking times, got {times!r}")
     if not np.all(np.isfinite(t)) or np.any(t <= 0):
-        raise ValueError(f"times (backtracking times T, in 1/Omega) must be finite and > 0, got {list(t)}")
+        raise ValueError(f"times (backtracking times T, in 1/Omega) must be finite and > 0, got {t.tolist()}")
     if np.any(np.diff(t) <= 0):
-        raise ValueError(f"times must be strictly increasing, got {list(t)}")
+        raise ValueError(f"times must be strictly increasing, got {t.tolist()}")
     steps = np.maximum(1, np.rint(t / dt)).astype(np.int64)
     if np.any(np.diff(steps) <= 0):
-        raise ValueError(f"times {list(t)} are closer than the step dt = {dt:.4g}")
+        raise ValueError(f"times {t.tolist()} are closer than the step dt = {dt:.4g}")
     return steps
 
 

@@ -54,10 +54,10 @@ class StepRule:
     step: float | None = None
 
     def __post_init__(self) -> None:
-        if not self.steps_per_gyration >= MIN_STEPS_PER_GYRATION:
-            raise ValueError(f"steps_per_gyration must be >= {MIN_STEPS_PER_GYRATION}, got {self.steps_per_gyration}")
-        if not self.steps_per_wavelength >= MIN_STEPS_PER_WAVELENGTH:
-            raise ValueError(f"steps_per_wavelength must be >= {MIN_STEPS_PER_WAVELENGTH}, got {self.steps_per_wavelength}")
+        if not (math.isfinite(self.steps_per_gyration) and self.steps_per_gyration >= MIN_STEPS_PER_GYRATION):
+            raise ValueError(f"steps_per_gyration must be finite and >= {MIN_STEPS_PER_GYRATION}, got {self.steps_per_gyration}")
+        if not (math.isfinite(self.steps_per_wavelength) and self.steps_per_wavelength >= MIN_STEPS_PER_WAVELENGTH):
+            raise ValueError(f"steps_per_wavelength must be finite and >= {MIN_STEPS_PER_WAVELENGTH}, got {self.steps_per_wavelength}")
         if self.step is not None and not (math.isfinite(self.step) and self.step > 0):
             raise ValueError(f"step must be finite and > 0, got {self.step}")
 

@@ -26,7 +26,9 @@ Times are in units of 1/Omega (Omega = q B0 / p; with --eta 1, isotropic, the RM
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
+from collections.abc import Iterator
 
 import astropy.constants as const
 import astropy.units as u
@@ -36,12 +38,14 @@ from crmix.geometry import add_geometry_arguments, geometry_from_arguments
 from crmix.io import check_output_folder
 from crmix.model import RG_OVER_LAMBDA_MIN, Spectrum, TurbulenceModel
 from crmix.resources import HOURS_WITHOUT_CONFIRMATION, require
-from crmix.simulate.boris import StepRule
+from crmix.simulate.backtrack import record_steps, validate_nside
+from crmix.simulate.boris import MIN_STEPS_PER_GYRATION, MIN_STEPS_PER_WAVELENGTH, StepRule
 from crmix.simulate.cluster import add_engine_arguments, engine_from_args
 from crmix.simulate.resources import simulation_estimate
 from crmix.simulate.runner import FIELD_METHODS, Analysis, SimulationConfig, run_ensemble, summary_lines
 from crmix.simulate.skymap import NOISE_ESTIMATORS
 from crmix.units import parse_quantity, reduced_rigidity
+from crmix.validation import integer, real
 
 __all__ = ["add_arguments", "config_from_args", "run"]
 
@@ -101,7 +105,18 @@ def _times(text: str) -> tuple[float, ...]:
         raise ValueError(f"--times must be comma-separated numbers (backtracking times in 1/Omega), got {text!r}") from exc
     if not values or not all(math.isfinite(t) and t > 0 for t in values):
         raise ValueError(f"--times must be backtracking times T > 0 (in 1/Omega), got {text!r}")
-    return tuple(sorted(values))
+    if any(b <= a for a, b in zip(values, values[1:])):
+        raise ValueError(f"--times must be strictly increasing, got {text!r}")
+    return values
+
+
+@contextlib.contextmanager
+def _option(flag: str) -> Iterator[None]:
+    """Name the option ``flag`` in a ValueError raised by a check of its value inside the block."""
+    try:
+        yield
+    except ValueError as exc:
+        raise ValueError(f"{flag}: {exc}") from None
 
 
 def _spectrum(name: str, kmax_lc: float) -> Spectrum:
@@ -143,6 +158,14 @@ def config_from_args(args: argparse.Namespace) -> tuple[SimulationConfig, Analys
         raise ValueError(f"--rg-over-lambda-min must be > 0, got {args.rg_over_lambda_min}")
     if args.realisations < 1:
         raise ValueError(f"--realisations must be >= 1, got {args.realisations}")
+    with _option("--nside"):
+        validate_nside(args.nside)
+    integer("--seed", args.seed, ge=0)
+    real("--steps-per-gyration", args.steps_per_gyration, ge=MIN_STEPS_PER_GYRATION)
+    real("--steps-per-wavelength", args.steps_per_wavelength, ge=MIN_STEPS_PER_WAVELENGTH)
+    if args.step is not None:
+        real("--step", args.step, gt=0)
+    times = _times(args.times)
     if args.backend == "cupy" and cupy_or_none() is None:
         raise ValueError("--backend cupy needs CuPy and a CUDA device; use numba or numpy")
     rho = reduced_rigidity(rigidity, b_rms, l_c)
@@ -152,11 +175,17 @@ def config_from_args(args: argparse.Namespace) -> tuple[SimulationConfig, Analys
     pc_per_unit = l_c.to_value(u.pc) / model.L_c  # one length unit 1/Omega, in pc
     g = pc_per_unit / gradient_length.to_value(u.pc)
     step = StepRule(steps_per_gyration=args.steps_per_gyration, steps_per_wavelength=args.steps_per_wavelength, step=args.step)
+    with _option("--step"):
+        dt = step.dt(model)
+    with _option("--times"):
+        record_steps(times, dt)
     config = SimulationConfig(
-        model=model, nside=args.nside, times=_times(args.times), seed=args.seed, step=step, method=args.field,
+        model=model, nside=args.nside, times=times, seed=args.seed, step=step, method=args.field,
         backend=args.backend,
     )
     analysis = Analysis(gradient=(0.0, 0.0, g), diffusion=_diffusion(args.diffusion, pc_per_unit), noise=args.noise, lmax=args.lmax)
+    with _option("--lmax"):
+        analysis.lmax_for(args.nside)
     return config, analysis
 
 

@@ -11,7 +11,9 @@ Layout of an output folder::
     ensemble_realisations.ecsv     C_l^sub of every realisation and T (for covariances: crmix fit)
 
 A realisation is finished when its ``.npz`` exists (written last, by an atomic rename, so a kill
-never leaves a partial one; an unreadable or foreign file is recomputed).  Realisation i depends on
+never leaves a partial one) and checks: readable (the zip's CRC-32 of every array), of these
+parameters and this index, and the ``.fits`` beside it the one whose SHA-256 it records.  A
+truncated, corrupt, foreign or unmatched file is recomputed, never used.  Realisation i depends on
 (seed, i) and run.json alone, so a resumed run reproduces exactly what an uninterrupted one writes.
 
 The realisation files hold no choice of the Liouville mapping KPM (3): the gradient, the ONE
@@ -19,11 +21,14 @@ diffusion tensor K used for every T, the noise estimator and the multipole range
 :class:`Analysis` of the ensemble step, stated in the tables' metadata; changing them re-reduces
 the same realisations.  Maps in the FITS files are indexed by ARRIVAL direction (pixel n-hat holds
 the particle seen with momentum -n-hat) in the frame z = B0; the relative intensity is
-``w . components`` (crmix.simulate.skymap), :func:`sky_maps` returns it.
+``w . components`` (crmix.simulate.skymap), :func:`sky_maps` returns it.  Their headers hold every
+column's unit (TUNITn), the frame (COORDSYS = CRFRAME = B0: the local frame of the regular field,
+which HEALPix's G, E and C cannot name), the run parameters and the provenance (crmix.provenance).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import zipfile
@@ -37,9 +42,9 @@ import healpy as hp
 import numpy as np
 from astropy.table import Table
 
-from crmix import __version__
 from crmix.io import atomic_write
 from crmix.model import TurbulenceModel
+from crmix.provenance import provenance
 from crmix.simulate import skymap, synthesis
 from crmix.simulate.backtrack import BACKENDS, backtrack, record_steps, validate_nside
 from crmix.simulate.boris import StepRule
@@ -58,6 +63,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FIELD_METHODS",
+    "PARAMETER_OPTIONS",
     "SYNTHESISERS",
     "Analysis",
     "SimulationConfig",
@@ -76,6 +82,13 @@ __all__ = [
 ]
 
 FIELD_METHODS = ("grid", "waves")
+_STEP_OPTIONS = "--step, --steps-per-gyration, --steps-per-wavelength"
+#: the options of crmix simulate that set each parameter of run.json (named when a resume is refused)
+PARAMETER_OPTIONS = {
+    "model": "--geometry, --slab-fraction, --eta, --rigidity, --brms, --lc, --rg-over-lambda-min", "spectrum": "--spectrum, --rg-over-lambda-min",
+    "nside": "--nside", "times": "--times", "recorded_times": f"--times, {_STEP_OPTIONS}", "seed": "--seed", "dt": _STEP_OPTIONS,
+    "step_rule": _STEP_OPTIONS, "method": "--field", "l_avg": "--lc", "backend": "--backend", "dtype": "the precision",
+}
 
 
 @dataclass(frozen=True)
@@ -266,21 +279,42 @@ def _time_tag(t: float) -> str:
     return f"T{t:.6g}"
 
 
-def _fits_header(params: dict[str, Any], index: int) -> list[tuple[str, Any]]:
+def _fits_header(params: dict[str, Any], index: int) -> list[tuple[str, Any, str] | tuple[str, str]]:
+    """The keywords of a realisation's FITS maps: the frame, the pixel convention, the run parameters, provenance.
+
+    COORDSYS is not one of HEALPix's G, E, C: the maps are in the local frame of the regular field
+    (z along B0, x and y fixed by the synthesis), which has no orientation on the sky until B0's
+    direction is given.  The value B0 says so (healpy reads any value); G, E or C would claim an
+    orientation the maps do not have.
+    """
     model = params["model"]
+    origin = provenance(params["backend"], params["dtype"])
     return [
-        ("ORDERING", "RING"),
+        ("ORDERING", "RING", "HEALPix pixel ordering"),
+        ("COORDSYS", "B0", "local frame of the regular field, not G/E/C"),
         ("CRFRAME", "B0", "local frame, z along the regular field B0"),
         ("PIXDIR", "ARRIVAL", "pixel n: particle seen with momentum -n"),
         ("CRSEED", params["seed"], "random seed of the run"),
         ("CRINDEX", index, "realisation index"),
         ("CRGEOM", model["geometry"], "turbulence geometry"),
+        ("CRSPEC", model["spectrum_kind"], "turbulence spectrum"),
+        ("CRSLOPE", model["spectrum_index"], "spectral index of the turbulence"),
+        ("CRKMIN", model["kmin_Lc"], "k_min L_c"),
+        ("CRKMAX", model["kmax_Lc"], "k_max L_c"),
         ("CRETA", model["eta"], "turbulence level dB^2/(B0^2+dB^2)"),
         ("CRRHO", model["rho"], "reduced rigidity r_g/L_c"),
+        ("CRLC", model["L_c"], "correlation length L_c in 1/Omega (c = 1)"),
+        ("CRDT", params["dt"], "Boris step in 1/Omega"),
+        ("CRFIELD", params["method"], "field synthesis: grid or waves"),
+        ("CRNTIME", len(params["recorded_times"]), "number of backtracking times T"),
         ("TIMEUNIT", "1/Omega", "unit of the backtracking times T"),
+        ("CRVERSN", origin["crmix"], "crmix version"),
+        ("CRBACKND", origin["backend"], "pusher backend"),
+        ("CRPREC", origin["precision"], "precision of the backtracking"),
         ("COMMENT", "column C_Tt: component C of (r, p-hat) at t0 = t - T,"),
-        ("COMMENT", "r in 1/Omega (c = 1); relative intensity = g.r - 3 (K g).p-hat"),
-        ("COMMENT", "(KPM (3)); g and K: metadata of ensemble_cl.ecsv"),
+        ("COMMENT", "r in 1/Omega (c = 1), p-hat dimensionless; relative"),
+        ("COMMENT", "intensity = g.r - 3 (K g).p-hat (KPM (3)); g and K:"),
+        ("COMMENT", "metadata of ensemble_cl.ecsv; frame z = B0 (CRFRAME)"),
     ]
 
 
@@ -291,43 +325,50 @@ def _write_realisation(out: Path, result: RealisationResult, comps: np.ndarray, 
 
     def fits(tmp: Path) -> None:
         units = ["1/Omega" if n.startswith("R") else "" for n in names]
+        dimensionless = [(f"TUNIT{k}", "", "p-hat component: dimensionless") for k, unit in enumerate(units, 1) if not unit]
         hp.write_map(str(tmp), list(maps), column_names=names, column_units=units,
-                     extra_header=_fits_header(params, result.index), overwrite=True, dtype=np.float32)
+                     extra_header=_fits_header(params, result.index) + dimensionless, overwrite=True, dtype=np.float32)
+
+    maps_file = atomic_write(_realisation_path(out, result.index, ".fits"), fits)
+    digest = _sha256(maps_file)
 
     def npz(tmp: Path) -> None:
         with open(tmp, "wb") as fh:
-            np.savez(fh, parameters=json.dumps(params, sort_keys=True), **result.arrays())
+            np.savez(fh, parameters=json.dumps(params, sort_keys=True), fits_sha256=digest, **result.arrays())
 
-    atomic_write(_realisation_path(out, result.index, ".fits"), fits)
     atomic_write(_realisation_path(out, result.index, ".npz"), npz)
 
 
-def _read_realisation(path: Path, params: dict[str, Any]) -> RealisationResult | None:
-    """The stored result, or None when the file is unreadable, truncated or belongs to other parameters."""
+def _sha256(path: Path) -> str:
+    """The SHA-256 of the file at ``path``, hexadecimal (read in blocks: a realisation's maps may be large)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _read_realisation(path: Path, params: dict[str, Any], index: int) -> RealisationResult | None:
+    """The stored result, or None when the file is unreadable, truncated, corrupt, foreign or unmatched (module docstring)."""
     try:
         with np.load(path) as data:
             if json.loads(str(data["parameters"])) != params:
                 return None
+            fits_sha256 = str(data["fits_sha256"])
             result = RealisationResult.from_arrays({k: data[k] for k in data.files})
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # unreadable, truncated, foreign
+        maps_sha256 = _sha256(path.with_suffix(".fits"))
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # unreadable, truncated, corrupt, foreign
         return None
     n_t = len(params["recorded_times"])
     if result.cross.shape != (n_t, 3 * params["nside"], 6, 6) or not np.all(np.isfinite(result.cross)):
+        return None
+    if result.index != index or maps_sha256 != fits_sha256:
         return None
     return result
 
 
 def _json_roundtrip(obj: Any) -> Any:
     return json.loads(json.dumps(obj, sort_keys=True))
-
-
-def _provenance() -> dict[str, Any]:
-    import astropy
-    import numba
-    import scipy
-
-    return {"crmix": __version__, "numpy": np.__version__, "scipy": scipy.__version__, "healpy": hp.__version__,
-            "numba": numba.__version__, "astropy": astropy.__version__}
 
 
 def prepare_folder(out: Path, params: dict[str, Any]) -> None:
@@ -343,15 +384,16 @@ def prepare_folder(out: Path, params: dict[str, Any]) -> None:
         old.pop("provenance", None)
         if old != params:
             diff = sorted(k for k in set(old) | set(params) if old.get(k) != params.get(k))
+            named = [f"{k} ({PARAMETER_OPTIONS[k]})" if k in PARAMETER_OPTIONS else k for k in diff]
             raise ValueError(
-                f"out folder {out} holds a run with other parameters (differing: {', '.join(diff)}); "
+                f"out folder {out} holds a run with other parameters (differing: {', '.join(named)}); "
                 "choose another --out or remove it"
             )
         return
     if out.exists() and any(out.iterdir()):
         raise ValueError(f"out folder {out} exists, is not empty and holds no run.json; choose another --out")
     out.mkdir(parents=True, exist_ok=True)
-    text = json.dumps({**params, "provenance": _provenance()}, indent=1, sort_keys=True)
+    text = json.dumps({**params, "provenance": provenance(params["backend"], params["dtype"])}, indent=1, sort_keys=True)
     atomic_write(run_file, lambda tmp: tmp.write_text(text))
 
 
@@ -361,13 +403,13 @@ def run_parameters(config: SimulationConfig) -> dict[str, Any]:
 
 
 def read_finished_realisation(out: Path, params: dict[str, Any], index: int) -> RealisationResult | None:
-    """Realisation ``index`` when ``out`` holds it (readable, of these parameters), else None."""
+    """Realisation ``index`` when ``out`` holds it and it passes the checks (module docstring), else None."""
     path = _realisation_path(out, index, ".npz")
-    return _read_realisation(path, params) if path.exists() else None
+    return _read_realisation(path, params, index) if path.exists() else None
 
 
 def finished_realisations(out: Path, params: dict[str, Any], realisations: int) -> dict[int, RealisationResult]:
-    """The realisations 0..realisations-1 already in ``out`` (readable, of these parameters)."""
+    """The realisations 0..realisations-1 already in ``out`` that pass the checks (module docstring)."""
     stored = {i: read_finished_realisation(out, params, i) for i in range(realisations)}
     return {i: r for i, r in stored.items() if r is not None}
 
@@ -387,7 +429,8 @@ def reduce_ensemble(config: SimulationConfig, analysis: Analysis, out: Path, res
     params = run_parameters(config)
     meta = {"parameters": params, "analysis": {**summary.mapping, "noise_estimator": summary.noise_estimator,
                                                "lmax": summary.lmax}, "realisations": summary.n_realisations,
-            "warnings": list(summary.warnings), "time_unit": "1/Omega", "length_unit": "1/Omega (c = 1)"}
+            "warnings": list(summary.warnings), "time_unit": "1/Omega", "length_unit": "1/Omega (c = 1)",
+            "provenance": provenance(config.backend, config.dtype)}
     arrays = {k: np.asarray(v) for k, v in asdict(summary).items() if isinstance(v, np.ndarray)}
     arrays.update({f"K_zz_{k}": np.asarray(v) for k, v in asdict(summary.K_zz).items()})
     arrays.update({f"K_perp_{k}": np.asarray(v) for k, v in asdict(summary.K_perp).items()})

@@ -32,6 +32,7 @@ import numpy as np
 from astropy.table import MaskedColumn, Table
 
 from crmix.io import atomic_write, check_output_folder
+from crmix.provenance import provenance
 from crmix.resources import ResourceEstimate, require
 from crmix.simulate import cli as simulate_cli
 from crmix.simulate.cluster import Engine, RealisationTask, compute_realisations, engine_from_args
@@ -161,6 +162,7 @@ def summary_table(points: list[ScanPoint], summaries: list[EnsembleSummary]) -> 
         "method": first.method,
         "backend": first.backend,
         "time_unit": "1/Omega",
+        "provenance": provenance(first.backend, first.dtype),
     })
     return table
 

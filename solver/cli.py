@@ -32,15 +32,15 @@ import astropy.units as u
 from crmix.geometry import add_geometry_arguments, geometry_from_arguments
 from crmix.io import atomic_write, check_output_folder
 from crmix.model import RG_OVER_LAMBDA_MIN, Spectrum, TurbulenceModel
+from crmix.provenance import provenance
 from crmix.resources import HOURS_WITHOUT_CONFIRMATION, require
-from crmix.solver.closure import CLOSURES
+from crmix.solver.closure import CLOSURES, ZONAL_CLOSURES
 from crmix.solver.resources import spectrum_estimate
 from crmix.solver.spectrum import (
     DEFAULT_LMAX,
     DEFAULT_LMAX_GENERIC,
     MIN_LMAX_EXTRAPOLATION,
     SLOPE_RANGE,
-    ZONAL_CLOSURES,
     AngularSpectrum,
     angular_power_spectrum,
     length_unit_pc,
@@ -228,6 +228,7 @@ def _write_table(path: Path, results: list[tuple[str, AngularSpectrum]], paramet
     )
     table.meta["parameters"] = _plain(parameters)
     table.meta["runs"] = {label: _plain(res.metadata) for label, res in results}
+    table.meta["provenance"] = provenance("numpy", "float64")
     atomic_write(path, lambda tmp: table.write(tmp, format="ascii.ecsv", overwrite=True))
 
 

@@ -65,6 +65,7 @@ from crmix.validation import integer, real
 
 __all__ = [
     "CLOSURES",
+    "ZONAL_CLOSURES",
     "ZONAL_ROWS",
     "ClosureSolution",
     "ZonalCoefficients",
@@ -77,6 +78,8 @@ __all__ = [
 ]
 
 CLOSURES = ("truncated", "continuum", "flux", "bourret")
+#: Closures built on the zonal columns of M (:func:`zonal_columns`: the closed forms only).
+ZONAL_CLOSURES = ("continuum", "flux")
 #: Rows of M^(1c) (columns 1, 2) behind the zonal closures of crmix spectrum: they resolve the
 #: relative diffusion down to pair angles of ~1 degree for KPM's slab models (docs/validation.md).
 ZONAL_ROWS = 1000

@@ -6,7 +6,8 @@ the closed forms or the generic path, crmix.solver.axisymmetric).  :class:`Spect
 not depend on Delta T -- the model, its spectral weight, the truncation -- validates once, and caches
 every evaluation, so a fit never computes the same mixing matrix twice.  C_l/C_1 does not depend on
 the source strength (the dipole source of KPM (18) only scales C_l), so the family solves with a
-unit source.
+unit source.  With a ``closure`` other than KPM (20)'s ``"truncated"`` (crmix.solver.closure) the
+shape is that closure's steady state at the same M.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import numpy as np
 
 from crmix.model import TurbulenceModel
 from crmix.solver.axisymmetric import model_mixing_matrix
-from crmix.solver.steady_state import SteadyState, steady_state
+from crmix.solver.closure import CLOSURES, ZONAL_CLOSURES, ZONAL_ROWS, solve_closure, zonal_columns, zonal_generator
+from crmix.solver.steady_state import steady_state
 from crmix.validation import integer, real
 
 __all__ = ["SpectrumFamily"]
@@ -37,11 +39,17 @@ class SpectrumFamily:
     lmax: int
     rtol: float = 1e-8
     xp: ModuleType = np
-    _cache: dict[float, SteadyState] = field(default_factory=dict, init=False, repr=False)
+    closure: str = "truncated"
+    _cache: dict[float, np.ndarray] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.lmax = integer("lmax", self.lmax, ge=2)
         self.rtol = real("rtol", self.rtol, gt=0, lt=1)
+        if self.closure not in CLOSURES:
+            raise ValueError(f"closure must be one of {CLOSURES}, got {self.closure!r}")
+        if self.closure in ZONAL_CLOSURES and self.model.turbulence.closed_form(self.model) is None:
+            raise ValueError(f"closure {self.closure!r} needs the closed-form columns of M, and {self.model.geometry} turbulence "
+                             f"on {self.model.turbulence.orbit(self.model)} orbits takes the generic path: use truncated or bourret")
 
     def dt_from(self, parameter: str, value: float) -> float:
         """Delta T for ``parameter`` = ``"omega_dt"`` (Omega Delta T) or ``"alpha"`` (k_max Delta T)."""
@@ -54,18 +62,21 @@ class SpectrumFamily:
             return value / self.model.k_max
         raise ValueError(f"parameter must be 'omega_dt' or 'alpha', got {parameter!r}")
 
-    def steady(self, dt: float) -> SteadyState:
-        """The steady state at Delta T = ``dt`` with a unit source (cached)."""
+    def ratio(self, dt: float) -> np.ndarray:
+        """C_l / C_1, l = 0..lmax, at Delta T = ``dt`` (cached), of the family's closure with a unit source."""
         dt = real("dt", dt, gt=0, unit="1/Omega_ref")
         key = float(dt)
         if key not in self._cache:
             mm = model_mixing_matrix(self.model, key, self.lmax, rtol=self.rtol, xp=self.xp)
-            self._cache[key] = steady_state(mm.full, key, 1.0)
+            if self.closure == "truncated":
+                self._cache[key] = steady_state(mm.full, key, 1.0).ratio
+            else:
+                coefficients = None
+                if self.closure in ZONAL_CLOSURES:
+                    coefficients = zonal_generator(*zonal_columns(self.model, key, max(self.lmax, ZONAL_ROWS), rtol=self.rtol))
+                m1a, m1c = np.asarray(mm.m1a), np.asarray(mm.m1c)
+                self._cache[key] = solve_closure(self.closure, m1a, m1c, key, 1.0, coefficients=coefficients).ratio
         return self._cache[key]
-
-    def ratio(self, dt: float) -> np.ndarray:
-        """C_l / C_1, l = 0..lmax, at Delta T = ``dt``."""
-        return self.steady(dt).ratio
 
     @property
     def evaluations(self) -> int:

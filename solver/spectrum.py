@@ -40,6 +40,7 @@ from crmix.model import TurbulenceModel
 from crmix.qlt import QLTScattering
 from crmix.solver.closure import (
     CLOSURES,
+    ZONAL_CLOSURES,
     ZONAL_ROWS,
     ClosureSolution,
     closure_lmax_drift,
@@ -80,8 +81,6 @@ DEFAULT_LMAX_GENERIC = 50
 MIN_LMAX_EXTRAPOLATION = 14
 #: MA19 Fig. 2: K |grad fbar / fbar|^2 = 1e-4 k_out when no K is known.
 MA19_SOURCE = 1e-4
-#: Closures built on the zonal columns of M (crmix.solver.closure.zonal_columns: closed forms only).
-ZONAL_CLOSURES = ("continuum", "flux")
 #: Multipole range of the fitted slope of C_l/C_1 (KPM Sec. 3.2 quote ~ -2.7 for l >~ 5).
 SLOPE_RANGE = (5, 30)
 

@@ -1,4 +1,4 @@
-"""Shared fixtures: the ``xp`` fixture runs one test body on NumPy and (when a GPU answers) CuPy."""
+"""Shared fixtures: ``xp`` runs one test body on NumPy and (when a GPU answers) CuPy; ``cp`` is CuPy alone, for parity tests."""
 
 from __future__ import annotations
 
@@ -17,3 +17,12 @@ def xp(request):
     if cp is None:
         pytest.skip("CuPy with a CUDA device is not available")
     return cp
+
+
+@pytest.fixture
+def cp():
+    """The CuPy module, for tests that compare a GPU result with the CPU's; skips cleanly without CuPy and a GPU."""
+    module = cupy_or_none()
+    if module is None:
+        pytest.skip("CuPy with a CUDA device is not available")
+    return module

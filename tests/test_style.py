@@ -42,3 +42,12 @@ def test_import_contracts_hold(tmp_path: Path) -> None:
                             capture_output=True, text=True, check=False, env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert " 0 broken" in result.stdout, result.stdout[-2000:]
+
+
+def test_the_project_cites_only_its_own_files() -> None:
+    """docs/ is the project's map: no file of the project cites a design document that is not in it."""
+    skip = {".git", ".venv", "crmix.egg-info", "crmix-out", "__pycache__", ".pytest_cache", ".ruff_cache"}
+    files = [p for p in REPO.rglob("*") if p.is_file() and not skip & set(p.relative_to(REPO).parts)
+             and p.suffix in (".py", ".md", ".toml", ".jinja", ".txt", ".cfg")]
+    citing = [str(p.relative_to(REPO)) for p in files if "DESIGN" + ".md" in p.read_text(encoding="utf-8", errors="replace")]
+    assert files and not citing, f"these files cite a document outside the repository: {citing}"

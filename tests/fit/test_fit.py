@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import argparse
 import math
+import warnings
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -15,7 +17,8 @@ from crmix import Spectrum, TurbulenceModel
 from crmix.fit import cli
 from crmix.fit.data import read_shape
 from crmix.fit.relation import scaling_relation
-from crmix.fit.shape import fit_shape
+from crmix.fit.shape import ShapeFit, fit_shape
+from crmix.provenance import provenance
 from crmix.simulate.runner import SimulationConfig, run_ensemble
 from crmix.solver.family import SpectrumFamily
 
@@ -48,6 +51,22 @@ def test_shape_fit_recovers_a_known_mixing_time(family: SpectrumFamily) -> None:
     half = 0.5 * (math.log(f.high) - math.log(f.low))
     assert abs(math.log(f.best / truth)) < 3 * half
     assert 0.1 < f.reduced_chi2 < 3.0
+
+
+def test_the_coarse_walk_stops_once_the_minimum_is_bracketed(family: SpectrumFamily) -> None:
+    """The bracketed fit skips the costly large Delta T and finds what the fit over the whole grid finds."""
+    truth = 4.0
+    theory = family.ratio(family.dt_from("omega_dt", truth))[ELLS]
+    inv = np.diag(1 / (0.05 * theory) ** 2)
+    whole = fit_shape(theory, inv, ELLS, SpectrumFamily(MODEL, 24), parameter="omega_dt", bounds=(2.0, 300.0), bracket=1e300)
+    walked = SpectrumFamily(MODEL, 24)
+    fast = fit_shape(theory, inv, ELLS, walked, parameter="omega_dt", bounds=(2.0, 300.0))
+    assert max(walked._cache) < 300.0 / 4  # the largest mixing times were never solved
+    assert fast.evaluations < whole.evaluations and not fast.at_bound
+    for a, b in ((fast.best, whole.best), (fast.low, whole.low), (fast.high, whole.high)):
+        assert a == pytest.approx(b, rel=2e-3)
+    with pytest.raises(ValueError, match="bracket"):
+        fit_shape(theory, inv, ELLS, walked, parameter="omega_dt", bracket=0.5)
 
 
 def test_a_best_fit_outside_the_bounds_is_flagged(family: SpectrumFamily) -> None:
@@ -117,6 +136,7 @@ def test_fit_command_end_to_end(tiny_run: Path, tmp_path: Path, capsys: pytest.C
     assert np.all(table["low"] <= table["best"]) and np.all(table["best"] <= table["high"])
     shapes = Table.read(out / "fit_shapes.ecsv")
     assert len(shapes) == 5 and "theory_lmax24" in shapes.colnames
+    assert table.meta["provenance"] == shapes.meta["provenance"] == provenance("numpy", "float64")
     assert (out / "fit.png").stat().st_size > 1000
     assert "omega_dt" in capsys.readouterr().out
 
@@ -131,3 +151,66 @@ def test_fit_command_rejects_bad_input_before_work(tiny_run: Path, tmp_path: Pat
     with pytest.raises(ValueError, match=match):
         cli.run(_args(str(tiny_run), "--out", str(tmp_path / "out"), *argv))
     assert not (tmp_path / "out").exists()
+
+
+def _fit(lmax: int, best: float, at_bound: str = "") -> ShapeFit:
+    return ShapeFit(parameter="omega_dt", lmax=lmax, best=best, low=0.9 * best, high=1.1 * best, chi2=1.0, dof=5,
+                    at_bound=at_bound, evaluations=1, spline_mismatch=0.0, theory=np.ones(3))
+
+
+def test_relation_table_fits_the_runs_closed_intervals_per_lmax_and_tau_source() -> None:
+    """fit_relation.ecsv: scaling_relation over the runs' closed fits, once per l_max and per scattering time."""
+    rhos, taus = (0.03, 0.01, 0.003), (12.0, 30.0, 80.0)
+    shapes = [SimpleNamespace(model=MODEL.with_(rho=r), omega_tau_s=t, omega_tau_s_error=0.05 * t) for r, t in zip(rhos, taus)]
+    results = [(s, [_fit(50, 4.0 * s.omega_tau_s ** (1 / 3)), _fit(100, 5.0, at_bound="low" if i == 0 else "")])
+               for i, s in enumerate(shapes)]
+    table = cli._relation_table(results)
+    sim50 = table[(table["lmax"] == 50) & (table["tau_s"] == "sim")][0]
+    expected = scaling_relation(np.array(taus), 0.05 * np.array(taus), *(np.array([f[0].__getattribute__(a) for _, f in results])
+                                                                          for a in ("best", "low", "high")))
+    assert sim50["fits"] == 3 and sim50["p"] == pytest.approx(expected.p, rel=1e-12)
+    assert sim50["p"] == pytest.approx(1 / 3, abs=1e-9) and sim50["c"] == pytest.approx(4.0, rel=1e-9)
+    assert table[(table["lmax"] == 100) & (table["tau_s"] == "sim")][0]["fits"] == 2  # the fit at a bound is left out
+    qlt = table[(table["lmax"] == 50) & (table["tau_s"] == "QLT")][0]
+    assert qlt["fits"] == 3 and qlt["p"] != pytest.approx(1 / 3, abs=1e-3)  # against QLT times, another slope
+    assert cli._relation_table(results[:1]) is None
+    assert table.meta["provenance"] == provenance("numpy", "float64")
+
+
+@pytest.mark.parametrize("closure", ["bourret", "flux"])
+def test_a_closure_family_is_the_spectrum_commands_closure(closure: str) -> None:
+    """SpectrumFamily(closure=...) gives the C_l/C_1 that angular_power_spectrum gives with that closure."""
+    from crmix.solver.spectrum import angular_power_spectrum
+
+    family = SpectrumFamily(MODEL, 12, rtol=1e-10, closure=closure)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # validity warnings of this Delta T are not the point here
+        spectrum = angular_power_spectrum(MODEL, lmax=12, omega_dt=8.0, gradient_length=100.0, closure=closure)
+    np.testing.assert_allclose(family.ratio(8.0)[1:], (spectrum.C / spectrum.C[1])[1:], rtol=1e-9)
+    assert not np.allclose(family.ratio(8.0), SpectrumFamily(MODEL, 12, rtol=1e-10).ratio(8.0), rtol=1e-3)
+    with pytest.raises(ValueError, match="closure"):
+        SpectrumFamily(MODEL, 12, closure="none")
+
+
+class _EndingFamily(SpectrumFamily):
+    """A family whose theory has no steady state beyond Delta T = 25 (as a closure's domain can end)."""
+
+    def ratio(self, dt: float) -> np.ndarray:
+        if dt > 25.0:
+            raise ValueError("no steady state here")
+        return super().ratio(dt)
+
+
+def test_the_walk_ends_where_the_theory_has_no_solution() -> None:
+    truth = 12.0
+    family = SpectrumFamily(MODEL, 24)
+    theory = family.ratio(family.dt_from("omega_dt", truth))[ELLS]
+    inv = np.diag(1 / (0.002 * theory) ** 2)
+    inside = fit_shape(theory, inv, ELLS, _EndingFamily(MODEL, 24), parameter="omega_dt", bounds=(2.0, 300.0), bracket=1e300)
+    assert inside.best == pytest.approx(truth, rel=0.01) and not inside.at_bound
+    beyond = family.ratio(family.dt_from("omega_dt", 60.0))[ELLS]
+    edge = fit_shape(beyond, np.diag(1 / (0.002 * beyond) ** 2), ELLS, _EndingFamily(MODEL, 24), parameter="omega_dt",
+                     bounds=(2.0, 300.0), bracket=1e300)
+    assert "high" in edge.at_bound and edge.best < 25.0
+    with pytest.raises(ValueError, match="no steady state"):
+        fit_shape(theory, inv, ELLS, _EndingFamily(MODEL, 24), parameter="omega_dt", bounds=(30.0, 300.0))

@@ -10,7 +10,6 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from crmix.backend import cupy_or_none
 from crmix.generated import pusher_cuda
 from crmix.simulate.kernels import cuda_arguments
 
@@ -47,10 +46,3 @@ def host_cuda(tmp_path_factory) -> Callable[..., None]:
     return advance
 
 
-@pytest.fixture
-def cp():
-    """The CuPy module; skips cleanly without CuPy and a CUDA device."""
-    module = cupy_or_none()
-    if module is None:
-        pytest.skip("CuPy with a CUDA device is not available")
-    return module

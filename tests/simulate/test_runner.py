@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import errno
 import json
 import math
 import os
@@ -17,7 +19,9 @@ import numpy as np
 import pytest
 
 from crmix import Spectrum, TurbulenceModel
-from crmix.simulate import cli, skymap
+from crmix.cli import main
+from crmix.provenance import provenance
+from crmix.simulate import cli, runner, skymap
 from crmix.simulate.runner import SimulationConfig, run_ensemble, sky_maps
 
 MODEL = TurbulenceModel(eta=0.5, rho=0.3, spectrum=Spectrum(kmax=2 * math.pi * 10 / 0.3))
@@ -52,6 +56,7 @@ def test_run_writes_maps_and_observables(tmp_path: Path) -> None:
 
     run = json.loads((tmp_path / "run" / "run.json").read_text())
     assert run["backend"] == "numba" and run["dtype"] == "float64" and run["provenance"]["crmix"]
+    provenance_record = run["provenance"]
     transport = Table.read(tmp_path / "run" / "ensemble_transport.ecsv")
     np.testing.assert_allclose(transport["K_zz"], summary.K_zz.value)
     assert transport["K_zz"].unit == "1/Omega" and "K_zz_err" in transport.colnames
@@ -81,6 +86,13 @@ def test_run_writes_maps_and_observables(tmp_path: Path) -> None:
         np.testing.assert_allclose(skymap.angular_power(momentum_order, 3 * CONFIG.nside - 1), stored, rtol=1e-4)
     header = dict(hp.read_map(tmp_path / "run" / "realisation_00001.fits", field=0, h=True)[1])
     assert header["PIXDIR"] == "ARRIVAL" and header["CRFRAME"] == "B0" and header["TUNIT1"] == "1/Omega"
+    # every table and the maps say what produced them
+    origin = provenance("numba", "float64")
+    assert provenance_record == origin and set(origin["versions"]) >= {"crmix", "python", "numpy", "scipy", "healpy", "numba"}
+    for name in ("ensemble_cl.ecsv", "ensemble_transport.ecsv", "ensemble_realisations.ecsv"):
+        assert Table.read(tmp_path / "run" / name).meta["provenance"] == origin, name
+    with np.load(tmp_path / "run" / "ensemble.npz") as d:
+        assert json.loads(str(d["metadata"]))["provenance"] == origin
     assert summary.n_realisations == 2 and summary.cl_num.shape == (2, 2 * CONFIG.nside + 1)
     assert 0.0 < summary.cos_alpha < 1.0
 
@@ -204,3 +216,132 @@ def test_new_geometries_simulate(tmp_path: Path, extra: tuple[str, ...], capsys:
     rebuilt = TurbulenceModel.from_description(params["model"], params["spectrum"])
     assert rebuilt == config.model
     assert f"{extra[1]}: rho" in capsys.readouterr().out
+
+
+def test_fits_maps_read_with_healpy_and_carry_frame_units_and_parameters(tmp_path: Path) -> None:
+    run_ensemble(CONFIG, tmp_path / "run", 1, progress=False)
+    path = tmp_path / "run" / "realisation_00000.fits"
+    maps, header = hp.read_map(path, field=None, h=True)
+    header = dict(header)
+    n_columns = len(skymap.COMPONENTS) * len(CONFIG.times)
+    assert maps.shape == (n_columns, hp.nside2npix(CONFIG.nside)) and np.all(np.isfinite(maps))
+    assert header["COORDSYS"] == "B0" and header["CRFRAME"] == "B0" and header["ORDERING"] == "RING"
+    assert header["NSIDE"] == CONFIG.nside and header["TIMEUNIT"] == "1/Omega"
+    units = [header[f"TUNIT{k}"] for k in range(1, n_columns + 1)]  # every column states its unit
+    names = [header[f"TTYPE{k}"] for k in range(1, n_columns + 1)]
+    assert all(u == ("1/Omega" if n.startswith("R") else "") for n, u in zip(names, units)) and "" in units
+    params = runner.run_parameters(CONFIG)
+    assert (header["CRGEOM"], header["CRSPEC"], header["CRSEED"], header["CRINDEX"]) == ("slab", "power_law", 42, 0)
+    assert header["CRETA"] == MODEL.eta and header["CRRHO"] == MODEL.rho and header["CRDT"] == params["dt"]
+    assert header["CRNTIME"] == len(CONFIG.times) and header["CRFIELD"] == "grid"
+    assert (header["CRVERSN"], header["CRBACKND"], header["CRPREC"]) == (provenance("numba", "float64")["crmix"], "numba", "float64")
+
+
+def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    return {p.name: (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.iterdir()}
+
+
+def _argv(out: Path, *extra: str) -> list[str]:
+    return ["simulate", "--out", str(out), "--no-progress", "--nside", "2", "--times", "1,2", "--rigidity", "30PV",
+            "--rg-over-lambda-min", "5", "--scheduler", "serial", *extra]
+
+
+def test_resume_with_another_backend_or_precision_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    assert main(_argv(out, "--realisations", "1")) == 0
+    capsys.readouterr()
+    before = _snapshot(out)
+    assert main(_argv(out, "--realisations", "2", "--backend", "numpy")) == 2
+    err = capsys.readouterr().err
+    assert "other parameters" in err and "backend (--backend)" in err and "Traceback" not in err
+    assert _snapshot(out) == before
+    config, _ = cli.config_from_args(_args(tmp_path))
+    with pytest.raises(ValueError, match=r"dtype \(the precision\)"):
+        run_ensemble(dataclasses.replace(config, dtype="float32"), out, 2, progress=False)
+    assert _snapshot(out) == before
+
+
+def test_disk_full_during_a_realisation_write_leaves_nothing_partial_and_resumes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """An injected ENOSPC half-way through realisation 1's file: exit 1 naming it, no partial file, a resume recomputes it."""
+    savez = np.savez
+
+    def full_disk(file, *args, **kwds):
+        if "index" in kwds and int(kwds["index"]) == 1:
+            file.write(b"PK\x03\x04" + bytes(4096))  # the first part of the archive reaches the disk
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return savez(file, *args, **kwds)
+
+    out = tmp_path / "out"
+    monkeypatch.setattr(np, "savez", full_disk)
+    assert main(_argv(out, "--realisations", "3")) == 1
+    err = capsys.readouterr().err
+    assert "No space left on device" in err and "realisation_00001.npz" in err and "Traceback" not in err
+    assert sorted(p.name for p in out.iterdir()) == ["realisation_00000.fits", "realisation_00000.npz", "realisation_00001.fits", "run.json"]
+    kept = (out / "realisation_00000.npz").stat().st_mtime_ns
+    monkeypatch.undo()
+    assert main(_argv(out, "--realisations", "3")) == 0
+    assert (out / "realisation_00000.npz").stat().st_mtime_ns == kept
+    assert main(_argv(tmp_path / "whole", "--realisations", "3")) == 0
+    _assert_same_runs(out, tmp_path / "whole")
+
+
+def test_corrupt_or_foreign_realisation_files_are_detected_and_recomputed(tmp_path: Path) -> None:
+    """Complete-length files with wrong content: a flipped bit in the arrays (the zip's CRC-32), a flipped bit in
+    the maps (the SHA-256 the arrays record), another realisation's valid file under this name (its index)."""
+    from astropy.io import fits
+
+    run_ensemble(CONFIG, tmp_path / "ref", 4, progress=False)
+    run_ensemble(CONFIG, tmp_path / "cut", 4, progress=False)
+    cut, params = tmp_path / "cut", runner.run_parameters(CONFIG)
+
+    def flip(path: Path, offset: int) -> None:
+        data = bytearray(path.read_bytes())
+        data[offset] ^= 0x10
+        path.write_bytes(bytes(data))
+
+    npz0 = cut / "realisation_00000.npz"
+    flip(npz0, npz0.stat().st_size // 2)
+    with fits.open(cut / "realisation_00001.fits") as hdul:
+        data_start = hdul[1].fileinfo()["datLoc"]
+    flip(cut / "realisation_00001.fits", data_start + 100)
+    (cut / "realisation_00002.npz").write_bytes((tmp_path / "ref" / "realisation_00001.npz").read_bytes())
+    (cut / "realisation_00002.fits").write_bytes((tmp_path / "ref" / "realisation_00001.fits").read_bytes())
+    assert [runner.read_finished_realisation(cut, params, i) is None for i in range(4)] == [True, True, True, False]
+    kept = (cut / "realisation_00003.npz").stat().st_mtime_ns
+    run_ensemble(CONFIG, cut, 4, progress=False)
+    assert (cut / "realisation_00003.npz").stat().st_mtime_ns == kept
+    _assert_same_runs(tmp_path / "ref", cut)
+    for i in range(4):
+        name = f"realisation_{i:05d}.fits"
+        assert (cut / name).read_bytes() == (tmp_path / "ref" / name).read_bytes(), name
+
+
+def test_sigkill_in_the_middle_of_a_realisation_write_loses_only_that_realisation(tmp_path: Path) -> None:
+    """The process kills itself half-way through writing realisation 1's arrays: the name never appears half-written."""
+    killed = tmp_path / "killed"
+    script = (
+        "import math, os, signal\n"
+        "import numpy as np\n"
+        "from crmix import Spectrum, TurbulenceModel\n"
+        "from crmix.simulate.runner import SimulationConfig, run_ensemble\n"
+        "savez = np.savez\n"
+        "def dying(file, *args, **kwds):\n"
+        "    if 'index' in kwds and int(kwds['index']) == 1:\n"
+        "        file.write(b'PK\\x03\\x04' + bytes(4096))\n"
+        "        file.flush()\n"
+        "        os.kill(os.getpid(), signal.SIGKILL)\n"
+        "    return savez(file, *args, **kwds)\n"
+        "np.savez = dying\n"
+        "m = TurbulenceModel(eta=0.5, rho=0.3, spectrum=Spectrum(kmax=2 * math.pi * 10 / 0.3))\n"
+        "c = SimulationConfig(model=m, nside=4, times=(2.0, 8.0), seed=42)\n"
+        f"run_ensemble(c, {str(killed)!r}, 3, progress=False)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=300)
+    assert proc.returncode == -signal.SIGKILL
+    names = sorted(p.name for p in killed.iterdir())
+    assert "realisation_00000.npz" in names and "realisation_00001.npz" not in names
+    assert any(n.startswith(".realisation_00001.npz.") for n in names)  # the cut temporary file, under another name
+    run_ensemble(CONFIG, killed, 3, progress=False)
+    run_ensemble(CONFIG, tmp_path / "whole", 3, progress=False)
+    _assert_same_runs(killed, tmp_path / "whole")

@@ -15,6 +15,7 @@ import pytest
 from astropy.table import Table
 from test_cluster import _assert_identical_folders
 
+from crmix.provenance import provenance
 from crmix.qlt import parallel_diffusion
 from crmix.simulate import cli, scan
 
@@ -64,6 +65,7 @@ def test_summary_table_rows_are_the_points_tables(scanned: Path) -> None:
                               "Omega_tau_s_err", "C1_sub_over_C1_QLT", "C1_sub_over_C1_QLT_err", "cos_alpha", "converged", "folder"]
     assert table["rigidity"].unit == "PV" and list(table["rigidity"]) == [30.0, 30.0, 10.0, 10.0]
     assert list(table["eta"]) == [0.3, 0.5, 0.3, 0.5] and list(table["realisations"]) == [2] * 4
+    assert table.meta["provenance"] == provenance(table.meta["backend"], "float64")
     assert table["rho"][0] == pytest.approx(3 * table["rho"][2], rel=1e-12)  # rho is linear in the rigidity
     points = scan.points_from_args(_scan_args(scanned))
     for row, point in zip(table, points):
@@ -156,3 +158,20 @@ def test_the_command_exits_2_with_the_option_named(tmp_path: Path, capsys) -> No
     assert main(["scan", "--out", str(tmp_path / "scan"), "--rigidity", "1PV", "1PV"]) == 2
     assert "--rigidity values must be distinct" in capsys.readouterr().err
     assert not (tmp_path / "scan").exists()
+
+
+def test_a_scan_feeds_crmix_fit(tmp_path: Path) -> None:
+    """crmix fit reads the scan's points as runs: one fit row per point, the relation over them."""
+    from crmix.fit import cli as fit_cli
+
+    parser = argparse.ArgumentParser()
+    fit_cli.add_arguments(parser)
+    assert scan.run(_scan_args(tmp_path, "--realisations", "3", out="scan3")) == 0  # a jackknife needs 3
+    points = [str(tmp_path / "scan3" / f"point_{k:03d}") for k in range(4)]
+    args = parser.parse_args([*points, "--ell", "2:4", "--lmax", "8", "--bounds", "0.5:60", "--out", str(tmp_path / "fit"),
+                              "--no-progress"])
+    assert fit_cli.run(args) == 0
+    table = Table.read(tmp_path / "fit" / "fit.ecsv")
+    assert list(table["run"]) == points and np.all(table["low"] <= table["best"]) and np.all(table["best"] <= table["high"])
+    summary = Table.read(tmp_path / "scan3" / "scan.ecsv")
+    np.testing.assert_allclose(table["rho"], summary["rho"], rtol=1e-12)
