@@ -33,7 +33,7 @@
 #    calibrated for slab only) is one explicit choice.
 # 4. **Simulation** of the same model (`crmix.simulate`, the tensor synthesis of the registered
 #    geometry), and **the comparison**: ⟨C_ℓ⟩^sub/⟨C_1⟩^sub against the steady state KPM (20), with
-#    ΩΔT fitted by `crmix fit` (`crmix.fit.cli.fit_run`).
+#    ΩΔT fitted by `crmix fit` (`crmix.fit.fit_run`).
 #
 # Presets: `"ci"` (under a minute: N_side 4, λ_min = r_g/3, 4 realisations; the tests run it),
 # `"cpu"` (N_side 16, λ_min = r_g/10, 16 realisations, ℓ_max 30: tens of minutes on two cores) and
@@ -58,8 +58,7 @@ import sympy as sp
 
 from crmix.codegen.config import TARGETS
 from crmix.codegen.generate import generate, generated_dir
-from crmix.fit.cli import fit_run
-from crmix.fit.data import read_shape
+from crmix.fit import fit_run, read_shape
 from crmix.geometry import SLAB, Composite, Elementary, Part, register
 from crmix.model import Spectrum, TurbulenceModel
 from crmix.simulate.runner import SimulationConfig, run_ensemble
