@@ -33,16 +33,18 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field, replace
 from types import ModuleType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from scipy import special
 
 from crmix.validation import real
 
-__all__ = ["GEOMETRIES", "SPECTRUM_KINDS", "PhysicalScale", "Spectrum", "TurbulenceModel"]
+if TYPE_CHECKING:
+    from crmix.geometry import Geometry
 
-GEOMETRIES = ("slab", "isotropic")
+__all__ = ["SPECTRUM_KINDS", "PhysicalScale", "Spectrum", "TurbulenceModel"]
+
 SPECTRUM_KINDS = ("white", "power_law", "bendover")
 
 #: L_max / L_c for a Kolmogorov-like spectrum (KPM Sec. 2.1.3, after Harari et al. 2002).
@@ -151,34 +153,40 @@ class TurbulenceModel:
     """Geometry, spectrum, turbulence level and reduced rigidity of a turbulence model.
 
     geometry
-        ``"slab"`` (KPM: dB perpendicular to B0 = B0 z, a function of z only) or ``"isotropic"``
-        (MA19: isotropic, divergence-free, with or without a regular field).
+        A :class:`crmix.geometry.Geometry` or the name of a registered one (crmix.geometry.GEOMETRIES):
+        ``"slab"`` (KPM: dB perpendicular to B0 = B0 z, a function of z only), ``"isotropic"``
+        (MA19: isotropic, divergence-free, with or without a regular field), ``"2d"`` (k and dB
+        perpendicular to B0) or ``"composite"`` (slab + 2D).  Resolved on construction:
+        ``model.geometry`` is then the name, ``model.turbulence`` the Geometry object.
     spectrum
         :class:`Spectrum` (shape and range, in 1/L_c).  Default: Kolmogorov, L_max = 5 L_c,
         lambda_min = r_g / 150.
     eta
-        Turbulence level eta = <dB^2> / (B0^2 + <dB^2>).  Slab needs a regular field: 0 < eta < 1.
-        Isotropic allows 0 < eta <= 1, eta = 1 being MA19's purely turbulent field.
+        Turbulence level eta = <dB^2> / (B0^2 + <dB^2>).  Slab, 2D and composites need a regular
+        field: 0 < eta < 1.  Isotropic allows 0 < eta <= 1, eta = 1 being MA19's purely turbulent field.
     rho
         Reduced rigidity rho = r_g / L_c, r_g in B_rms = sqrt(B0^2 + <dB^2>) (KPM Sec. 2.1.3).
     """
 
-    geometry: Literal["slab", "isotropic"] = "slab"
+    geometry: Geometry | str = "slab"
     spectrum: Spectrum = field(default_factory=Spectrum)
     eta: float = 0.5
     rho: float = 8.9e-3
     physical: PhysicalScale | None = None
+    #: The resolved :class:`crmix.geometry.Geometry` (set on construction from ``geometry``).
+    turbulence: Geometry | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        if self.geometry not in GEOMETRIES:
-            raise ValueError(f"geometry must be one of {GEOMETRIES}, got {self.geometry!r}")
+        from crmix.geometry import geometry_for
+
+        given, kept = self.geometry, self.turbulence
+        keep = isinstance(given, str) and kept is not None and getattr(kept, "name", None) == given
+        resolved = geometry_for(kept if keep else given)  # type: ignore[arg-type]
+        object.__setattr__(self, "geometry", resolved.name)
+        object.__setattr__(self, "turbulence", resolved)
         if not isinstance(self.spectrum, Spectrum):
             raise ValueError(f"spectrum must be a crmix.Spectrum, got {type(self.spectrum).__name__}")
-        eta = real("eta", self.eta)
-        upper_ok = eta < 1.0 or (eta == 1.0 and self.geometry == "isotropic")
-        if not (eta > 0.0 and upper_ok):
-            allowed = "0 < eta < 1" if self.geometry == "slab" else "0 < eta <= 1"
-            raise ValueError(f"eta (turbulence level) must satisfy {allowed} for {self.geometry} turbulence, got {self.eta!r}")
+        resolved.check_eta(real("eta", self.eta))
         rho = real("rho", self.rho)
         if rho <= 0:
             raise ValueError(f"rho (= r_g/L_c) must be > 0, got {self.rho!r}")
@@ -191,7 +199,7 @@ class TurbulenceModel:
     @classmethod
     def from_physical(
         cls,
-        geometry: str = "slab",
+        geometry: Geometry | str = "slab",
         *,
         rigidity: Any,
         b_rms: Any,
@@ -210,7 +218,7 @@ class TurbulenceModel:
             b_rms_G=float(u.Quantity(b_rms).to_value(u.G)),
             l_c_pc=float(u.Quantity(l_c).to_value(u.pc)),
         )
-        return cls(geometry=geometry, spectrum=spectrum or Spectrum(), eta=eta, rho=rho, physical=scale)  # type: ignore[arg-type]
+        return cls(geometry=geometry, spectrum=spectrum or Spectrum(), eta=eta, rho=rho, physical=scale)
 
     @classmethod
     def ma19(cls, k_out_rg: float = 1e-3, k_in_rg: float = 1e2, rho: float = 1.0) -> TurbulenceModel:
@@ -223,14 +231,26 @@ class TurbulenceModel:
 
     @classmethod
     def from_description(cls, description: dict[str, Any], spectrum: dict[str, Any]) -> TurbulenceModel:
-        """Rebuild a model from :meth:`describe` and ``dataclasses.asdict(model.spectrum)`` (a run's record)."""
+        """Rebuild a model from :meth:`describe` and ``dataclasses.asdict(model.spectrum)`` (a run's record).
+
+        The geometry is looked up by name in the registry (crmix.geometry) with the parameters the
+        record carries (e.g. ``slab_fraction``).
+        """
+        from crmix.geometry import geometry_for
+
+        base = geometry_for(description["geometry"])
+        geometry = geometry_for(base, **{k: float(description[k]) for k in base.parameters() if k in description})
         physical = None
         if "physical_rigidity_V" in description:
             physical = PhysicalScale(rigidity_V=float(description["physical_rigidity_V"]),
                                      b_rms_G=float(description["physical_b_rms_G"]),
                                      l_c_pc=float(description["physical_l_c_pc"]))
-        return cls(geometry=description["geometry"], spectrum=Spectrum(**spectrum), eta=float(description["eta"]),
+        return cls(geometry=geometry, spectrum=Spectrum(**spectrum), eta=float(description["eta"]),
                    rho=float(description["rho"]), physical=physical)
+
+    def geometry_parameters(self) -> dict[str, float]:
+        """The geometry's parameters (e.g. ``slab_fraction``), as :meth:`describe` records them."""
+        return self.turbulence.parameters()  # type: ignore[union-attr]
 
     def with_(self, **changes: Any) -> TurbulenceModel:
         """A copy with some fields changed (validated again)."""
@@ -305,6 +325,7 @@ class TurbulenceModel:
         """Flat dictionary of parameters and derived numbers, for output metadata."""
         d: dict[str, Any] = {
             "geometry": self.geometry,
+            **self.geometry_parameters(),
             "spectrum_kind": self.spectrum.kind,
             "spectrum_index": self.spectrum.index,
             "eta": self.eta,

@@ -56,10 +56,10 @@ _QUAD_RTOL = 1e-10
 
 
 def _require_slab_with_field(model: TurbulenceModel) -> None:
-    if model.geometry != "slab":
+    if not model.turbulence.slab_qlt:
         raise ValueError(
-            f"geometry must be 'slab' for the QLT scattering time (got {model.geometry!r}); "
-            "for isotropic turbulence give the mixing time directly (alpha = k_in dt, or dt)"
+            f"geometry must be 'slab' for this closed-form QLT scattering time (got {model.geometry!r}); "
+            "other geometries: model.turbulence.qlt(model) (crmix.qlt_axisymmetric), or give the mixing time directly"
         )
     if model.Omega <= 0.0:
         raise ValueError("eta must be < 1 for a QLT scattering time (no regular field, no gyroresonance)")

@@ -129,7 +129,7 @@ def _component_rate(component: TensorComponent, mu: float, omega: float, nodes: 
     amu = abs(mu)
     if amu == 0.0:
         return 0.0
-    if component.support == "slab":
+    if component.where.along_b0:
         k = omega / amu
         if not (component.kmin <= k <= component.kmax):
             return 0.0
@@ -139,7 +139,7 @@ def _component_rate(component: TensorComponent, mu: float, omega: float, nodes: 
             s = np.asarray(component.density(np.array(k), np.array(c), np), dtype=complex)
             total += (s[0, 0].real + s[1, 1].real) / 4.0 + big_n * s[0, 1].imag / 2.0
         return math.pi * total / amu
-    if component.support == "2d":
+    if component.where.perpendicular:
         grid = np.geomspace(component.kmin, component.kmax, 33)
         s = np.asarray(component.density(grid, np.zeros_like(grid), np))
         if np.max(np.abs(s[:, 0, 0])) > 0:
@@ -176,10 +176,10 @@ def _resonant_band(tensor: AxisymmetricTensor, omega: float) -> _Band:
     """|mu| range with resonances, and the breakpoints of nu (harmonic onsets N Omega/k_max, N Omega/k_min)."""
     lows, highs, breaks = [], [], set()
     for comp in tensor.components:
-        if comp.support == "2d":
+        if comp.where.perpendicular:
             continue
         lows.append(omega / comp.kmax)
-        if comp.support == "slab":
+        if comp.where.along_b0:
             highs.append(min(1.0, omega / comp.kmin))
             breaks.add(min(1.0, omega / comp.kmin))
         else:
@@ -241,7 +241,7 @@ def qlt_scattering(tensor: AxisymmetricTensor, omega: float, *, edge_factor: flo
     omega = _check_omega(omega)
     edge_factor = real("edge_factor", edge_factor, ge=1)
     band = _resonant_band(tensor, omega)
-    full = any(c.support == "full" for c in tensor.components)
+    full = any(c.where.full for c in tensor.components)
     cut = min(edge_factor * band.low, 0.5 * (band.low + band.high)) if full else band.low
     lam = _lambda_integral(tensor, omega, cut, band.high, band.breaks, 2 * _MU_NODES)
     coarse = _lambda_integral(tensor, omega, cut, band.high, band.breaks, _MU_NODES)
@@ -259,7 +259,7 @@ def _line_gap_contribution(tensor: AxisymmetricTensor, omega: float, band: _Band
     """Relative lambda_par the gaps would add with every slab spectrum continued by its shape (as crmix.qlt)."""
     continued = AxisymmetricTensor(tuple(
         TensorComponent(c.name, c.support, c.spectrum, 1e-300, 1e300, c.polarisation)
-        for c in tensor.components if c.support == "slab"))
+        for c in tensor.components if c.where.along_b0))
     if not continued.components:
         return 0.0
 

@@ -50,6 +50,7 @@ __all__ = [
     "SLAB_FRACTION_SOLAR_WIND",
     "SUPPORTS",
     "AxisymmetricTensor",
+    "Support",
     "TensorComponent",
     "composite_tensor",
     "isotropic_tensor",
@@ -59,8 +60,43 @@ __all__ = [
     "two_d_tensor",
 ]
 
-#: Where a component's wave vectors lie (module docstring).
-SUPPORTS = ("slab", "2d", "full")
+
+@dataclass(frozen=True)
+class Support:
+    """Where a component's wave vectors lie, and the direction measure of ``int d^3k`` there (module docstring).
+
+    name        the label a :class:`TensorComponent` gives.
+    directions  the c = cos theta_k of a line support (k along B0: c = +-1; k perpendicular: c = 0), or
+                ``None`` for all directions (the (k, c) half-plane).
+    """
+
+    name: str
+    directions: tuple[float, ...] | None
+
+    @property
+    def full(self) -> bool:
+        """Wave vectors in every direction (a 2D (k, c) integral)."""
+        return self.directions is None
+
+    @property
+    def along_b0(self) -> bool:
+        """Wave vectors parallel to B0 only (slab-like: k_perp = 0, the orbit's gyration is not seen)."""
+        return self.directions is not None and all(abs(c) == 1.0 for c in self.directions)
+
+    @property
+    def perpendicular(self) -> bool:
+        """Wave vectors perpendicular to B0 only (2D-like: k_par = 0, no gyroresonance)."""
+        return self.directions is not None and all(c == 0.0 for c in self.directions)
+
+    def nodes(self) -> tuple[np.ndarray, np.ndarray]:
+        """Directions c and weights of the direction measure (exact for the polarisations here)."""
+        if self.directions is None:
+            return np.polynomial.legendre.leggauss(24)
+        return np.asarray(self.directions, dtype=float), np.ones(len(self.directions))
+
+
+#: Where a component's wave vectors lie (module docstring), by the name a component gives.
+SUPPORTS: dict[str, Support] = {s.name: s for s in (Support("slab", (1.0, -1.0)), Support("2d", (0.0,)), Support("full", None))}
 #: Slab share of the power in the solar wind's slab + 2D composite (Bieber et al. 1996: ~20 %).
 SLAB_FRACTION_SOLAR_WIND = 0.2
 
@@ -97,15 +133,6 @@ def _two_d_polarisation(k: Any, c: Any, xp: ModuleType = np) -> Any:
     return out
 
 
-def _support_nodes(support: str) -> tuple[np.ndarray, np.ndarray]:
-    """Directions c and weights of the support's direction measure (exact for the polarisations here)."""
-    if support == "slab":
-        return np.array([1.0, -1.0]), np.array([1.0, 1.0])
-    if support == "2d":
-        return np.array([0.0]), np.array([1.0])
-    return np.polynomial.legendre.leggauss(24)
-
-
 @dataclass(frozen=True)
 class TensorComponent:
     """One component S_ij(k, c) = E(k) pol(k, c) of an axisymmetric spectral tensor (module docstring).
@@ -126,13 +153,13 @@ class TensorComponent:
 
     def __post_init__(self) -> None:
         if self.support not in SUPPORTS:
-            raise ValueError(f"support must be one of {SUPPORTS}, got {self.support!r}")
+            raise ValueError(f"support must be one of {tuple(SUPPORTS)}, got {self.support!r}")
         kmin = real(f"{self.name} kmin", self.kmin, gt=0)
         kmax = real(f"{self.name} kmax", self.kmax)
         if not kmax > kmin:
             raise ValueError(f"{self.name}: need kmin < kmax, got kmin={kmin}, kmax={kmax}")
         for kk in (kmin, math.sqrt(kmin * kmax), kmax):
-            c, w = _support_nodes(self.support)
+            c, w = self.where.nodes()
             pol = np.asarray(self.polarisation(np.full(c.shape, kk), c, np), dtype=complex)
             if pol.shape != c.shape + (3, 3):
                 raise ValueError(f"{self.name}: polarisation(k, c, xp) must return shape (..., 3, 3), got {pol.shape}")
@@ -142,6 +169,11 @@ class TensorComponent:
             if abs(total - 1.0) > _NORM_RTOL:
                 raise ValueError(f"{self.name}: the trace of the polarisation over the {self.support} support must be 1 "
                                  f"(the spectrum carries the power), got {total:.12g} at k = {kk:.4g}")
+
+    @property
+    def where(self) -> Support:
+        """The :class:`Support` named by ``support``."""
+        return SUPPORTS[self.support]
 
     def density(self, k: Any, c: Any, xp: ModuleType = np) -> Any:
         """S_ij(k, c) = E(k) pol(k, c), (..., 3, 3); the caller keeps k inside [kmin, kmax]."""
@@ -237,6 +269,5 @@ def model_spectrum(model: TurbulenceModel) -> Spectrum1D:
 
 
 def tensor_from_model(model: TurbulenceModel) -> AxisymmetricTensor:
-    """The slab or isotropic tensor of a :class:`crmix.TurbulenceModel` (its spectrum, band and power)."""
-    build = {"slab": slab_tensor, "isotropic": isotropic_tensor}[model.geometry]
-    return build(model_spectrum(model), model.k_min, model.k_max)
+    """The tensor of a :class:`crmix.TurbulenceModel`: its geometry's (crmix.geometry), spectrum, band and power."""
+    return model.turbulence.tensor(model)

@@ -4,8 +4,9 @@ docs/physics.md ("Axisymmetric turbulence on helical orbits") states the reducti
 ``crmix.solver.axisymmetric`` implements; each step is a registered check here, with the claimed
 form as a parameter whose default is the proved (and, where emitted, the generated) form:
 
-* ``axisymmetric_tensor_normalisation`` -- the slab, isotropic and 2D polarisations of
-  crmix.spectral_tensors carry unit power, are divergence-free, and 2D means
+* ``axisymmetric_tensor_normalisation`` -- the symbolic polarisations of every registered geometry
+  (crmix.geometry: slab, isotropic, 2D and the composite's parts) carry unit power, are
+  divergence-free, equal the numeric ones the solver integrates, and 2D means
   P = delta(k_par) E/(2 pi k_perp) e1 e1;
 * ``two_d_azimuthal_average`` -- int dpsi e1 e1 e^{ik.r} = pi [J_0 delta + J_2 (2 r^ r^ - delta)],
   the real-space 2D correlation of the brute force;
@@ -40,7 +41,8 @@ from crmix.derive.expressions import emitted
 from crmix.derive.harmonics import to_mp
 from crmix.derive.operators import phi, spherical_L, theta, ynm
 from crmix.derive.registry import Verdict, identity, verdict
-from crmix.spectral_tensors import isotropic_tensor, slab_tensor, two_d_tensor
+from crmix.geometry import GEOMETRIES
+from crmix.spectral_tensors import SUPPORTS
 
 __all__ = ["symbolic_polarisations"]
 
@@ -54,13 +56,27 @@ def _triangle(a: int, b: int, c: int) -> bool:
 
 @cache
 def symbolic_polarisations() -> dict[str, tuple[str, sp.Matrix]]:
-    """(support, pol(c)) of the geometries of crmix.spectral_tensors, k^ = (sqrt(1 - c^2), 0, c)."""
-    kh = sp.Matrix([sp.sqrt(1 - _c**2), 0, _c])
-    return {
-        "slab": ("slab", sp.diag(1, 1, 0) / 4),
-        "isotropic": ("full", (sp.eye(3) - kh * kh.T) / 4),
-        "2d": ("2d", sp.diag(0, 1, 0)),
-    }
+    """(support, pol(c)) of every component of the registered geometries (crmix.geometry's symbolic
+    tensors), by component name, k^ = (sqrt(1 - c^2), 0, c)."""
+    return {s.name: (s.support, s.polarisation) for g in GEOMETRIES.values() for s in g.symbolic(_c)}
+
+
+def _numeric_polarisation(name: str):
+    """The numeric polarisation of the registered elementary geometry ``name`` (what the solver integrates)."""
+    return next(e.polarisation for g in GEOMETRIES.values() for e in g.elementary() if e.name == name)
+
+
+def _over_support(support: str, expr: sp.Expr) -> sp.Expr:
+    """sum over the support's directions c, or int_{-1}^{1} dc for full support (crmix.spectral_tensors)."""
+    directions = SUPPORTS[support].directions
+    if directions is None:
+        return sp.integrate(expr, (_c, -1, 1))
+    return sum(expr.subs(_c, sp.nsimplify(c)) for c in directions)
+
+
+def _check_points(support: str) -> list[sp.Expr]:
+    directions = SUPPORTS[support].directions
+    return [sp.Rational(1, 3), sp.Rational(-4, 5)] if directions is None else [sp.nsimplify(c) for c in directions]
 
 
 @identity("axisymmetric_tensor_normalisation", "KPM+MA19", "KPM (28); MA19 (3.12); docs/physics.md")
@@ -70,19 +86,15 @@ def axisymmetric_tensor_normalisation(polarisations: dict[str, tuple[str, sp.Mat
     claimed = symbolic_polarisations() if polarisations is None else polarisations
     kh = sp.Matrix([sp.sqrt(1 - _c**2), 0, _c])
     problems = []
-    numeric = {"slab": slab_tensor, "isotropic": isotropic_tensor, "2d": two_d_tensor}
     for name, (support, pol) in claimed.items():
         trace = sp.simplify(pol.trace())
-        total = {"slab": 2 * trace.subs(_c, 1), "2d": trace.subs(_c, 0),
-                 "full": sp.integrate(trace, (_c, -1, 1))}[support]
+        total = _over_support(support, trace)
         if sp.simplify(total - 1) != 0:
             problems.append(f"{name}: power {total}")
-        at = {"slab": [1, -1], "2d": [0], "full": [sp.Rational(1, 3), sp.Rational(-4, 5)]}[support]
-        for cv in at:
+        for cv in _check_points(support):
             if any(sp.simplify(e) != 0 for e in (pol * kh).subs(_c, cv)):
                 problems.append(f"{name}: not divergence-free at c = {cv}")
-            comp = numeric[name](lambda k, xp=np: np.ones_like(k), 1.0, 2.0).components[0]
-            num = comp.polarisation(np.array(1.5), np.array(float(cv)), np)
+            num = _numeric_polarisation(name)(np.array(1.5), np.array(float(cv)), np)
             if np.max(np.abs(np.asarray(sp.N(pol.subs(_c, cv)), dtype=complex) - num)) > 1e-14:
                 problems.append(f"{name}: the numeric polarisation differs at c = {cv}")
     # 2D: int d^3k delta(k_par) E/(2 pi k_perp) Tr(e1 e1) = int 2 pi k_perp dk_perp E/(2 pi k_perp) = int E

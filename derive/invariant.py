@@ -110,6 +110,10 @@ def _power_sums(l0: int, la: int, lb: int) -> tuple[sp.Expr, sp.Expr, sp.Expr]:
     return tuple(sp.radsimp(sp.expand(v)) for v in sums)
 
 
+#: The prefix of each closed form's m0 weights of M^(1c) (KPM (47); MA19 (3.23)).
+M1C_WEIGHT_PREFIX = {"slab": "slab_m1c", "isotropic": "isotropic_m1c2"}
+
+
 def power_coefficient(weights: Mapping[str, sp.Expr], geometry: str, l0: int, la: int, lb: int, kappa_domain_factor: sp.Expr = 1) -> sp.Expr:
     """Coefficient of kappa_{lA lB} in sum_l (2l+1)(2 M^(1a) + M^(1c))_{l l0}, from the weights the solver contracts.
 
@@ -120,13 +124,14 @@ def power_coefficient(weights: Mapping[str, sp.Expr], geometry: str, l0: int, la
     """
     lambdas = {lambda_symbol(n): legendre_projection_weight(la, lb, n) / (2 * PLANE_WAVE_PHASE**n) for n in (0, 2, 4)}
     m1a = weights[f"{geometry}_m1a"].subs({ell: l0, **lambdas})
-    prefix = "slab_m1c" if geometry == "slab" else "isotropic_m1c2"
+    prefix = M1C_WEIGHT_PREFIX[geometry]
     w0, w2 = (weights[f"{prefix}_m0_weight_{c}"].subs(ell0, l0) for c in ("c0", "c2"))
     index = weights["slab_m1c_index_weight"]
     p0, p2, q = _power_sums(l0, la, lb)
     m1c = weights["slab_m1c_l0_weight"].subs(ell0, l0) * index.subs(ellA, la) * index.subs(ellA, lb) * (w0 * p0 + w2 * p2)
-    if geometry == "isotropic" and la == lb:
-        m1c += weights["isotropic_m1c0_weight"].subs({ell0: l0, ellA: la}) * q
+    diagonal = weights.get(f"{geometry}_m1c0_weight")  # MA19 (3.21)'s lA = lB term (isotropic only)
+    if diagonal is not None and la == lb:
+        m1c += diagonal.subs({ell0: l0, ellA: la}) * q
     return sp.expand(2 * (2 * l0 + 1) * m1a + kappa_domain_factor * m1c)
 
 
@@ -152,7 +157,7 @@ def invariant_mixing(kappa_domain_factor: sp.Expr = 1, kernels: Mapping[str, sp.
     weights = {name: claimed(MIXING, name, kernels) for name in names}
     square_ok = _square_is_twice_triangle()
     failures = []
-    for geometry, l0 in itertools.product(("slab", "isotropic"), range(L0_MAX + 1)):
+    for geometry, l0 in itertools.product(M1C_WEIGHT_PREFIX, range(L0_MAX + 1)):
         for la, lb in itertools.product(range(l0 + 5), repeat=2):
             if (la + lb) % 2 == 0 and power_coefficient(weights, geometry, l0, la, lb, kappa_domain_factor) != 0:
                 failures.append((geometry, l0, la, lb))

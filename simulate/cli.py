@@ -34,6 +34,7 @@ import astropy.constants as const
 import astropy.units as u
 
 from crmix.backend import cupy_or_none
+from crmix.geometry import add_geometry_arguments, geometry_from_arguments
 from crmix.io import check_output_folder
 from crmix.model import RG_OVER_LAMBDA_MIN, Spectrum, TurbulenceModel
 from crmix.resources import HOURS_WITHOUT_CONFIRMATION, require
@@ -59,7 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser, *, grid: bool = False, defaul
     """
     several = {"nargs": "+"} if grid else {}
     each = "; several values: one ensemble each" if grid else ""
-    parser.add_argument("--geometry", choices=("slab", "isotropic"), default="slab", help="turbulence geometry (default: slab)")
+    add_geometry_arguments(parser)
     parser.add_argument("--spectrum", choices=SPECTRUM_CHOICES, default="kolmogorov", help="turbulence spectrum (default: kolmogorov)")
     parser.add_argument("--eta", type=float, default=[0.5] if grid else 0.5, **several,
                         help=f"turbulence level dB^2/(B0^2+dB^2), 0 < eta < 1 (isotropic: <= 1){each} (default: 0.5)")
@@ -145,8 +146,11 @@ def _diffusion(text: str | None, pc_per_unit: float) -> str | tuple[tuple[float,
 
 def config_from_args(args: argparse.Namespace) -> tuple[SimulationConfig, Analysis]:
     """Every check before any work: ValueError naming the option and its allowed range."""
-    if not (math.isfinite(args.eta) and 0.0 < args.eta <= 1.0) or (args.eta == 1.0 and args.geometry == "slab"):
-        raise ValueError(f"--eta must satisfy 0 < eta < 1 (isotropic: 0 < eta <= 1), got {args.eta}")
+    geometry = geometry_from_arguments(args)
+    try:
+        geometry.check_eta(args.eta)
+    except ValueError:
+        raise ValueError(f"--eta must satisfy {geometry.eta_range()} for {geometry.name} turbulence, got {args.eta}") from None
     rigidity = parse_quantity(args.rigidity, u.V, "--rigidity", example="1PV")
     b_rms = parse_quantity(args.brms, u.G, "--brms", example="4uG")
     l_c = parse_quantity(args.lc, u.pc, "--lc", example="30pc")
@@ -166,7 +170,7 @@ def config_from_args(args: argparse.Namespace) -> tuple[SimulationConfig, Analys
         raise ValueError("--backend cupy needs CuPy and a CUDA device; use numba or numpy")
     rho = reduced_rigidity(rigidity, b_rms, l_c)
     spectrum = _spectrum(args.spectrum, 2.0 * math.pi * args.rg_over_lambda_min / rho)
-    model = TurbulenceModel.from_physical(args.geometry, rigidity=rigidity, b_rms=b_rms, l_c=l_c, eta=args.eta, spectrum=spectrum)
+    model = TurbulenceModel.from_physical(geometry, rigidity=rigidity, b_rms=b_rms, l_c=l_c, eta=args.eta, spectrum=spectrum)
     gradient_length = parse_quantity(args.gradient_length, u.pc, "--gradient-length", example="1kpc")
     pc_per_unit = l_c.to_value(u.pc) / model.L_c  # one length unit 1/Omega, in pc
     g = pc_per_unit / gradient_length.to_value(u.pc)

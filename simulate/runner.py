@@ -32,7 +32,9 @@ import hashlib
 import json
 import os
 import zipfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +56,7 @@ from crmix.simulate.ensemble import (
     local_mean_field,
 )
 from crmix.simulate.fields import Field
+from crmix.simulate.tensor_synthesis import tensor_field
 
 if TYPE_CHECKING:
     from crmix.simulate.cluster import Engine
@@ -61,6 +64,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FIELD_METHODS",
     "PARAMETER_OPTIONS",
+    "SYNTHESISERS",
     "Analysis",
     "SimulationConfig",
     "compute_realisation",
@@ -73,6 +77,7 @@ __all__ = [
     "simulate_realisation",
     "sky_maps",
     "summary_lines",
+    "synthesiser",
     "synthesize_field",
 ]
 
@@ -80,7 +85,7 @@ FIELD_METHODS = ("grid", "waves")
 _STEP_OPTIONS = "--step, --steps-per-gyration, --steps-per-wavelength"
 #: the options of crmix simulate that set each parameter of run.json (named when a resume is refused)
 PARAMETER_OPTIONS = {
-    "model": "--geometry, --eta, --rigidity, --brms, --lc, --rg-over-lambda-min", "spectrum": "--spectrum, --rg-over-lambda-min",
+    "model": "--geometry, --slab-fraction, --eta, --rigidity, --brms, --lc, --rg-over-lambda-min", "spectrum": "--spectrum, --rg-over-lambda-min",
     "nside": "--nside", "times": "--times", "recorded_times": f"--times, {_STEP_OPTIONS}", "seed": "--seed", "dt": _STEP_OPTIONS,
     "step_rule": _STEP_OPTIONS, "method": "--field", "l_avg": "--lc", "backend": "--backend", "dtype": "the precision",
 }
@@ -91,7 +96,8 @@ class SimulationConfig:
     """Everything the realisations depend on (and nothing else: the mapping is the :class:`Analysis`).
 
     method
-        ``"grid"`` (slab table / nested grids) or ``"waves"`` (plane-wave sum).
+        ``"grid"`` (slab table / nested grids / the tensor synthesis, as the geometry names it:
+        crmix.geometry) or ``"waves"`` (plane-wave sum; slab and isotropic).
     l_avg
         Side of the cube for the local mean field; None means L_c / 30 (KPM Sec. 3.3).
     backend, dtype
@@ -121,6 +127,7 @@ class SimulationConfig:
             raise ValueError(f"dtype must be 'float32' or 'float64', got {self.dtype!r}")
         if self.backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {self.backend!r}")
+        synthesiser(self.model, self.method)
 
     @property
     def dt(self) -> float:
@@ -191,33 +198,54 @@ def liouville_mapping(config: SimulationConfig, analysis: Analysis) -> Liouville
     gradient = analysis.gradient if analysis.gradient is not None else (0.0, 0.0, 1.0 / model.L_c)
     diffusion = analysis.diffusion
     if diffusion is None:
-        diffusion = "qlt" if model.geometry == "slab" and model.Omega > 0 else "ensemble"
+        diffusion = "qlt" if model.turbulence.slab_qlt and model.Omega > 0 else "ensemble"
     if diffusion == "ensemble":
         symmetry = "axial" if model.Omega > 0 else "isotropic"
         return LiouvilleMapping(gradient=tuple(gradient), source="ensemble", symmetry=symmetry)
     if diffusion == "qlt":
-        from crmix.qlt import parallel_diffusion
-
-        try:
-            k_zz = parallel_diffusion(model)
-        except ValueError as exc:
-            raise ValueError(f"--diffusion qlt needs slab turbulence with a regular field: {exc}") from exc
+        qlt = model.turbulence.qlt(model)
+        if qlt is None:
+            raise ValueError(f"--diffusion qlt needs a QLT scattering time, and {model.geometry} turbulence with eta = {model.eta} "
+                             "has none (no regular field, or no resonant scattering as for 2D): use ensemble or given values")
+        k_zz = qlt.K_zz
         K = ((0.0, 0.0, 0.0), (0.0, 0.0, 0.0), (0.0, 0.0, k_zz))
         return LiouvilleMapping(gradient=tuple(gradient), source="qlt", K=K)
     K = tuple(tuple(float(x) for x in row) for row in np.asarray(diffusion, dtype=float))
     return LiouvilleMapping(gradient=tuple(gradient), source="given", K=K)
 
 
+def _tensor_field(model: TurbulenceModel, rng: np.random.Generator, *, method: str, **options: Any) -> Field:
+    """The geometry's tensor drawn by crmix.simulate.tensor_synthesis (2D, composites)."""
+    return tensor_field(model.turbulence.tensor(model), rng, method=method, **options)  # type: ignore[union-attr]
+
+
+#: The synthesisers a geometry names per field method (crmix.geometry: ``geometry.synthesis``).  Slab and
+#: isotropic keep their model-based synthesisers (bit-identical fields for a seed); the others draw their tensor.
+SYNTHESISERS: dict[str, Callable[..., Field]] = {
+    "slab_table": synthesis.slab_table,
+    "nested_grids": synthesis.nested_grids,
+    "plane_waves": synthesis.plane_waves,
+    "tensor_grid": partial(_tensor_field, method="grid"),
+    "tensor_waves": partial(_tensor_field, method="waves"),
+}
+
+
+def synthesiser(model: TurbulenceModel, method: str) -> str:
+    """The name of the synthesiser of ``model``'s geometry for field ``method``; ValueError where there is none."""
+    name = model.turbulence.synthesiser(method)
+    if name is None:
+        methods = ", ".join(m for m, _ in model.turbulence.synthesis)
+        raise ValueError(f"--field {method} is not available for {model.geometry} turbulence (its field methods: {methods})")
+    if name not in SYNTHESISERS:
+        raise ValueError(f"the simulation of {model.geometry} turbulence needs the {name!r} synthesis, which this version "
+                         "of crmix does not have yet (the theory, crmix spectrum, has it)")
+    return name
+
+
 def synthesize_field(config: SimulationConfig, index: int) -> Field:
     """Realisation ``index`` of the turbulent field (its random numbers from (seed, index) alone)."""
     rng = synthesis.realisation_rng(config.seed, index)
-    opts = dict(config.synthesis_options)
-    model = config.model
-    if config.method == "waves":
-        return synthesis.plane_waves(model, rng, **opts)
-    if model.geometry == "slab":
-        return synthesis.slab_table(model, rng, **opts)
-    return synthesis.nested_grids(model, rng, **opts)
+    return SYNTHESISERS[synthesiser(config.model, config.method)](config.model, rng, **dict(config.synthesis_options))
 
 
 def simulate_realisation(config: SimulationConfig, index: int, *, progress: Any = None) -> tuple[RealisationResult, np.ndarray, Field]:

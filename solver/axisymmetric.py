@@ -24,18 +24,23 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
 
+from crmix.model import TurbulenceModel
 from crmix.solver.axisymmetric_coupling import GRAM_ENTRIES, contract_m1c, gram_blocks
 from crmix.solver.axisymmetric_cubature import Box, adaptive_cubature
 from crmix.solver.axisymmetric_orbits import helix_multipoles, mu_nodes, straight_multipoles
-from crmix.solver.mixing import MixingMatrix, m1a_diagonal, m1c_matrix
+from crmix.solver.mixing import MixingMatrix, m1a_diagonal, m1c_matrix, mixing_matrix
 from crmix.spectral_tensors import AxisymmetricTensor, TensorComponent
 from crmix.validation import integer, real
 
-__all__ = ["DEFAULT_MAX_NODES", "GenericIntegrals", "GenericMixingMatrix", "axisymmetric_mixing_matrix", "generic_integrals"]
+__all__ = ["DEFAULT_MAX_NODES", "GENERIC_RTOL", "GenericIntegrals", "GenericMixingMatrix", "axisymmetric_mixing_matrix",
+           "generic_integrals", "initial_wave_vectors", "is_standard_slab", "model_mixing_matrix"]
 
+#: Default relative tolerance of the generic path's cubature (benchmarks/axisymmetric.py).
+GENERIC_RTOL = 1e-8
 #: Integrand evaluations allowed per component before the cubature stops with a warning.
 DEFAULT_MAX_NODES = 400_000
 #: Relative floor of the per-block scale sqrt(K^J_dd) in the error target (as crmix.solver.integrals).
@@ -123,7 +128,7 @@ def _k_edges(kmin: float, kmax: float, dk_max: float) -> list[float]:
 
 def _bandwidth(component: TensorComponent, omega: float, dt: float) -> float:
     """Bandwidth in k of the integrand: twice the largest displacement along the wave vector over dt."""
-    if component.support == "2d" and omega > 0:
+    if component.where.perpendicular and omega > 0:
         return 2.0 * min(dt, 2.0 / omega)  # the gyration diameter bounds the perpendicular excursion
     return 2.0 * dt
 
@@ -139,18 +144,33 @@ def _tolerance(rtol: float, jmax: int):
     return tolerance
 
 
+def _panels(component: TensorComponent, omega: float, dt: float, lmax_field: int) -> tuple[list[Box], tuple[int, ...]]:
+    """The initial cubature boxes (ln k, and c for full support) and the Gauss orders per variable."""
+    edges = [math.log(e) for e in _k_edges(component.kmin, component.kmax, PANEL_PERIODS / _bandwidth(component, omega, dt))]
+    if not component.where.full:
+        return [((lo,), (hi,)) for lo, hi in zip(edges[:-1], edges[1:])], (PANEL_ORDER,)
+    boxes: list[Box] = []
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        n_c = 1 if omega == 0 else max(1, math.ceil(math.exp(hi) * (2.0 * dt + 4.0 / omega) / PANEL_PERIODS))
+        c_edges = np.linspace(-1.0, 1.0, n_c + 1)
+        boxes += [((lo, a), (hi, b)) for a, b in zip(c_edges[:-1], c_edges[1:])]
+    # straight lines: the integrand is a polynomial in c of degree <= 2 lmax_field + 2 (exact rule)
+    return boxes, (PANEL_ORDER, PANEL_ORDER if omega > 0 else 8 * math.ceil((lmax_field + 2) / 8) + 8)
+
+
+def initial_wave_vectors(component: TensorComponent, omega: float, dt: float, lmax: int) -> tuple[np.ndarray, np.ndarray]:
+    """Wave vectors per box of the cubature's first pass for M up to ``lmax``, and each box's central k (estimates)."""
+    boxes, orders = _panels(component, omega, dt, 2 * lmax)
+    per_box = math.prod(orders) * (1 if component.where.full else len(component.where.directions or ()))
+    k_mid = np.exp([0.5 * (lo[0] + hi[0]) for lo, hi in boxes])
+    return np.full(len(boxes), float(per_box)), k_mid
+
+
 def _component_integrals(component: TensorComponent, omega: float, dt: float, lmax: int, rtol: float,
                          max_nodes: int, progress: bool) -> GenericIntegrals:
     lmax_field = 2 * lmax
-    edges = [math.log(e) for e in _k_edges(component.kmin, component.kmax, PANEL_PERIODS / _bandwidth(component, omega, dt))]
-    if component.support == "full":
-        boxes: list[Box] = []
-        for lo, hi in zip(edges[:-1], edges[1:]):
-            n_c = 1 if omega == 0 else max(1, math.ceil(math.exp(hi) * (2.0 * dt + 4.0 / omega) / PANEL_PERIODS))
-            c_edges = np.linspace(-1.0, 1.0, n_c + 1)
-            boxes += [((lo, a), (hi, b)) for a, b in zip(c_edges[:-1], c_edges[1:])]
-        # straight lines: the integrand is a polynomial in c of degree <= 2 lmax_field + 2 (exact rule)
-        orders = (PANEL_ORDER, PANEL_ORDER if omega > 0 else 8 * math.ceil((lmax_field + 2) / 8) + 8)
+    boxes, orders = _panels(component, omega, dt, lmax_field)
+    if component.where.full:
 
         def sample(points: np.ndarray) -> np.ndarray:
             # nodes that share a mu rule share its spherical-harmonic table: evaluate them together
@@ -163,9 +183,7 @@ def _component_integrals(component: TensorComponent, omega: float, dt: float, lm
                 out[i] = k[i] * _node_vector(component, k[i], c[i], omega, dt, lmax_field)
             return out
     else:
-        boxes = [((lo,), (hi,)) for lo, hi in zip(edges[:-1], edges[1:])]
-        orders = (PANEL_ORDER,)
-        directions = (1.0, -1.0) if component.support == "slab" else (0.0,)
+        directions = component.where.directions or ()
 
         def sample(points: np.ndarray) -> np.ndarray:
             return np.stack([math.exp(t) * sum(_node_vector(component, math.exp(t), c, omega, dt, lmax_field)
@@ -179,7 +197,7 @@ def _component_integrals(component: TensorComponent, omega: float, dt: float, lm
                             nodes=result.nodes, converged=result.converged)
 
 
-def generic_integrals(tensor: AxisymmetricTensor, omega: float, dt: float, lmax: int, *, rtol: float = 1e-8,
+def generic_integrals(tensor: AxisymmetricTensor, omega: float, dt: float, lmax: int, *, rtol: float = GENERIC_RTOL,
                       max_nodes: int = DEFAULT_MAX_NODES, progress: bool = False) -> GenericIntegrals:
     """Lambda and the Gram vector of ``tensor`` (summed over its components) for M up to ``lmax``."""
     omega, dt, lmax, rtol, max_nodes = _check(tensor, omega, dt, lmax, rtol, max_nodes)
@@ -187,9 +205,9 @@ def generic_integrals(tensor: AxisymmetricTensor, omega: float, dt: float, lmax:
     return sum(parts[1:], parts[0])
 
 
-def _is_standard_slab(component: TensorComponent) -> bool:
+def is_standard_slab(component: TensorComponent) -> bool:
     """True when the component has the slab support and polarisation diag(1, 1, 0)/4 of KPM (28)."""
-    if component.support != "slab":
+    if not component.where.along_b0:
         return False
     k = np.array([component.kmin, math.sqrt(component.kmin * component.kmax), component.kmax])
     pol = np.asarray(component.polarisation(k, np.ones(3), np))
@@ -215,7 +233,7 @@ def _slab_closed_form(component: TensorComponent, omega: float, dt: float, lmax:
 
 
 def axisymmetric_mixing_matrix(tensor: AxisymmetricTensor, omega: float, dt: float, lmax: int, *,
-                               rtol: float = 1e-8, slab_closed_form: bool = True,
+                               rtol: float = GENERIC_RTOL, slab_closed_form: bool = True,
                                max_nodes: int = DEFAULT_MAX_NODES, progress: bool = False) -> GenericMixingMatrix:
     """M(dt) = 1 + 2 M^(1a) + M^(1c) of ``tensor`` on helices (omega > 0) or straight lines (omega = 0).
 
@@ -231,7 +249,7 @@ def axisymmetric_mixing_matrix(tensor: AxisymmetricTensor, omega: float, dt: flo
     generic = []
     nodes, converged = 0, True
     for component in tensor.components:
-        if slab_closed_form and _is_standard_slab(component):
+        if slab_closed_form and is_standard_slab(component):
             a, c, e = _slab_closed_form(component, omega, dt, lmax, rtol)
             m1a, m1c, error = m1a + a, m1c + c, error + e
         else:
@@ -245,3 +263,25 @@ def axisymmetric_mixing_matrix(tensor: AxisymmetricTensor, omega: float, dt: flo
         error += 2.0 * lmax * (lmax + 1) * integrals.lam_error + err_c
         nodes, converged = integrals.nodes, integrals.converged
     return GenericMixingMatrix(dt=dt, lmax=lmax, m1a=m1a, m1c=m1c, error=error, nodes=nodes, converged=converged)
+
+
+def model_mixing_matrix(model: TurbulenceModel, dt: float, lmax: int, *, rtol: float | None = None,
+                        xp: ModuleType = np, progress: bool = False) -> MixingMatrix:
+    """M(dt) of ``model`` through the reduction its geometry names (crmix.geometry).
+
+    A closed form on the model's orbit (slab; isotropic on straight lines): crmix.solver.mixing, rtol
+    default 1e-10.  Otherwise the generic path on the geometry's tensor, on helices (Omega > 0) or
+    straight lines, rtol default :data:`GENERIC_RTOL`.  ``rtol`` of the result's path is in
+    :func:`mixing_rtol`.  ``xp``: the closed forms' array namespace (the generic path runs in NumPy).
+    """
+    rtol = mixing_rtol(model, rtol)
+    if model.turbulence.closed_form(model) is not None:
+        return mixing_matrix(model, dt, lmax, rtol=rtol, xp=xp, progress=progress)
+    return axisymmetric_mixing_matrix(model.turbulence.tensor(model), model.Omega, dt, lmax, rtol=rtol, progress=progress)
+
+
+def mixing_rtol(model: TurbulenceModel, rtol: float | None = None) -> float:
+    """``rtol``, or the default of the model's path: 1e-10 for a closed form, GENERIC_RTOL for the generic one."""
+    if rtol is not None:
+        return real("rtol", rtol, ge=1e-13, lt=1)
+    return 1e-10 if model.turbulence.closed_form(model) is not None else GENERIC_RTOL

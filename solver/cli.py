@@ -8,8 +8,12 @@ model given in physical units, truncated at --lmax (exact there), and writes
   DIR/spectrum.png    C_l/C_1 against l, log axes, all rigidities
 
 Default: slab, Kolmogorov, eta = 0.5, B_rms = 4 uG, L_c = 30 pc, R = 10 TV, l_max = 100,
-Omega dt = 4 (Omega tau_s)^(1/3) with the QLT scattering time.  Isotropic turbulence is Mertsch &
-Ahlers' setting (eta = 1, straight-line orbits) and needs --alpha = k_max dt or --omega-dt.
+Omega dt = 4 (Omega tau_s)^(1/3) with the QLT scattering time.  --geometry takes every registered
+geometry (crmix.geometry): isotropic turbulence is Mertsch & Ahlers' setting by default (eta = 1,
+straight-line orbits, --alpha = k_max dt or --omega-dt); with --eta < 1 it is isotropic + B0 on
+helices (the generic path, QLT tau_s with its resonance structure).  2d (no QLT resonant
+scattering: give --omega-dt or --alpha) and composite (slab + 2D, --slab-fraction, tau_s from the
+slab part) take the generic path too, whose default l_max is 50.
 --closure replaces the truncation at l_max by one of crmix.solver.closure's closures.
 """
 
@@ -19,19 +23,22 @@ import argparse
 import math
 import warnings
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import astropy.units as u
 
+from crmix.geometry import add_geometry_arguments, geometry_from_arguments
 from crmix.io import atomic_write, check_output_folder
-from crmix.model import Spectrum, TurbulenceModel
+from crmix.model import RG_OVER_LAMBDA_MIN, Spectrum, TurbulenceModel
 from crmix.provenance import provenance
 from crmix.resources import HOURS_WITHOUT_CONFIRMATION, require
-from crmix.solver.closure import CLOSURES
+from crmix.solver.closure import CLOSURES, ZONAL_CLOSURES
 from crmix.solver.resources import spectrum_estimate
 from crmix.solver.spectrum import (
     DEFAULT_LMAX,
+    DEFAULT_LMAX_GENERIC,
     MIN_LMAX_EXTRAPOLATION,
     SLOPE_RANGE,
     AngularSpectrum,
@@ -56,24 +63,31 @@ PLOT_NAME = "spectrum.png"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``crmix spectrum``."""
-    parser.add_argument("--geometry", choices=("slab", "isotropic"), default="slab", help="turbulence geometry (default: slab)")
+    add_geometry_arguments(parser)
     parser.add_argument(
         "--spectrum", choices=tuple(SPECTRA), default="kolmogorov",
         help="turbulence spectrum on [2 pi/L_max, 2 pi 150/r_g], L_max = 5 L_c (default: kolmogorov)",
     )
     parser.add_argument(
         "--eta", type=float, default=None,
-        help="turbulence level dB^2/(B0^2+dB^2): 0 < eta < 1 for slab (default 0.5); isotropic turbulence is "
-        "MA19's, without a regular field: eta = 1 (the default there)",
+        help="turbulence level dB^2/(B0^2+dB^2): 0 < eta < 1 for slab, 2d and composite (default 0.5); isotropic "
+        "turbulence defaults to MA19's, without a regular field: eta = 1 (eta < 1: isotropic + B0 on helices)",
     )
     parser.add_argument("--rigidity", nargs="+", default=["10TV"], metavar="R", help="one or several rigidities with units, e.g. 10TV 1PV (default: 10TV)")
     parser.add_argument("--brms", default="4uG", help="RMS field sqrt(B0^2 + dB^2) (default: 4uG)")
     parser.add_argument("--lc", default="30pc", help="correlation length L_c (default: 30pc)")
-    parser.add_argument("--lmax", type=int, default=DEFAULT_LMAX, help=f"truncation l_max >= 2 (default: {DEFAULT_LMAX})")
+    parser.add_argument("--rg-over-lambda-min", type=float, default=None,
+                        help=f"r_g / smallest wavelength (default: {RG_OVER_LAMBDA_MIN:g}, KPM Sec. 2.1.2); the generic path's "
+                        "cost grows with k_max, e.g. 10 keeps a 2d or composite run to minutes (as crmix simulate)")
+    parser.add_argument("--lmax", type=int, default=None,
+                        help=f"truncation l_max >= 2 (default: {DEFAULT_LMAX} for the closed forms, {DEFAULT_LMAX_GENERIC} for the "
+                        "generic path: isotropic + B0, 2d, composite)")
     dt = parser.add_mutually_exclusive_group()
-    dt.add_argument("--dt-rule", choices=DT_RULES, default=None, help="Omega dt = c (Omega tau_s)^(1/3) (KPM (51)); the slab default")
+    dt.add_argument("--dt-rule", choices=DT_RULES, default=None,
+                    help="Omega dt = c (Omega tau_s)^(1/3) (KPM (51)) with the geometry's QLT tau_s; the default where one exists")
     dt.add_argument("--omega-dt", type=float, default=None, help="Omega dt given directly (> 0)")
-    dt.add_argument("--alpha", type=float, default=None, help="alpha = k_max dt (MA19; > 0); needed for isotropic turbulence")
+    dt.add_argument("--alpha", type=float, default=None,
+                    help="alpha = k_max dt (MA19; > 0); this or --omega-dt where QLT has no tau_s (isotropic, eta = 1; 2d)")
     parser.add_argument("--dt-coefficient", type=float, default=KPM51_COEFFICIENT, help="c in the kpm51 rule (default: 4)")
     parser.add_argument("--gradient-length", default="1kpc", help="fbar/|d_z fbar| along B0, sets the absolute C_l (default: 1kpc)")
     parser.add_argument("--cos-alpha-correction", action="store_true", help="multiply the dipole source by 1/<cos a>^2 (KPM Sec. 3.3)")
@@ -104,20 +118,25 @@ def _label(q: u.Quantity) -> str:
 def _models(args: argparse.Namespace) -> list[tuple[str, TurbulenceModel]]:
     b_rms = parse_quantity(args.brms, u.G, "--brms", example="4uG")
     l_c = parse_quantity(args.lc, u.pc, "--lc", example="30pc")
+    geometry = geometry_from_arguments(args)
     if args.eta is None:
-        args.eta = 0.5 if args.geometry == "slab" else 1.0
-    if args.geometry == "slab" and not (math.isfinite(args.eta) and 0.0 < args.eta < 1.0):
-        raise ValueError(f"--eta must satisfy 0 < eta < 1 for slab turbulence, got {args.eta}")
-    if args.geometry == "isotropic" and args.eta != 1.0:
-        raise ValueError(
-            f"--eta must be 1 for isotropic turbulence (MA19: straight-line orbits, no regular field), got {args.eta}"
-        )
+        args.eta = 0.5 if geometry.needs_regular_field else 1.0
+    try:
+        geometry.check_eta(args.eta)
+    except ValueError:
+        raise ValueError(f"--eta must satisfy {geometry.eta_range()} for {geometry.name} turbulence, got {args.eta}") from None
     models = []
     for text in args.rigidity:
         rigidity = parse_quantity(text, u.V, "--rigidity", example="10TV")
         model = TurbulenceModel.from_physical(
-            args.geometry, rigidity=rigidity, b_rms=b_rms, l_c=l_c, eta=args.eta, spectrum=SPECTRA[args.spectrum]()
+            geometry, rigidity=rigidity, b_rms=b_rms, l_c=l_c, eta=args.eta, spectrum=SPECTRA[args.spectrum]()
         )
+        if args.rg_over_lambda_min is not None:
+            kmax_lc = 2.0 * math.pi * real("--rg-over-lambda-min", args.rg_over_lambda_min, gt=0) / model.rho
+            if not kmax_lc > model.spectrum.kmin:
+                raise ValueError(f"--rg-over-lambda-min is too small: k_max L_c = {kmax_lc:.3g} <= k_min L_c = "
+                                 f"{model.spectrum.kmin:.3g}")
+            model = model.with_(spectrum=replace(model.spectrum, kmax=kmax_lc))
         models.append((_label(rigidity), model))
     labels = [label for label, _ in models]
     if len(set(labels)) != len(labels):
@@ -127,6 +146,10 @@ def _models(args: argparse.Namespace) -> list[tuple[str, TurbulenceModel]]:
 
 def _validate(args: argparse.Namespace) -> tuple[list[tuple[str, TurbulenceModel]], u.Quantity, Path]:
     """Check every input before any heavy computation (ValueError names the parameter and range)."""
+    models = _models(args)
+    generic = any(m.turbulence.closed_form(m) is None for _, m in models)
+    if args.lmax is None:
+        args.lmax = DEFAULT_LMAX_GENERIC if generic else DEFAULT_LMAX
     if args.lmax < 2:
         raise ValueError(f"--lmax must be >= 2, got {args.lmax}")
     if args.extrapolate is not None:
@@ -143,22 +166,36 @@ def _validate(args: argparse.Namespace) -> tuple[list[tuple[str, TurbulenceModel
     for name, value in (("--omega-dt", args.omega_dt), ("--alpha", args.alpha), ("--dt-coefficient", args.dt_coefficient)):
         if value is not None:
             real(name, value, gt=0)
-    models = _models(args)
-    if args.dt_rule is not None and args.geometry != "slab":
-        raise ValueError("--dt-rule kpm51 needs slab turbulence (a QLT scattering time); use --alpha or --omega-dt")
-    if args.geometry != "slab" and args.alpha is None and args.omega_dt is None:
-        raise ValueError("--alpha (> 0) or --omega-dt (> 0) is required for isotropic turbulence (no QLT scattering time)")
+    model = models[0][1]
+    qlt_time = model.turbulence.has_qlt(model)
+    if not qlt_time:
+        why = ("no QLT resonant scattering (k_par = 0)" if model.Omega > 0
+               else "no regular field (eta = 1): no gyroresonance")
+        if args.dt_rule is not None:
+            raise ValueError(f"--dt-rule kpm51 needs a QLT scattering time, and {model.geometry} turbulence with eta = {args.eta} "
+                             f"has none ({why}); pass --omega-dt or --alpha")
+        if args.alpha is None and args.omega_dt is None:
+            raise ValueError(f"--alpha (> 0) or --omega-dt (> 0) is required for {model.geometry} turbulence with eta = {args.eta} "
+                             f"({why}: no QLT scattering time)")
+    if args.closure in ZONAL_CLOSURES and generic:
+        raise ValueError(f"--closure {args.closure} needs the closed-form columns of M (slab; isotropic with eta = 1), and "
+                         f"{model.geometry} turbulence with eta = {args.eta} takes the generic path: use --closure truncated or bourret")
     gradient = parse_quantity(args.gradient_length, u.pc, "--gradient-length", example="1kpc")
     if args.cos_alpha_correction and args.eta >= 1.0:
         raise ValueError("--cos-alpha-correction needs a regular field: eta < 1")
     out = Path(args.out)
     check_output_folder(out, "--out")
+    if generic and args.omega_dt is None and args.alpha is None:
+        # the generic path's QLT tau_s takes time too: a run too long even at the shortest valid Delta T
+        # (Omega dt = 2 pi; its cost grows with dt) is refused before tau_s is computed
+        shortest = [(m, 2.0 * math.pi / m.Omega) for _, m in models]
+        require(spectrum_estimate(shortest, args.lmax), size_options="--lmax, --rg-over-lambda-min or --rigidity", yes=args.yes)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the validity warnings come again, recorded, with the result
         steps = [mixing_time(m, omega_dt=args.omega_dt, alpha=args.alpha, rule=args.dt_rule, coefficient=args.dt_coefficient)
                  for _, m in models]
     estimate = spectrum_estimate([(m, step.dt) for (_, m), step in zip(models, steps)], args.lmax)
-    require(estimate, size_options="--lmax", yes=args.yes)
+    require(estimate, size_options="--lmax" if not generic else "--lmax, --rg-over-lambda-min or --rigidity", yes=args.yes)
     if not args.no_progress:
         print(f"crmix spectrum: {len(models)} model(s) at lmax = {args.lmax}: {estimate.describe()}", flush=True)
     return models, gradient, out

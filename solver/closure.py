@@ -65,6 +65,7 @@ from crmix.validation import integer, real
 
 __all__ = [
     "CLOSURES",
+    "ZONAL_CLOSURES",
     "ZONAL_ROWS",
     "ClosureSolution",
     "ZonalCoefficients",
@@ -77,6 +78,8 @@ __all__ = [
 ]
 
 CLOSURES = ("truncated", "continuum", "flux", "bourret")
+#: Closures built on the zonal columns of M (:func:`zonal_columns`: the closed forms only).
+ZONAL_CLOSURES = ("continuum", "flux")
 #: Rows of M^(1c) (columns 1, 2) behind the zonal closures of crmix spectrum: they resolve the
 #: relative diffusion down to pair angles of ~1 degree for KPM's slab models (docs/validation.md).
 ZONAL_ROWS = 1000
@@ -175,15 +178,14 @@ def zonal_columns(model: TurbulenceModel, dt: float, rows: int, *, rtol: float =
     rows can go far beyond an l_max that the full matrix could afford: kappa_{lA lB} up to rows + 2.
     """
     from crmix.solver.integrals import kappa, lambda_l
-    from crmix.solver.mixing import m1a_diagonal, spectral_weight
+    from crmix.solver.mixing import m1a_diagonal, model_closed_form, spectral_weight
 
     rows = integer("rows", rows, ge=4)
     dt = real("dt", dt, gt=0, unit="1/Omega_ref")
-    if model.geometry == "isotropic" and model.Omega != 0.0:
-        raise ValueError(f"isotropic mixing needs straight-line orbits: eta must be 1, got eta = {model.eta}")
+    form = model_closed_form(model)
     weight = spectral_weight(model)
     lam = lambda_l(weight, model.k_min, model.k_max, dt, model.Omega, 2, rtol=rtol).value
-    m1a, _ = m1a_diagonal(float(lam[0]), float(lam[2]), 2, model.geometry)
+    m1a, _ = m1a_diagonal(float(lam[0]), float(lam[2]), 2, form.name)
     kap = kappa(weight, model.k_min, model.k_max, dt, model.Omega, rows + 2, rtol=rtol).value
     ell = np.arange(rows + 1)
     m1c = np.zeros((rows + 1, 3))
@@ -198,17 +200,15 @@ def zonal_columns(model: TurbulenceModel, dt: float, rows: int, *, rtol: float =
         valid = lA <= ell[None, :] + l0
         t0 = X[:, :, l0] * valid
         v = kernels.slab_m1c_index_weight(lA.astype(float), xp=np) * t0
-        if model.geometry == "slab":
-            w = kernels.slab_m1c_m0_weight_c0(float(l0), xp=np) + kernels.slab_m1c_m0_weight_c2(float(l0), xp=np) * m0**2
-        else:
-            w = (kernels.isotropic_m1c2_m0_weight_c0(float(l0), xp=np)
-                 + kernels.isotropic_m1c2_m0_weight_c2(float(l0), xp=np) * m0**2)
+        w0, w2 = form.m0_weights(float(l0), xp=np)
+        w = w0 + w2 * m0**2
         S = np.einsum("alm,blm,m->abl", X * valid[:, :, None], X * valid[:, :, None], np.broadcast_to(w, m0.shape))
         ia = np.where(valid, lA, 0)
         K = kap[ia[:, None, :], ia[None, :, :]]  # (n, n, l)
         col = kernels.slab_m1c_l0_weight(float(l0), xp=np) * np.einsum("al,bl,abl,abl->l", v, v, K, S)
-        if model.geometry == "isotropic":
-            iso = kernels.isotropic_m1c0_weight(float(l0), lA.astype(float), xp=np) * t0**2
+        m1c0 = form.m1c0
+        if m1c0 is not None:
+            iso = m1c0(float(l0), lA.astype(float), xp=np) * t0**2
             col = col + np.einsum("al,al->l", iso, kap[ia, ia])
         m1c[:, l0] = col
     return np.asarray(m1a, dtype=float), m1c

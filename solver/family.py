@@ -1,7 +1,8 @@
 """The steady-state spectrum of one model as a function of the mixing time Delta T (for fits).
 
 A fit of Delta T (``crmix fit``, ``crmix compare``) evaluates the shape C_l/C_1 of the steady state
-KPM (20) at many Delta T for the same model and truncation.  :class:`SpectrumFamily` holds what does
+KPM (20) at many Delta T for the same model and truncation (through the reduction its geometry names:
+the closed forms or the generic path, crmix.solver.axisymmetric).  :class:`SpectrumFamily` holds what does
 not depend on Delta T -- the model, its spectral weight, the truncation -- validates once, and caches
 every evaluation, so a fit never computes the same mixing matrix twice.  C_l/C_1 does not depend on
 the source strength (the dipole source of KPM (18) only scales C_l), so the family solves with a
@@ -18,8 +19,8 @@ from types import ModuleType
 import numpy as np
 
 from crmix.model import TurbulenceModel
-from crmix.solver.closure import CLOSURES, ZONAL_ROWS, solve_closure, zonal_columns, zonal_generator
-from crmix.solver.mixing import mixing_matrix
+from crmix.solver.axisymmetric import model_mixing_matrix
+from crmix.solver.closure import CLOSURES, ZONAL_CLOSURES, ZONAL_ROWS, solve_closure, zonal_columns, zonal_generator
 from crmix.solver.steady_state import steady_state
 from crmix.validation import integer, real
 
@@ -46,6 +47,9 @@ class SpectrumFamily:
         self.rtol = real("rtol", self.rtol, gt=0, lt=1)
         if self.closure not in CLOSURES:
             raise ValueError(f"closure must be one of {CLOSURES}, got {self.closure!r}")
+        if self.closure in ZONAL_CLOSURES and self.model.turbulence.closed_form(self.model) is None:
+            raise ValueError(f"closure {self.closure!r} needs the closed-form columns of M, and {self.model.geometry} turbulence "
+                             f"on {self.model.turbulence.orbit(self.model)} orbits takes the generic path: use truncated or bourret")
 
     def dt_from(self, parameter: str, value: float) -> float:
         """Delta T for ``parameter`` = ``"omega_dt"`` (Omega Delta T) or ``"alpha"`` (k_max Delta T)."""
@@ -63,12 +67,12 @@ class SpectrumFamily:
         dt = real("dt", dt, gt=0, unit="1/Omega_ref")
         key = float(dt)
         if key not in self._cache:
-            mm = mixing_matrix(self.model, key, self.lmax, rtol=self.rtol, xp=self.xp)
+            mm = model_mixing_matrix(self.model, key, self.lmax, rtol=self.rtol, xp=self.xp)
             if self.closure == "truncated":
                 self._cache[key] = steady_state(mm.full, key, 1.0).ratio
             else:
                 coefficients = None
-                if self.closure in ("continuum", "flux"):
+                if self.closure in ZONAL_CLOSURES:
                     coefficients = zonal_generator(*zonal_columns(self.model, key, max(self.lmax, ZONAL_ROWS), rtol=self.rtol))
                 m1a, m1c = np.asarray(mm.m1a), np.asarray(mm.m1c)
                 self._cache[key] = solve_closure(self.closure, m1a, m1c, key, 1.0, coefficients=coefficients).ratio

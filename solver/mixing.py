@@ -1,4 +1,9 @@
-"""The mixing matrix M = 1 + 2 M^(1a) + M^(1c) (KPM (17), (22)-(25); MA19 (3.6)), slab and isotropic.
+"""The mixing matrix M = 1 + 2 M^(1a) + M^(1c) (KPM (17), (22)-(25); MA19 (3.6)) in closed form: slab and isotropic.
+
+A geometry names its closed form (crmix.geometry: ``geometry.closed_form(model)``; slab on helices
+and straight lines, isotropic on straight lines) by a key of :data:`CLOSED_FORMS`; every other
+geometry and orbit takes the generic path (crmix.solver.axisymmetric; :func:`model_mixing_matrix`
+in crmix.solver.axisymmetric picks the one or the other).
 
 The scalar weights come from ``crmix.generated.mixing_weights`` (generated from
 ``crmix.derive.mixing_weights``); Lambda_l and kappa_{lA lB} from ``crmix.solver.integrals``.
@@ -29,6 +34,7 @@ the generated kernels ``m0_moment_*``; the tests check S against the m0 tables.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -42,7 +48,55 @@ from crmix.model import TurbulenceModel
 from crmix.solver.wigner import zero_m_threej
 from crmix.validation import integer, real
 
-__all__ = ["MixingMatrix", "m1a_diagonal", "m1c_matrix", "mixing_matrix", "spectral_weight"]
+__all__ = ["CLOSED_FORMS", "ClosedForm", "MixingMatrix", "closed_form", "m1a_diagonal", "m1c_matrix", "mixing_matrix",
+           "model_closed_form", "spectral_weight"]
+
+
+@dataclass(frozen=True)
+class ClosedForm:
+    """One closed form: the names of its generated weights (crmix.derive.mixing_weights) and its spectral weight.
+
+    weight_divisor  W = E / weight_divisor: G = E/2 for slab (docs/physics.md), g = E/(8 pi) isotropic (MA19 (3.12)).
+    m1a             M^(1a)_ll(l, Lambda_0, Lambda_2): slab KPM (38), isotropic MA19 (3.15).
+    m0_weight       prefix of the even m0 weight w_0 + w_2 m0^2 of M^(1c) (KPM (47); MA19 (3.23)).
+    m1c0            the extra diagonal (lA = lB) term of MA19 (3.21), or None (slab).
+
+    The kernels are looked up in crmix.generated.mixing_weights when used (so that what is generated drives
+    the numbers).
+    """
+
+    name: str
+    weight_divisor: float
+    m1a_kernel: str
+    m0_weight: str
+    m1c0_kernel: str | None = None
+
+    def m1a(self, *args: Any, **kw: Any) -> Any:
+        return getattr(kernels, self.m1a_kernel)(*args, **kw)
+
+    def m0_weights(self, ell0: Any, xp: ModuleType = np) -> tuple[Any, Any]:
+        """(w_0, w_2) at l0."""
+        return getattr(kernels, f"{self.m0_weight}_c0")(ell0, xp=xp), getattr(kernels, f"{self.m0_weight}_c2")(ell0, xp=xp)
+
+    @property
+    def m1c0(self) -> Callable[..., Any] | None:
+        return None if self.m1c0_kernel is None else getattr(kernels, self.m1c0_kernel)
+
+
+#: The closed forms by key (what ``Geometry.closed_form`` returns).
+CLOSED_FORMS: dict[str, ClosedForm] = {
+    form.name: form for form in (
+        ClosedForm("slab", 2.0, "slab_m1a", "slab_m1c_m0_weight"),
+        ClosedForm("isotropic", 8.0 * math.pi, "isotropic_m1a", "isotropic_m1c2_m0_weight", "isotropic_m1c0_weight"),
+    )
+}
+
+
+def closed_form(key: str) -> ClosedForm:
+    """CLOSED_FORMS[key], or a ValueError naming the keys."""
+    if key not in CLOSED_FORMS:
+        raise ValueError(f"geometry (closed form) must be one of {tuple(CLOSED_FORMS)}, got {key!r}")
+    return CLOSED_FORMS[key]
 
 
 @dataclass(frozen=True)
@@ -106,8 +160,7 @@ def m1c_matrix(kappa: Any, lmax: int, geometry: str, *, kappa_error: Any | None 
     ``kappa_error`` (same shape) gives the error bound sum |coefficient| |kappa error|.
     """
     lmax = _check_lmax(lmax)
-    if geometry not in ("slab", "isotropic"):
-        raise ValueError(f"geometry must be 'slab' or 'isotropic', got {geometry!r}")
+    form = closed_form(geometry)
     kappa = xp.asarray(kappa, dtype=float)
     need = 2 * lmax + 1
     if kappa.ndim != 2 or kappa.shape[0] < need or kappa.shape[1] < need:
@@ -119,19 +172,15 @@ def m1c_matrix(kappa: Any, lmax: int, geometry: str, *, kappa_error: Any | None 
     t0 = zero_m_threej(lmax, xp=xp)
     v = _broadcast(kernels.slab_m1c_index_weight(a, xp=xp), shape, xp) * t0
     l0w = _broadcast(kernels.slab_m1c_l0_weight(ell0, xp=xp), shape, xp)
-    if geometry == "slab":
-        w0 = kernels.slab_m1c_m0_weight_c0(ell0, xp=xp)
-        w2 = kernels.slab_m1c_m0_weight_c2(ell0, xp=xp)
-    else:
-        w0 = kernels.isotropic_m1c2_m0_weight_c0(ell0, xp=xp)
-        w2 = kernels.isotropic_m1c2_m0_weight_c2(ell0, xp=xp)
+    w0, w2 = form.m0_weights(ell0, xp=xp)
     w0, w2 = _broadcast(w0, shape, xp), _broadcast(w2, shape, xp)
     # sum_AB v_A v_B kappa_AB S_AB with S = w0 (zeroth moments) + w2 (m0^2 moments), tridiagonal in j
     c_diag = l0w * v * v * (w0 * zeroth + w2 * diag_m2)
     v_next = xp.concatenate([v[:, :, 1:], xp.zeros((lmax + 1, lmax + 1, 1))], axis=2)
     c_off = 2.0 * l0w * w2 * off_m2 * v * v_next
-    if geometry == "isotropic":
-        c_diag = c_diag + _broadcast(kernels.isotropic_m1c0_weight(ell0, a, xp=xp), shape, xp) * t0 * t0 * valid
+    m1c0 = form.m1c0
+    if m1c0 is not None:
+        c_diag = c_diag + _broadcast(m1c0(ell0, a, xp=xp), shape, xp) * t0 * t0 * valid
     ia = (a * valid).astype(xp.int64)
     ia = xp.broadcast_to(ia, shape)
     ib = xp.minimum(ia + 2, 2 * lmax)
@@ -151,9 +200,7 @@ def m1a_diagonal(lambda0: float, lambda2: float, lmax: int, geometry: str, *,
                  lambda_error: tuple[float, float] = (0.0, 0.0), xp: ModuleType = np) -> tuple[Any, float]:
     """Diagonal M^(1a)_{ll}, l <= lmax: slab KPM (38) with G; isotropic MA19 (3.15) with g."""
     lmax = _check_lmax(lmax)
-    kernel = {"slab": kernels.slab_m1a, "isotropic": kernels.isotropic_m1a}.get(geometry)
-    if kernel is None:
-        raise ValueError(f"geometry must be 'slab' or 'isotropic', got {geometry!r}")
+    kernel = closed_form(geometry).m1a
     ell = xp.arange(lmax + 1, dtype=float)
     m1a = kernel(ell, lambda0, lambda2, xp=xp)
     e0, e2 = (abs(float(e)) for e in lambda_error)
@@ -161,11 +208,19 @@ def m1a_diagonal(lambda0: float, lambda2: float, lmax: int, geometry: str, *,
     return m1a, float(xp.max(err))
 
 
+def model_closed_form(model: TurbulenceModel) -> ClosedForm:
+    """The closed form of the model's geometry on its orbit, or a ValueError that names the generic path."""
+    key = model.turbulence.closed_form(model)
+    if key is None:
+        raise ValueError(f"no closed-form mixing matrix for {model.geometry} turbulence on {model.turbulence.orbit(model)} "
+                         f"orbits (eta = {model.eta}): use crmix.solver.axisymmetric.model_mixing_matrix (the generic path)")
+    return closed_form(key)
+
+
 def spectral_weight(model: TurbulenceModel):
-    """W(k, xp): G = E/2 for slab (docs/physics.md), g = E/(8 pi) for isotropic (MA19 (3.12))."""
-    if model.geometry == "slab":
-        return lambda k, xp=np: model.power(k, xp) / 2.0
-    return lambda k, xp=np: model.power(k, xp) / (8.0 * math.pi)
+    """W(k, xp) of the model's closed form: G = E/2 for slab (docs/physics.md), g = E/(8 pi) for isotropic (MA19 (3.12))."""
+    divisor = model_closed_form(model).weight_divisor
+    return lambda k, xp=np: model.power(k, xp) / divisor
 
 
 def mixing_matrix(model: TurbulenceModel, dt: float, lmax: int, *, rtol: float = 1e-10,
@@ -174,13 +229,13 @@ def mixing_matrix(model: TurbulenceModel, dt: float, lmax: int, *, rtol: float =
 
     Slab: helical orbits with Omega = model.Omega, weight G = E/2 (KPM (38), (47); docs/physics.md).
     Isotropic: straight lines (MA19), which needs model.Omega = 0 (eta = 1), weight g = E/(8 pi).
+    Geometries without a closed form on the model's orbit raise a ValueError (the generic path is
+    crmix.solver.axisymmetric).
     """
     lmax = _check_lmax(lmax)
     dt = real("dt", dt, gt=0, unit="1/Omega_ref")
     rtol = real("rtol", rtol, gt=0, lt=1)
-    if model.geometry == "isotropic" and model.Omega != 0.0:
-        raise ValueError("isotropic mixing matrix needs straight-line orbits: eta must be 1 (no regular field), "
-                         f"got eta = {model.eta}")
+    form = model_closed_form(model)
     from crmix.solver.integrals import kappa, lambda_l
 
     weight = spectral_weight(model)
@@ -193,9 +248,9 @@ def mixing_matrix(model: TurbulenceModel, dt: float, lmax: int, *, rtol: float =
     steps.update()
     steps.set_postfix_str("contraction")
     lam_v, lam_e = xp.asarray(lam.value), xp.asarray(lam.error)
-    m1a, err_a = m1a_diagonal(float(lam_v[0]), float(lam_v[2]), lmax, model.geometry,
+    m1a, err_a = m1a_diagonal(float(lam_v[0]), float(lam_v[2]), lmax, form.name,
                               lambda_error=(float(lam_e[0]), float(lam_e[2])), xp=xp)
-    m1c, err_c = m1c_matrix(kap.value, lmax, model.geometry, kappa_error=kap.error, xp=xp)
+    m1c, err_c = m1c_matrix(kap.value, lmax, form.name, kappa_error=kap.error, xp=xp)
     steps.update()
     steps.close()
     return MixingMatrix(dt=dt, lmax=lmax, m1a=to_numpy(m1a), m1c=to_numpy(m1c), error=2.0 * err_a + err_c)

@@ -1,19 +1,32 @@
 """Memory and time of a steady-state spectrum before it is computed (crmix.resources; benchmarks/RESULTS.md).
 
-The mixing matrix dominates both.  Its m0 contraction holds a few (l_max+1)^3 arrays: about
-MATRIX_BYTES bytes and MATRIX_SECONDS seconds per (l_max+1)^3 element (measured at l_max = 50..200 on
-the 2-core CPU machine).  kappa samples the time factors of 2 l_max + 1 multipoles at the k nodes of
-its panels: about 32 ln(k_max/k_min)/0.5 nodes for the log-spaced panels and 128 per 256 of
-X = k_max dT for the oscillating range (crmix.solver.integrals), KAPPA_SECONDS per multipole and
-node, and 32 bytes per multipole and node.
+Closed forms (slab; isotropic on straight lines): the mixing matrix dominates both.  Its m0
+contraction holds a few (l_max+1)^3 arrays: about MATRIX_BYTES bytes and MATRIX_SECONDS seconds per
+(l_max+1)^3 element (measured at l_max = 50..200 on the 2-core CPU machine).  kappa samples the time
+factors of 2 l_max + 1 multipoles at the k nodes of its panels: about 32 ln(k_max/k_min)/0.5 nodes
+for the log-spaced panels and 128 per 256 of X = k_max dT for the oscillating range
+(crmix.solver.integrals), KAPPA_SECONDS per multipole and node, and 32 bytes per multipole and node.
+
+The generic path (crmix.solver.axisymmetric: isotropic + B0, 2D, composites; a composite's slab part
+by the closed forms): the cubature's first pass (``initial_wave_vectors``) times REFINEMENT_LINE or
+REFINEMENT_PLANE wave vectors, each GENERIC_SECONDS (1 + (k/GENERIC_K_SCALE)^2) ((l_max+1)/11)^0.7
+seconds on helices (the Jacobi-Anger series of the helix grows with k_perp r_g), without the k term on
+straight lines.  Fitted on the 2-core CPU machine (2D lines to k_max = 30, 100, 300 Omega at
+Omega dT = 71 and l_max = 10, 20, 50: 0.75, 2.7, 15 ms per wave vector at l_max = 10, times 2.9-3.3 at
+l_max = 50; isotropic + B0 to k_max = 3 Omega: 0.6 ms at l_max = 10, 1.3 ms at 30), refinement 1.1-1.9
+for lines, 3-5 for the (k, c) plane (benchmarks/axisymmetric.py; isotropic + B0 to k_max = 8.9 Omega at
+l_max = 8: 57 s, estimated 45 s).
 """
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from crmix.model import TurbulenceModel
 from crmix.resources import ResourceEstimate
+from crmix.solver.axisymmetric import initial_wave_vectors, is_standard_slab
 
 __all__ = ["spectrum_estimate"]
 
@@ -22,18 +35,45 @@ MATRIX_SECONDS = 6e-7
 KAPPA_SECONDS = 1.5e-6
 KAPPA_BYTES = 32.0
 BASE_SECONDS = 1.0
+REFINEMENT_LINE = 2.0
+REFINEMENT_PLANE = 4.0
+GENERIC_SECONDS = 6e-4
+GENERIC_K_SCALE = 30.0
+GENERIC_LMAX_POWER = 0.7
 
 
-def _kappa_nodes(model: TurbulenceModel, dt: float) -> float:
-    log_panels = math.log(model.k_max / model.k_min) / 0.5
-    return 32.0 * log_panels + 128.0 * model.k_max * dt / 256.0
+def _kappa_nodes(kmin: float, kmax: float, dt: float) -> float:
+    log_panels = math.log(kmax / kmin) / 0.5
+    return 32.0 * log_panels + 128.0 * kmax * dt / 256.0
+
+
+def _model_cost(model: TurbulenceModel, dt: float, lmax: int) -> tuple[float, float]:
+    """(seconds, kappa nodes) of one model's mixing matrix beyond the contraction (module docstring)."""
+    ells = 2.0 * lmax + 1.0
+    if model.turbulence.closed_form(model) is not None:
+        nodes = _kappa_nodes(model.k_min, model.k_max, dt)
+        return KAPPA_SECONDS * ells * nodes, nodes
+    seconds, nodes = 0.0, 0.0
+    per_lmax = ((lmax + 1.0) / 11.0) ** GENERIC_LMAX_POWER
+    for component in model.turbulence.tensor(model).components:
+        if is_standard_slab(component):
+            n = _kappa_nodes(component.kmin, component.kmax, dt)
+            seconds += KAPPA_SECONDS * ells * n
+            nodes = max(nodes, n)
+            continue
+        counts, k_mid = initial_wave_vectors(component, model.Omega, dt, lmax)
+        k_term = (k_mid / GENERIC_K_SCALE) ** 2 if model.Omega > 0 else 0.0 * k_mid
+        refinement = REFINEMENT_PLANE if component.where.full else REFINEMENT_LINE
+        seconds += refinement * GENERIC_SECONDS * per_lmax * float(np.sum(counts * (1.0 + k_term)))
+    return seconds, nodes
 
 
 def spectrum_estimate(models_and_dt: list[tuple[TurbulenceModel, float]], lmax: int) -> ResourceEstimate:
     """Peak memory (the largest model) and total time of the steady states of ``models_and_dt`` at ``lmax``."""
     cube = (lmax + 1.0) ** 3
     ells = 2.0 * lmax + 1.0
-    nodes = max(_kappa_nodes(m, dt) for m, dt in models_and_dt)
-    seconds = sum(BASE_SECONDS + MATRIX_SECONDS * cube + KAPPA_SECONDS * ells * _kappa_nodes(m, dt) for m, dt in models_and_dt)
+    costs = [_model_cost(m, dt, lmax) for m, dt in models_and_dt]
+    nodes = max(n for _, n in costs)
+    seconds = sum(BASE_SECONDS + MATRIX_SECONDS * cube + s for s, _ in costs)
     return ResourceEstimate(memory={"mixing-matrix contraction": MATRIX_BYTES * cube, "kappa time factors": KAPPA_BYTES * ells * nodes},
                             seconds=seconds)

@@ -3,7 +3,9 @@
 This module assembles the pieces of KPM Sec. 2.2 / MA19 Sec. 3 for one model:
 
 1. Delta T from :func:`crmix.solver.timestep.mixing_time` (given, KPM (51), or alpha).
-2. M(Delta T) from :func:`crmix.solver.mixing.mixing_matrix`, truncated at l_max.
+2. M(Delta T) through the reduction the model's geometry names (crmix.geometry): the closed forms
+   of :func:`crmix.solver.mixing.mixing_matrix` (slab; isotropic without B0) or the generic path of
+   crmix.solver.axisymmetric (isotropic + B0, 2D, composites), truncated at l_max.
 3. The dipole source S of KPM (18)/(20) (:func:`dipole_source`).
 4. The steady state of KPM (20), exact at l_max, with its l_max drift and power budget, and
    optionally the extrapolation in l_max of KPM Sec. 2.2.3 (crmix.solver.steady_state).
@@ -35,9 +37,10 @@ import numpy as np
 from scipy import integrate, special
 
 from crmix.model import TurbulenceModel
-from crmix.qlt import QLTScattering, qlt_scattering
+from crmix.qlt import QLTScattering
 from crmix.solver.closure import (
     CLOSURES,
+    ZONAL_CLOSURES,
     ZONAL_ROWS,
     ClosureSolution,
     closure_lmax_drift,
@@ -54,11 +57,12 @@ from crmix.solver.steady_state import (
     lmax_drift,
     steady_state,
 )
-from crmix.solver.timestep import KPM51_COEFFICIENT, MixingTime, mixing_time
+from crmix.solver.timestep import KPM51_COEFFICIENT, MixingTime, MixingTimeRule, mixing_time
 from crmix.validation import integer
 
 __all__ = [
     "DEFAULT_LMAX",
+    "DEFAULT_LMAX_GENERIC",
     "MA19_SOURCE",
     "SLOPE_RANGE",
     "AngularSpectrum",
@@ -70,6 +74,9 @@ __all__ = [
 ]
 
 DEFAULT_LMAX = 100
+#: The default l_max on the generic path (crmix.solver.axisymmetric: minutes of CPU for lines at 50,
+#: benchmarks/RESULTS.md; the closed forms take DEFAULT_LMAX).
+DEFAULT_LMAX_GENERIC = 50
 #: Smallest l_max for the extrapolation (it fits l_max/2 .. l_max with at least 8 truncations).
 MIN_LMAX_EXTRAPOLATION = 14
 #: MA19 Fig. 2: K |grad fbar / fbar|^2 = 1e-4 k_out when no K is known.
@@ -96,10 +103,10 @@ def length_unit_pc(model: TurbulenceModel) -> float:
 def mean_cos_field_angle(model: TurbulenceModel) -> float:
     """<cos a>, a the angle between B0 and the local field B0 + dB, for Gaussian dB (KPM Sec. 3.3).
 
-    Slab: dB has two transverse Gaussian components, |w|^2 = (dB/B0)^2 is exponential with mean
-    s = eta/(1-eta), and <cos a> = <1/sqrt(1 + |w|^2)> = sqrt(pi/s) erfcx(1/sqrt(s)).
-    Isotropic: three components of variance s/3; the transverse average is done in closed form
-    as above, the parallel one by quadrature.
+    The geometry's ``parallel_fraction`` p = <w_z^2>/<w^2> (crmix.geometry) fixes the Gaussian field:
+    w_z of variance p s, the transverse |w_perp|^2 exponential with mean (1 - p) s, s = eta/(1-eta).
+    Slab and 2D (p = 0): <cos a> = <1/sqrt(1 + |w|^2)> = sqrt(pi/s) erfcx(1/sqrt(s)).
+    Isotropic (p = 1/3): the transverse average in closed form as above, the parallel one by quadrature.
     """
     if model.Omega <= 0.0:
         raise ValueError("eta must be < 1 for the 1/<cos a>^2 correction: without B0 there is no angle to B0")
@@ -108,12 +115,13 @@ def mean_cos_field_angle(model: TurbulenceModel) -> float:
     def transverse(a: Any, b: float) -> Any:  # <a / sqrt(a^2 + b x)>, x ~ Exp(1)
         return a * np.sqrt(np.pi / b) * special.erfcx(np.abs(a) / np.sqrt(b))
 
-    if model.geometry == "slab":
+    p = model.turbulence.parallel_fraction
+    if p == 0.0:
         return float(transverse(1.0, s))
-    sz = math.sqrt(s / 3.0)  # w_z ~ N(0, s/3); the integrand has a kink where 1 + w_z = 0
+    sz = math.sqrt(s * p)  # w_z ~ N(0, p s); the integrand has a kink where 1 + w_z = 0
 
     def parallel(z: float) -> float:
-        return math.exp(-0.5 * (z / sz) ** 2) / (sz * math.sqrt(2 * math.pi)) * float(transverse(1.0 + z, 2.0 * s / 3.0))
+        return math.exp(-0.5 * (z / sz) ** 2) / (sz * math.sqrt(2 * math.pi)) * float(transverse(1.0 + z, (1.0 - p) * s))
 
     below, _ = integrate.quad(parallel, -math.inf, -1.0, epsabs=1e-13)
     above, _ = integrate.quad(parallel, -1.0, math.inf, epsabs=1e-13)
@@ -205,7 +213,7 @@ def _closure(name: str, model: TurbulenceModel, m1a: np.ndarray, m1c: np.ndarray
     if name == "truncated":
         return None, {"closure": name}
     coefficients, rows = None, lmax
-    if name in ("continuum", "flux"):
+    if name in ZONAL_CLOSURES:
         rows = max(lmax, ZONAL_ROWS)
         coefficients = zonal_generator(*zonal_columns(model, dt, rows, rtol=rtol))
     solution = solve_closure(name, m1a, m1c, dt, S, coefficients=coefficients)
@@ -226,13 +234,13 @@ def angular_power_spectrum(
     lmax: int = DEFAULT_LMAX,
     omega_dt: float | None = None,
     alpha: float | None = None,
-    dt_rule: str | None = None,
+    dt_rule: str | MixingTimeRule | None = None,
     dt_coefficient: float = KPM51_COEFFICIENT,
     gradient_length: float | None = None,
     cos_alpha_correction: bool = False,
     extrapolate: float | None = None,
     closure: str = "truncated",
-    rtol: float = 1e-10,
+    rtol: float | None = None,
     progress: bool = False,
 ) -> AngularSpectrum:
     """Steady-state <C_l>, l = 0 .. l_max, of the relative intensity (KPM (4), (20); module docstring).
@@ -258,14 +266,19 @@ def angular_power_spectrum(
         raise ValueError(f"extrapolation target must be >= lmax = {lmax} (or inf), got {extrapolate!r}")
     if extrapolate is not None and lmax < MIN_LMAX_EXTRAPOLATION:
         raise ValueError(f"lmax must be >= {MIN_LMAX_EXTRAPOLATION} to extrapolate in lmax, got {lmax}")
-    qlt = qlt_scattering(model) if model.geometry == "slab" and model.Omega > 0 else None
+    if closure in ZONAL_CLOSURES and model.turbulence.closed_form(model) is None:
+        raise ValueError(f"closure {closure!r} needs the closed-form columns of M (slab; isotropic without B0), and "
+                         f"{model.geometry} turbulence on {model.turbulence.orbit(model)} orbits has none: use "
+                         "'truncated' or 'bourret'")
+    qlt = model.turbulence.qlt(model)
     correction = 1.0 / mean_cos_field_angle(model) ** 2 if cos_alpha_correction else 1.0
     S, C1_qlt, source_text = _source(model, qlt, gradient_length, correction)
     timestep = mixing_time(model, omega_dt=omega_dt, alpha=alpha, rule=dt_rule, coefficient=dt_coefficient)
 
-    from crmix.solver.mixing import mixing_matrix
+    from crmix.solver.axisymmetric import mixing_rtol, model_mixing_matrix
 
-    mm = mixing_matrix(model, timestep.dt, int(lmax), rtol=rtol, progress=progress)
+    rtol = mixing_rtol(model, rtol)
+    mm = model_mixing_matrix(model, timestep.dt, int(lmax), rtol=rtol, progress=progress)
     M = np.asarray(mm.full, dtype=float)
     steady = steady_state(M, timestep.dt, S)
     drift = lmax_drift(M, timestep.dt, S)
@@ -287,6 +300,8 @@ def angular_power_spectrum(
             "gradient_length": gradient_length if gradient_length is not None else float("nan"),
             "cos_alpha_correction": correction,
             "mixing_rtol": rtol,
+            "mixing_path": "closed form" if model.turbulence.closed_form(model) is not None else "generic",
+            "orbit": model.turbulence.orbit(model),
             "mixing_error": float(mm.error),
             "steady_state_residual": steady.residual,
             "monopole_rate": steady.monopole_rate,

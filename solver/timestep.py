@@ -5,10 +5,13 @@ Three ways to fix it, all in units of 1/Omega_ref (crmix.model):
 
 * directly, ``omega_dt = Omega Delta T``;
 * ``rule="kpm51"``: Omega Delta T = c (Omega tau_s)^(1/3), KPM (51) with c = 4 fitted to
-  simulations in KPM Sec. 3.2 (Fig. 6); tau_s is the slab QLT scattering time
-  (:func:`crmix.qlt.scattering_time`);
-* ``alpha = k_in Delta T`` (MA19 Sec. 3.2), k_in = ``model.k_max``; the only choice for MA19's
-  straight-line orbits (eta = 1, no regular field, no QLT tau_s from the slab formula).
+  simulations in KPM Sec. 3.2 (Fig. 6); tau_s is the QLT scattering time of the model's geometry
+  (``model.turbulence.qlt(model)``, crmix.geometry): slab's closed form (crmix.qlt), isotropic + B0
+  with its resonance structure and a composite from its resonant (slab) part
+  (crmix.qlt_axisymmetric).  c is calibrated for slab only;
+* ``alpha = k_in Delta T`` (MA19 Sec. 3.2), k_in = ``model.k_max``; the only choice besides
+  ``omega_dt`` where QLT gives no scattering time: MA19's straight-line orbits (eta = 1) and 2D
+  turbulence alone (k_par = 0, no resonant scattering).
 
 The mixing equation assumes gyro-resonant interactions and unperturbed orbits, so it is valid for
 Omega Delta T >~ 2 pi and Delta T < tau_s (KPM Sec. 2.2.1).  Outside that range
@@ -19,18 +22,20 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from crmix.model import TurbulenceModel
-from crmix.qlt import qlt_scattering
 from crmix.validation import real
 
-__all__ = ["DT_RULES", "KPM51_COEFFICIENT", "MixingTime", "MixingTimeWarning", "mixing_time"]
+__all__ = ["DT_RULES", "KPM51_COEFFICIENT", "MixingTime", "MixingTimeRule", "MixingTimeWarning", "mixing_time"]
 
 #: Rules that derive Delta T from the model.
 DT_RULES = ("kpm51",)
 #: c in Omega Delta T = c (Omega tau_s)^(1/3), fitted in KPM Sec. 3.2 (Fig. 6).
 KPM51_COEFFICIENT = 4.0
+#: A replaceable mixing-time rule: rule(model) -> Delta T in 1/Omega_ref.
+MixingTimeRule = Callable[[TurbulenceModel], float]
 
 
 class MixingTimeWarning(UserWarning):
@@ -44,9 +49,10 @@ class MixingTime:
     dt
         Delta T.
     source
-        ``"omega_dt"``, ``"kpm51"`` or ``"alpha"``.
+        ``"omega_dt"``, ``"kpm51"``, ``"alpha"`` or ``"rule NAME"`` (a rule function).
     tau_s
-        The QLT scattering time when the model has one (slab, eta < 1), else ``None``.
+        The QLT scattering time when the model has one (``model.turbulence.has_qlt(model)``) and it was
+        computed (the kpm51 rule; slab always), else ``None``.
     alpha
         k_in Delta T (k_in = model.k_max), always reported.
     warnings
@@ -77,47 +83,52 @@ class MixingTime:
         }
 
 
-def _has_qlt_time(model: TurbulenceModel) -> bool:
-    return model.geometry == "slab" and model.Omega > 0.0
-
-
 def mixing_time(
     model: TurbulenceModel,
     *,
     omega_dt: float | None = None,
     alpha: float | None = None,
-    rule: str | None = None,
+    rule: str | MixingTimeRule | None = None,
     coefficient: float = KPM51_COEFFICIENT,
 ) -> MixingTime:
     """Fix Delta T for ``model``: give exactly one of ``omega_dt``, ``alpha``, ``rule`` (module docstring).
 
-    With none given, slab models use ``rule="kpm51"``; models without a QLT scattering time
-    (isotropic) must give ``alpha`` or ``omega_dt``.
+    ``rule`` is a name of DT_RULES or a function ``rule(model) -> Delta T`` (1/Omega_ref): the explicit,
+    replaceable choice where QLT gives no scattering time (2D) or KPM (51) is not calibrated.  With
+    none given, models with a QLT scattering time use ``rule="kpm51"``; the others (isotropic without
+    B0, 2D) must give ``alpha``, ``omega_dt`` or a rule function.
     """
     given = [name for name, v in (("omega_dt", omega_dt), ("alpha", alpha), ("rule", rule)) if v is not None]
     if len(given) > 1:
         raise ValueError(f"give at most one of omega_dt, alpha, dt rule; got {', '.join(given)}")
     if not given:
-        if not _has_qlt_time(model):
+        if not model.turbulence.has_qlt(model):
             raise ValueError(
                 "the mixing time needs alpha = k_in dt (> 0) or omega_dt (> 0) for "
                 f"{model.geometry} turbulence with eta = {model.eta}: no QLT scattering time here"
             )
         rule = "kpm51"
-    if rule is not None and rule not in DT_RULES:
-        raise ValueError(f"dt rule must be one of {DT_RULES}, got {rule!r}")
+    if rule is not None and not callable(rule) and rule not in DT_RULES:
+        raise ValueError(f"dt rule must be one of {DT_RULES} or a function of the model, got {rule!r}")
     coefficient = real("dt coefficient c", coefficient, gt=0)
 
-    tau_s = qlt_scattering(model).tau_s if _has_qlt_time(model) else None
+    # tau_s for the kpm51 rule; with Delta T given, only where it is cheap (slab's closed form) -- the generic
+    # resonance sum (crmix.qlt_axisymmetric) can take long at wide bands, so it is not computed just to warn
+    wanted = (rule is not None and not callable(rule)) or model.turbulence.slab_qlt
+    qlt = model.turbulence.qlt(model) if wanted else None
+    tau_s = qlt.tau_s if qlt is not None else None
     if omega_dt is not None:
         dt, source = real("omega_dt", omega_dt, gt=0), "omega_dt"
     elif alpha is not None:
         dt, source = real("alpha", alpha, gt=0) / model.k_max, "alpha"
+    elif callable(rule):
+        dt, source = real("Delta T from the dt rule", rule(model), gt=0), f"rule {getattr(rule, '__name__', 'function')}"
     else:
         if tau_s is None:
             raise ValueError(
-                "dt rule 'kpm51' needs a QLT scattering time (slab, eta < 1); "
-                f"give alpha or omega_dt for {model.geometry} turbulence with eta = {model.eta}"
+                "dt rule 'kpm51' needs a QLT scattering time (a regular field, eta < 1, and resonant "
+                f"turbulence: 2D alone has none); give alpha or omega_dt for {model.geometry} turbulence "
+                f"with eta = {model.eta}"
             )
         dt, source = coefficient * tau_s ** (1.0 / 3.0), "kpm51"  # KPM (51)
 

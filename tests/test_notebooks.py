@@ -21,6 +21,7 @@ FIGURES = {
     "kpm_theory_vs_simulation.py": {"kpm_fig5.png", "kpm_fig6.png", "kpm_fig7.png", "kpm_running_diffusion_runs.png"},
     "ma19_validation.py": {"ma19_fig1.png"},
     "icetop.py": {"icetop_kernel.png", "icetop_fit.png", "icetop_profiles.png"},
+    "new_geometry.py": {"new_geometry_theory_vs_simulation.png"},
 }
 #: Notebooks without simulations (no presets): their one knob is CRMIX_NOTEBOOK_LMAX.
 THEORY_ONLY = {"angular_spectra.py", "icetop.py"}

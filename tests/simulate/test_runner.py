@@ -171,7 +171,9 @@ def _args(tmp_path: Path, *extra: str) -> argparse.Namespace:
         (("--diffusion", "fast"), "diffusion"),
         (("--diffusion", "3e28"), "diffusion"),
         (("--diffusion", "3e28cm2/s,-1cm2/s"), "K_perp"),
-        (("--geometry", "isotropic", "--eta", "1", "--diffusion", "qlt"), "qlt needs slab"),
+        (("--geometry", "isotropic", "--eta", "1", "--diffusion", "qlt"), "qlt needs a QLT scattering time"),
+        (("--geometry", "isotropic", "--slab-fraction", "0.5"), "--slab-fraction applies to --geometry composite only"),
+        (("--geometry", "composite", "--eta", "1"), "--eta must satisfy 0 < eta < 1 for composite"),
         (("--nside", "8192"), "more than the .* this machine can give it"),
         (("--nside", "1024", "--times", "20000"), "pass --yes"),
         (("--rg-over-lambda-min", "1e6"), "reduce --nside, --rigidity, --rg-over-lambda-min"),
@@ -200,6 +202,20 @@ def test_cli_runs_and_refuses_a_folder_of_other_parameters(tmp_path: Path, capsy
     args.out = str(tmp_path / "other")
     with pytest.raises(ValueError, match=r"holds no run\.json"):
         cli.run(args)
+
+
+@pytest.mark.parametrize("extra", [("--geometry", "composite", "--slab-fraction", "0.3"), ("--geometry", "2d", "--field", "waves")])
+def test_new_geometries_simulate(tmp_path: Path, extra: tuple[str, ...], capsys: pytest.CaptureFixture[str]) -> None:
+    """2D and the composite are drawn by the tensor synthesis; the run records the geometry and its parameters."""
+    assert cli.run(_args(tmp_path, *extra)) == 0
+    params = json.loads((tmp_path / "out" / "run.json").read_text())
+    config, _ = cli.config_from_args(_args(tmp_path, *extra))
+    assert params["model"] == config.model.describe()
+    assert params["model"]["geometry"] == extra[1]
+    assert ("slab_fraction" in params["model"]) == (extra[1] == "composite")
+    rebuilt = TurbulenceModel.from_description(params["model"], params["spectrum"])
+    assert rebuilt == config.model
+    assert f"{extra[1]}: rho" in capsys.readouterr().out
 
 
 def test_fits_maps_read_with_healpy_and_carry_frame_units_and_parameters(tmp_path: Path) -> None:

@@ -142,7 +142,7 @@ def test_one_backtracking_time_leaves_convergence_unknown(tmp_path: Path) -> Non
         (("--scheduler", "dask"), "--scheduler must be one of"),
         (("--realisations", "0"), "realisations"),
         (("--nside", "6"), "nside must be a power of two"),
-        (("--geometry", "isotropic", "--diffusion", "qlt"), "qlt needs slab"),
+        (("--geometry", "isotropic", "--eta", "1", "--diffusion", "qlt"), "qlt needs a QLT scattering time"),
         (("--lmax", "99"), "lmax"),
     ],
 )

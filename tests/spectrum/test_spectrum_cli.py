@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 import crmix.cli
@@ -23,7 +25,19 @@ BAD = [
     (["--eta", "1.2"], "--eta must satisfy 0 < eta < 1 for slab"),
     (["--eta", "0"], "--eta must satisfy 0 < eta < 1 for slab"),
     (["--eta", "1"], "--eta must satisfy 0 < eta < 1 for slab"),
-    (["--geometry", "isotropic", "--eta", "0.5", "--alpha", "50"], "--eta must be 1 for isotropic"),
+    # isotropic + B0 takes the generic path: on the full band (k_max ~ 10^3 Omega) it is hours, refused without --yes
+    (["--geometry", "isotropic", "--eta", "0.5", "--alpha", "50"], "this run needs about"),
+    (["--geometry", "isotropic", "--eta", "0.5"], "this run needs about"),
+    (["--geometry", "isotropic", "--eta", "1.5", "--alpha", "50"], "--eta must satisfy 0 < eta <= 1 for isotropic"),
+    (["--geometry", "2d", "--eta", "1", "--omega-dt", "10"], "--eta must satisfy 0 < eta < 1 for 2d"),
+    (["--geometry", "2d"], "--alpha (> 0) or --omega-dt (> 0) is required for 2d turbulence"),
+    (["--geometry", "2d", "--dt-rule", "kpm51"], "--dt-rule kpm51 needs a QLT scattering time, and 2d turbulence"),
+    (["--slab-fraction", "0.3"], "--slab-fraction applies to --geometry composite only, not to --geometry slab"),
+    (["--geometry", "isotropic", "--slab-fraction", "0.3", "--alpha", "5"], "--slab-fraction applies to --geometry composite"),
+    (["--geometry", "composite", "--slab-fraction", "1"], "--slab-fraction must be finite and > 0 and < 1"),
+    (["--geometry", "composite", "--slab-fraction", "0"], "--slab-fraction must be finite and > 0 and < 1"),
+    (["--geometry", "composite", "--closure", "flux"], "--closure flux needs the closed-form columns of M"),
+    (["--geometry", "2d", "--omega-dt", "10", "--extrapolate", "40"], "--extrapolate must be an lmax >= --lmax = 50"),
     (["--lmax", "1"], "--lmax must be >= 2"),
     (["--lmax", "10", "--extrapolate"], "--lmax must be >= 14 with --extrapolate"),
     (["--extrapolate", "50"], "--extrapolate must be an lmax >= --lmax = 100"),
@@ -33,7 +47,7 @@ BAD = [
     (["--omega-dt", "0"], "--omega-dt must be finite and > 0"),
     (["--alpha=-5"], "--alpha must be finite and > 0"),
     (["--geometry", "isotropic"], "--alpha (> 0) or --omega-dt (> 0) is required"),
-    (["--geometry", "isotropic", "--dt-rule", "kpm51"], "--dt-rule kpm51 needs slab turbulence"),
+    (["--geometry", "isotropic", "--dt-rule", "kpm51"], "--dt-rule kpm51 needs a QLT scattering time, and isotropic turbulence"),
     (["--gradient-length", "0pc"], "--gradient-length must be finite and > 0"),
     (["--rigidity", "1PV", "1000TV"], "--rigidity values must differ"),
     (["--lmax", "100000"], "this run needs about 1.27e+05 TiB of memory"),
@@ -96,3 +110,37 @@ def test_run_writes_table_and_plot_atomically(main, tmp_path, capsys):
     a, b = runs["10TV"], runs["1PV"]
     scaled = [m["tau_s"] * m["rho"] ** (2 / 3) / (1 - (m["kmin_Lc"] / m["kmax_Lc"]) ** (2 / 3)) for m in (a, b)]
     assert scaled[1] == pytest.approx(scaled[0], rel=1e-8)
+
+
+def test_new_geometries_give_c_l(main, tmp_path, capsys):
+    """2d (Delta T given: no QLT) and the composite (KPM (51) with the slab part's tau_s) through the generic path."""
+    from astropy.table import Table
+
+    small = ["--rigidity", "30PV", "--rg-over-lambda-min", "3", "--lmax", "8", "--no-progress"]
+    assert main(["spectrum", "--geometry", "2d", "--omega-dt", "10", *small, "--out", str(tmp_path / "2d")]) == 0
+    assert main(["spectrum", "--geometry", "composite", "--slab-fraction", "0.3", *small, "--out", str(tmp_path / "comp")]) == 0
+    assert "no QLT tau_s" in capsys.readouterr().out
+    two_d = Table.read(tmp_path / "2d" / "spectrum.ecsv", format="ascii.ecsv").meta["runs"]["30PV"]
+    comp = Table.read(tmp_path / "comp" / "spectrum.ecsv", format="ascii.ecsv").meta["runs"]["30PV"]
+    assert two_d["geometry"] == "2d" and two_d["mixing_path"] == "generic" and two_d["orbit"] == "helix"
+    assert two_d["dt_source"] == "omega_dt" and two_d["omega_dt"] == 10.0 and math.isnan(two_d["tau_s"])
+    assert comp["geometry"] == "composite" and comp["slab_fraction"] == 0.3 and comp["dt_source"] == "kpm51"
+    assert comp["omega_dt"] == pytest.approx(4 * comp["tau_s"] ** (1 / 3))
+    # the slab part alone (fraction 0.3 of the power) scatters: tau_s is 1/0.3 times that of slab at the same eta
+    assert main(["spectrum", "--geometry", "slab", *small, "--out", str(tmp_path / "slab")]) == 0
+    slab = Table.read(tmp_path / "slab" / "spectrum.ecsv", format="ascii.ecsv").meta["runs"]["30PV"]
+    assert comp["tau_s"] == pytest.approx(slab["tau_s"] / 0.3, rel=1e-3)
+
+
+@pytest.mark.slow
+def test_isotropic_with_a_regular_field_takes_the_generic_path(main, tmp_path):
+    """Isotropic + B0: helical orbits (generic path), tau_s from the resonance sum of crmix.qlt_axisymmetric."""
+    from astropy.table import Table
+
+    out = tmp_path / "iso"
+    assert main(["spectrum", "--geometry", "isotropic", "--eta", "0.5", "--rigidity", "30PV", "--rg-over-lambda-min", "0.6",
+                 "--lmax", "4", "--no-progress", "--out", str(out)]) == 0
+    meta = Table.read(out / "spectrum.ecsv", format="ascii.ecsv").meta["runs"]["30PV"]
+    assert meta["geometry"] == "isotropic" and meta["mixing_path"] == "generic" and meta["orbit"] == "helix"
+    assert meta["dt_source"] == "kpm51" and meta["omega_dt"] == pytest.approx(4 * meta["tau_s"] ** (1 / 3))
+    assert meta["lambda_par"] == pytest.approx(meta["tau_s"]) and meta["K_zz"] == pytest.approx(meta["tau_s"] / 3)
