@@ -17,7 +17,7 @@ from collections.abc import Sequence
 COMMANDS: dict[str, tuple[str, str]] = {
     "derive": ("crmix.derive.cli", "check every identity of the seed papers symbolically"),
     "codegen": ("crmix.codegen.cli", "regenerate the kernels in generated/ from derive (--check: fail when stale)"),
-    "spectrum": ("crmix.solver.cli", "steady-state angular power spectrum C_l of the CR arrival directions"),
+    "spectrum": ("crmix.commands.spectrum", "steady-state angular power spectrum C_l of the CR arrival directions"),
     "simulate": ("crmix.simulate.cli", "backtrack test particles through synthetic turbulence to sky maps and C_l"),
     "fit": ("crmix.fit.cli", "fit the mixing time of the theory to a simulated ensemble's C_l/C_1"),
     "compare": ("crmix.observe.cli", "fit the prediction, through a detector's coverage, filter and noise, to measured pseudo-C_l"),

@@ -31,11 +31,13 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 from scipy import integrate, special
 
+from crmix.backend import to_numpy
 from crmix.model import TurbulenceModel
 from crmix.qlt import QLTScattering
 from crmix.solver.closure import (
@@ -242,6 +244,7 @@ def angular_power_spectrum(
     closure: str = "truncated",
     rtol: float | None = None,
     progress: bool = False,
+    xp: ModuleType = np,
 ) -> AngularSpectrum:
     """Steady-state <C_l>, l = 0 .. l_max, of the relative intensity (KPM (4), (20); module docstring).
 
@@ -256,6 +259,9 @@ def angular_power_spectrum(
         One of crmix.solver.closure.CLOSURES; "truncated" is the seeds' KPM (20).  The zonal closures
         ("continuum", "flux") take columns 1, 2 of M^(1c) to max(lmax, ZONAL_ROWS) rows, so that their
         C_l do not depend on lmax; "bourret" works on M at lmax.
+    xp
+        Array namespace of the closed-form mixing matrix (NumPy, or CuPy on a GPU); the steady state,
+        the closures and the generic path run on the host.
     """
     lmax = integer("lmax", lmax, ge=2)
     if closure not in CLOSURES:
@@ -278,12 +284,13 @@ def angular_power_spectrum(
     from crmix.solver.axisymmetric import mixing_rtol, model_mixing_matrix
 
     rtol = mixing_rtol(model, rtol)
-    mm = model_mixing_matrix(model, timestep.dt, int(lmax), rtol=rtol, progress=progress)
-    M = np.asarray(mm.full, dtype=float)
+    mm = model_mixing_matrix(model, timestep.dt, int(lmax), rtol=rtol, progress=progress, xp=xp)
+    m1a, m1c = to_numpy(mm.m1a), to_numpy(mm.m1c)  # the steady state and closures solve on the host
+    M = np.eye(int(lmax) + 1) + 2.0 * np.diag(m1a) + m1c
     steady = steady_state(M, timestep.dt, S)
     drift = lmax_drift(M, timestep.dt, S)
     extrapolation = None if extrapolate is None else extrapolate_lmax(M, timestep.dt, S, target=float(extrapolate))
-    closed, closure_meta = _closure(closure, model, mm.m1a, mm.m1c, timestep.dt, S, int(lmax), rtol)
+    closed, closure_meta = _closure(closure, model, m1a, m1c, timestep.dt, S, int(lmax), rtol)
     if closure == "truncated" and drift.max_abs > 0.05:
         warnings.warn(
             f"C_l/C_1 drifts by up to {drift.max_abs:.1%} (l <= {drift.ell_range[1]}) between lmax = "

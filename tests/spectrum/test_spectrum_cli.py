@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 import crmix.cli
@@ -144,3 +145,29 @@ def test_isotropic_with_a_regular_field_takes_the_generic_path(main, tmp_path):
     assert meta["geometry"] == "isotropic" and meta["mixing_path"] == "generic" and meta["orbit"] == "helix"
     assert meta["dt_source"] == "kpm51" and meta["omega_dt"] == pytest.approx(4 * meta["tau_s"] ** (1 / 3))
     assert meta["lambda_par"] == pytest.approx(meta["tau_s"]) and meta["K_zz"] == pytest.approx(meta["tau_s"] / 3)
+
+
+def test_cupy_backend_is_refused_where_it_cannot_run(main, tmp_path, capsys):
+    """--backend cupy: the generic path is refused by name; without a GPU, the backend itself (exit 2, nothing written)."""
+    from crmix.backend import cupy_or_none
+
+    out = tmp_path / "gpu"
+    assert main(["spectrum", "--geometry", "2d", "--omega-dt", "10", "--backend", "cupy", "--out", str(out)]) == 2
+    assert "--backend cupy runs the closed forms" in capsys.readouterr().err and not out.exists()
+    if cupy_or_none() is None:
+        assert main(["spectrum", "--backend", "cupy", "--out", str(out)]) == 2
+        assert "--backend cupy:" in capsys.readouterr().err and not out.exists()
+
+
+@pytest.mark.gpu
+def test_spectrum_on_the_gpu_equals_the_cpu(cp):
+    """The closed-form mixing matrix on CuPy gives the NumPy C_l (slab at 1 PV, l_max = 60)."""
+    import astropy.units as u
+
+    from crmix import TurbulenceModel
+    from crmix.solver.spectrum import angular_power_spectrum
+
+    model = TurbulenceModel.from_physical("slab", rigidity=1 * u.PV, b_rms=4 * u.uG, l_c=30 * u.pc)
+    cpu = angular_power_spectrum(model, lmax=60, omega_dt=10.0, gradient_length=100.0)
+    gpu = angular_power_spectrum(model, lmax=60, omega_dt=10.0, gradient_length=100.0, xp=cp)
+    np.testing.assert_allclose(gpu.C, cpu.C, rtol=1e-9, atol=1e-300)

@@ -29,6 +29,7 @@ from typing import Any
 
 import astropy.units as u
 
+from crmix.backend import namespace_by_name
 from crmix.geometry import add_geometry_arguments, geometry_from_arguments
 from crmix.io import atomic_write, check_output_folder
 from crmix.model import RG_OVER_LAMBDA_MIN, Spectrum, TurbulenceModel
@@ -102,6 +103,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(default); flux = relative diffusion in conservative form, power into the noise; continuum = the "
         "l_max -> infinity limit of truncated; bourret = self-energy resummation",
     )
+    parser.add_argument("--backend", choices=("numpy", "cupy"), default="numpy",
+                        help="array library of the closed-form mixing matrix: numpy (CPU, default) or cupy (a CUDA GPU)")
     parser.add_argument("--out", default="crmix-out", help="output folder (default: ./crmix-out)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     parser.add_argument("--yes", action="store_true", help=f"start even when the estimate exceeds {HOURS_WITHOUT_CONFIRMATION:g} hours")
@@ -177,6 +180,14 @@ def _validate(args: argparse.Namespace) -> tuple[list[tuple[str, TurbulenceModel
         if args.alpha is None and args.omega_dt is None:
             raise ValueError(f"--alpha (> 0) or --omega-dt (> 0) is required for {model.geometry} turbulence with eta = {args.eta} "
                              f"({why}: no QLT scattering time)")
+    if args.backend == "cupy":
+        if generic:
+            raise ValueError("--backend cupy runs the closed forms (slab; isotropic with eta = 1); "
+                             f"{models[0][1].geometry} turbulence with eta = {args.eta} takes the generic path, which runs on numpy")
+        try:
+            namespace_by_name("cupy")
+        except RuntimeError as exc:
+            raise ValueError(f"--backend cupy: {exc}") from exc
     if args.closure in ZONAL_CLOSURES and generic:
         raise ValueError(f"--closure {args.closure} needs the closed-form columns of M (slab; isotropic with eta = 1), and "
                          f"{model.geometry} turbulence with eta = {args.eta} takes the generic path: use --closure truncated or bourret")
@@ -212,7 +223,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _write_table(path: Path, results: list[tuple[str, AngularSpectrum]], parameters: dict[str, Any]) -> None:
+def _write_table(path: Path, results: list[tuple[str, AngularSpectrum]], parameters: dict[str, Any], backend: str) -> None:
     from astropy.table import Table
 
     table = Table()
@@ -228,7 +239,7 @@ def _write_table(path: Path, results: list[tuple[str, AngularSpectrum]], paramet
     )
     table.meta["parameters"] = _plain(parameters)
     table.meta["runs"] = {label: _plain(res.metadata) for label, res in results}
-    table.meta["provenance"] = provenance("numpy", "float64")
+    table.meta["provenance"] = provenance(backend, "float64")
     atomic_write(path, lambda tmp: table.write(tmp, format="ascii.ecsv", overwrite=True))
 
 
@@ -301,6 +312,7 @@ def run(args: argparse.Namespace) -> int:
                 extrapolate=args.extrapolate,
                 closure=args.closure,
                 progress=not args.no_progress,
+                xp=namespace_by_name(args.backend),
             )
         messages = [str(w.message) for w in caught]
         res.metadata["warnings"] = messages
@@ -311,7 +323,7 @@ def run(args: argparse.Namespace) -> int:
     parameters = {k: v for k, v in vars(args).items() if not k.startswith("_") and k != "command"}
     parameters["gradient_length_pc"] = float(gradient.to_value(u.pc))
     out.mkdir(parents=True, exist_ok=True)
-    _write_table(out / TABLE_NAME, results, parameters)
+    _write_table(out / TABLE_NAME, results, parameters, args.backend)
     _write_plot(out / PLOT_NAME, results)
     print(f"wrote {out / TABLE_NAME} and {out / PLOT_NAME}")
     return 0
