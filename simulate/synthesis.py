@@ -29,6 +29,7 @@ import scipy.fft
 
 from crmix.model import TurbulenceModel
 from crmix.simulate.fields import NestedGrids, PlaneWaves, SlabTable
+from crmix.spectral_tensors import SUPPORTS, Support
 
 __all__ = [
     "CellPower",
@@ -38,6 +39,7 @@ __all__ = [
     "grid_bands",
     "isotropic_directions",
     "isotropic_grid",
+    "model_support",
     "nested_grids",
     "nested_isotropic_grids",
     "plane_waves",
@@ -57,6 +59,15 @@ CellPower = Callable[[np.ndarray, np.ndarray], np.ndarray]
 _GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(8)
 #: Modes drawn per chunk in the slab synthesis (bounds the temporaries for tables of 1e9 points).
 _CHUNK = 1 << 22
+
+
+def model_support(model: TurbulenceModel) -> Support:
+    """Where the wave vectors of a one-component model lie (the model-based synthesisers take one component)."""
+    components = model.turbulence.tensor(model).components
+    if len(components) != 1:
+        raise ValueError(f"the model-based synthesisers take one tensor component, {model.geometry} turbulence has "
+                         f"{len(components)}: use crmix.simulate.tensor_synthesis.tensor_field")
+    return SUPPORTS[components[0].support]
 
 
 def realisation_rng(seed: int, index: int) -> np.random.Generator:
@@ -159,8 +170,8 @@ def slab_table(
 
     The table is :func:`slab_table_size`'s; memory as :func:`slab_fft_table`.
     """
-    if model.geometry != "slab":
-        raise ValueError(f"slab_table needs a slab model, got geometry={model.geometry!r}")
+    if not model_support(model).along_b0:
+        raise ValueError(f"slab_table needs wave vectors along B0 (slab), got geometry={model.geometry!r}")
     n, dz = slab_table_size(model, box_over_lmax, points_per_wavelength)
     return slab_fft_table(lambda k1, k2: band_power(model, k1, k2), n, dz, rng, dtype=dtype, workers=workers)
 
@@ -266,8 +277,8 @@ def nested_grids(
     band (the nodes carry it in full), hence the default p = 8.
     Memory: 3 * itemsize * n^3 per grid, and about 250 n^3 bytes transiently.
     """
-    if model.geometry != "isotropic":
-        raise ValueError(f"nested_grids needs an isotropic model, got geometry={model.geometry!r}")
+    if not model_support(model).full:
+        raise ValueError(f"nested_grids needs wave vectors in all directions (isotropic), got geometry={model.geometry!r}")
     return nested_isotropic_grids(lambda k1, k2: band_power(model, k1, k2), model.k_min, model.k_max, rng, n=n,
                                   points_per_wavelength=points_per_wavelength, box_over_wavelength=box_over_wavelength, dtype=dtype)
 
@@ -314,8 +325,12 @@ def plane_waves(model: TurbulenceModel, rng: np.random.Generator, *, n_modes: in
     Amplitude a_m = sqrt(2 int_cell E dk), so <omega^2> = sum a_m^2 / 2 = int E dk exactly; polarisation
     uniformly random perpendicular to k; k along z (slab, KPM (28)) or isotropic (MA19 (3.12)).
     """
+    support = model_support(model)
+    if support.perpendicular:
+        raise ValueError("plane_waves draws k along B0 (slab) or in all directions (isotropic); 2D waves are "
+                         "crmix.simulate.tensor_synthesis.tensor_field(..., method='waves')")
     kmag, amp = wave_cells(lambda k1, k2: band_power(model, k1, k2), model.k_min, model.k_max, n_modes)
-    if model.geometry == "slab":
+    if support.along_b0:
         khat = np.tile([0.0, 0.0, 1.0], (n_modes, 1))
     else:
         khat = isotropic_directions(rng, n_modes)
