@@ -133,36 +133,29 @@ class Grid2D(_Lookup):
 
 
 @dataclass(frozen=True)
-class NestedGrids(_Lookup):
-    """Sum of G periodic cubic grids: ``grids[g, ix, iy, iz, c]`` = omega_c at (ix, iy, iz) * spacing[g].
-
-    All grids have the same number of nodes n per side; grid g has spacing ``spacing[g]`` and box
-    n * spacing[g], and carries the band [k_lo[g], k_hi[g]) of the spectrum.
-    """
+class _NestedLookup(_Lookup):
+    """G periodic grids of n nodes per side: grid g has spacing ``spacing[g]``, box n * spacing[g], band [k_lo[g], k_hi[g])."""
 
     grids: Any
     spacing: Any
     k_lo: Any
     k_hi: Any
 
-    kind: ClassVar[str] = "nested_grids"
-
     @property
     def n(self) -> int:
         return int(self.grids.shape[1])
 
+    @property
+    def box(self) -> float:
+        """The coarsest grid's box, after which the sum repeats along its periodic axes."""
+        return float(np.max(np.asarray(self.spacing, dtype=float))) * self.n
+
     def kernel_data(self) -> tuple[Any, Any]:
         return self.grids, 1.0 / self.spacing
 
-    @property
-    def period(self) -> tuple[float, float, float]:
-        """The field repeats after the box of the coarsest grid along every axis."""
-        box = float(np.max(np.asarray(self.spacing, dtype=float))) * self.n
-        return (box, box, box)
-
-    def to(self, xp: ModuleType, dtype: Any = None) -> NestedGrids:
+    def to(self, xp: ModuleType, dtype: Any = None) -> _NestedLookup:
         dt = dtype or self.grids.dtype
-        return NestedGrids(xp.asarray(self.grids, dtype=dt), xp.asarray(self.spacing, dtype=dt), self.k_lo, self.k_hi)
+        return type(self)(xp.asarray(self.grids, dtype=dt), xp.asarray(self.spacing, dtype=dt), self.k_lo, self.k_hi)
 
     @property
     def nbytes(self) -> int:
@@ -170,7 +163,23 @@ class NestedGrids(_Lookup):
 
 
 @dataclass(frozen=True)
-class NestedGrids2D(_Lookup):
+class NestedGrids(_NestedLookup):
+    """Sum of G periodic cubic grids: ``grids[g, ix, iy, iz, c]`` = omega_c at (ix, iy, iz) * spacing[g].
+
+    All grids have the same number of nodes n per side; grid g has spacing ``spacing[g]`` and box
+    n * spacing[g], and carries the band [k_lo[g], k_hi[g]) of the spectrum.
+    """
+
+    kind: ClassVar[str] = "nested_grids"
+
+    @property
+    def period(self) -> tuple[float, float, float]:
+        """The field repeats after the box of the coarsest grid along every axis."""
+        return (self.box, self.box, self.box)
+
+
+@dataclass(frozen=True)
+class NestedGrids2D(_NestedLookup):
     """Sum of G periodic square grids in (x, y): ``grids[g, ix, iy, c]`` = omega_c at (ix, iy) * spacing[g], c = x, y.
 
     2D turbulence (omega_z = 0, no z dependence) whose band one grid cannot hold: all grids have n
@@ -178,33 +187,12 @@ class NestedGrids2D(_Lookup):
     [k_lo[g], k_hi[g]) of the spectrum.
     """
 
-    grids: Any
-    spacing: Any
-    k_lo: Any
-    k_hi: Any
-
     kind: ClassVar[str] = "nested_grids_xy"
-
-    @property
-    def n(self) -> int:
-        return int(self.grids.shape[1])
-
-    def kernel_data(self) -> tuple[Any, Any]:
-        return self.grids, 1.0 / self.spacing
 
     @property
     def period(self) -> tuple[float, float, float]:
         """The field repeats after the box of the coarsest grid along x and y, never along z."""
-        box = float(np.max(np.asarray(self.spacing, dtype=float))) * self.n
-        return (box, box, math.inf)
-
-    def to(self, xp: ModuleType, dtype: Any = None) -> NestedGrids2D:
-        dt = dtype or self.grids.dtype
-        return NestedGrids2D(xp.asarray(self.grids, dtype=dt), xp.asarray(self.spacing, dtype=dt), self.k_lo, self.k_hi)
-
-    @property
-    def nbytes(self) -> int:
-        return int(self.grids.nbytes)
+        return (self.box, self.box, math.inf)
 
 
 @dataclass(frozen=True)
