@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 import scipy.linalg
-from conftest import LMAX, slab_model, truncated_solution
+from closure_models import LMAX, slab_model, truncated_solution
 from numpy.polynomial import legendre
 
 import crmix.cli

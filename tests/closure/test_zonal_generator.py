@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import LMAX, truncated_solution, zonal_matrix
+from closure_models import LMAX, truncated_solution, zonal_matrix
 from numpy.polynomial import legendre
 
 from crmix.solver.closure import solve_closure, zonal_columns, zonal_generator
