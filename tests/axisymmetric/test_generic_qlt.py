@@ -1,4 +1,4 @@
-"""QLT for the new geometries (crmix.qlt_axisymmetric) and the mixing-time rule (crmix.solver.axisymmetric_timestep)."""
+"""QLT for the new geometries (crmix.qlt_axisymmetric) and the mixing-time rule on their models (crmix.solver.timestep)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ from generic_models import white
 
 from crmix import qlt
 from crmix import qlt_axisymmetric as qa
-from crmix.solver.axisymmetric_timestep import kpm51_rule, mixing_time
-from crmix.solver.timestep import MixingTimeWarning
-from crmix.solver.timestep import mixing_time as slab_mixing_time
+from crmix.model import Spectrum, TurbulenceModel
+from crmix.solver.timestep import mixing_time
 from crmix.spectral_tensors import composite_tensor, isotropic_tensor, model_spectrum, tensor_from_model, two_d_tensor
 
 
@@ -43,11 +42,18 @@ def test_two_d_alone_has_no_resonant_scattering():
     two_d = two_d_tensor(white(1.0), 0.5, 50.0)
     with pytest.raises(qa.NoResonantScattering, match="omega_dt"):
         qa.qlt_scattering(two_d, 1.0)
-    with pytest.raises(ValueError, match="give omega_dt"):
-        kpm51_rule(two_d, 1.0)
-    with pytest.raises(ValueError, match="give omega_dt"):
-        mixing_time(two_d, 1.0)
-    assert mixing_time(two_d, 1.0, omega_dt=12.0) == 12.0
+    model = TurbulenceModel(geometry="2d", eta=0.5, rho=0.3, spectrum=Spectrum(kmax=2 * math.pi * 10 / 0.3))
+    with pytest.raises(ValueError, match="omega_dt"):
+        mixing_time(model)
+    with pytest.raises(ValueError, match="needs a QLT scattering time"):
+        mixing_time(model, rule="kpm51")
+    assert mixing_time(model, omega_dt=12.0).dt == 12.0
+
+    def my_rule(m: TurbulenceModel) -> float:  # the explicit, replaceable choice
+        return 3.0 * m.L_c
+
+    step = mixing_time(model, rule=my_rule)
+    assert step.dt == pytest.approx(3.0 * model.L_c, rel=1e-15) and "my_rule" in step.source
 
 
 def _nu_mpmath(e0, kmin, kmax, mu, omega):
@@ -93,17 +99,14 @@ def test_isotropic_qlt_conventions():
     assert moved.lambda_par < res.lambda_par  # the cut is a choice, and it matters: reported
 
 
-def test_kpm51_rule_for_isotropic_with_b0(narrow_model):
-    iso = isotropic_tensor(white(1.0), 0.5, 12.0)
-    tau = qa.scattering_time(iso, 1.0)
-    assert math.isclose(kpm51_rule(iso, 1.0), 4.0 * tau ** (1.0 / 3.0), rel_tol=1e-12)
-    # for slab the rule is solver.timestep's kpm51 (which warns here: dt >= tau_s in this strong-scattering model)
-    slab = tensor_from_model(narrow_model)
-    with pytest.warns(MixingTimeWarning, match="tau_s"):
-        reference = slab_mixing_time(narrow_model).omega_dt
-    assert math.isclose(mixing_time(slab, 1.0), reference, rel_tol=1e-9)
-    with pytest.warns(MixingTimeWarning, match="2 pi"):
-        mixing_time(slab, 1.0, omega_dt=3.0)
+def test_kpm51_rule_for_isotropic_with_b0() -> None:
+    """The model-level KPM (51) takes the generic resonance sum's tau_s for isotropic + B0 (a narrow band: k_max = 12 Omega)."""
+    r_g, rho = math.sqrt(0.5), 0.3
+    model = TurbulenceModel(geometry="isotropic", eta=0.5, rho=rho, spectrum=Spectrum(kmax=12.0 * r_g / rho))
+    tau = qa.scattering_time(model.turbulence.tensor(model), 1.0)
+    step = mixing_time(model)
+    assert step.source == "kpm51" and math.isclose(step.dt, 4.0 * tau ** (1.0 / 3.0), rel_tol=1e-12)
+    assert math.isclose(step.tau_s, tau, rel_tol=1e-12)
 
 
 def test_bad_input():
