@@ -41,6 +41,7 @@ from typing import Any
 from crmix.simulate.backtrack import total_particle_steps
 from crmix.simulate.ensemble import RealisationResult
 from crmix.simulate.runner import SimulationConfig, compute_realisation, read_finished_realisation, run_parameters
+from crmix.validation import integer
 
 __all__ = [
     "AUTO_MIN_PARTICLE_STEPS",
@@ -124,8 +125,8 @@ class Engine:
             raise ValueError(f"--scheduler must be one of {SCHEDULERS} or tcp://HOST:PORT (an existing Dask scheduler), got {s!r}")
         if (m := _ADDRESS.match(s)) and not 0 < int(m["port"]) < 65536:
             raise ValueError(f"--scheduler {s!r}: the port must be between 1 and 65535")
-        if self.workers is not None and (isinstance(self.workers, bool) or int(self.workers) != self.workers or self.workers < 1):
-            raise ValueError(f"--workers must be an integer >= 1, got {self.workers!r}")
+        if self.workers is not None:
+            integer("--workers", self.workers, ge=1)
         option = f"--cluster {self.cluster}" if self.cluster is not None else f"--scheduler {s}"
         if (s not in ("auto", "serial") or self.cluster is not None) and not _have("distributed"):
             raise ValueError(f"{option} needs Dask: pip install 'crmix[dist]'")

@@ -57,6 +57,7 @@ from crmix.simulate.ensemble import (
 )
 from crmix.simulate.fields import Field
 from crmix.simulate.tensor_synthesis import tensor_field
+from crmix.validation import integer
 
 if TYPE_CHECKING:
     from crmix.simulate.cluster import Engine
@@ -119,8 +120,7 @@ class SimulationConfig:
     def __post_init__(self) -> None:
         validate_nside(self.nside)
         record_steps(self.times, self.dt)
-        if isinstance(self.seed, bool) or int(self.seed) != self.seed or self.seed < 0:
-            raise ValueError(f"seed must be an integer >= 0, got {self.seed!r}")
+        integer("seed", self.seed, ge=0)
         if self.method not in FIELD_METHODS:
             raise ValueError(f"method must be one of {FIELD_METHODS}, got {self.method!r}")
         if self.dtype not in ("float32", "float64"):
@@ -459,8 +459,7 @@ def run_ensemble(
     """
     from crmix.simulate.cluster import Engine, RealisationTask, compute_realisations
 
-    if isinstance(realisations, bool) or int(realisations) != realisations or realisations < 1:
-        raise ValueError(f"realisations must be an integer >= 1, got {realisations!r}")
+    integer("realisations", realisations, ge=1)
     analysis = analysis or Analysis()
     analysis.lmax_for(config.nside)
     liouville_mapping(config, analysis)

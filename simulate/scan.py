@@ -49,6 +49,7 @@ from crmix.simulate.runner import (
     run_parameters,
 )
 from crmix.units import parse_quantity
+from crmix.validation import integer
 
 __all__ = ["DEFAULT_OUT", "ScanPoint", "add_arguments", "points_from_args", "run", "run_scan", "summary_table"]
 
@@ -176,8 +177,7 @@ def run_scan(
     progress: bool = True,
 ) -> tuple[Table, list[EnsembleSummary]]:
     """Run (or resume) every point's realisations 0..realisations-1 as one task graph; reduce; write scan.ecsv."""
-    if isinstance(realisations, bool) or int(realisations) != realisations or realisations < 1:
-        raise ValueError(f"--realisations must be an integer >= 1, got {realisations!r}")
+    integer("--realisations", realisations, ge=1)
     if not points:
         raise ValueError("a scan needs at least one point (--rigidity, --eta)")
     out = Path(out)
