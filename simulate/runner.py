@@ -356,15 +356,16 @@ def _read_realisation(path: Path, params: dict[str, Any], index: int) -> Realisa
                 return None
             fits_sha256 = str(data["fits_sha256"])
             result = RealisationResult.from_arrays({k: data[k] for k in data.files})
-        maps_sha256 = _sha256(path.with_suffix(".fits"))
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # unreadable, truncated, corrupt, foreign
         return None
     n_t = len(params["recorded_times"])
-    if result.cross.shape != (n_t, 3 * params["nside"], 6, 6) or not np.all(np.isfinite(result.cross)):
+    if result.index != index or result.cross.shape != (n_t, 3 * params["nside"], 6, 6) or not np.all(np.isfinite(result.cross)):
         return None
-    if result.index != index or maps_sha256 != fits_sha256:
+    try:  # the maps are hashed last: the largest read, done only for a result that passes the rest
+        maps_sha256 = _sha256(path.with_suffix(".fits"))
+    except OSError:
         return None
-    return result
+    return result if maps_sha256 == fits_sha256 else None
 
 
 def _json_roundtrip(obj: Any) -> Any:
