@@ -16,8 +16,6 @@ grids' rate per component, also unmeasured), plus the synthesis.
 
 from __future__ import annotations
 
-import math
-
 from crmix.resources import ResourceEstimate
 from crmix.simulate import synthesis
 from crmix.simulate.backtrack import total_particle_steps
@@ -49,8 +47,8 @@ def _slab_table(config, opts: dict, itemsize: int) -> tuple[str, float, float, i
 def _nested_grids(config, opts: dict, itemsize: int) -> tuple[str, float, float, int]:
     model = config.model
     n = int(opts.get("n", 64))
-    ratio = n / (opts.get("points_per_wavelength", 8.0) * opts.get("box_over_wavelength", 2.0))
-    grids = max(1, math.ceil(math.log(model.k_max / model.k_min) / math.log(ratio)))
+    grids = len(synthesis.grid_bands(model.k_min, model.k_max, n, opts.get("points_per_wavelength", 8.0),
+                                     opts.get("box_over_wavelength", 2.0)))
     return "grids", 3.0 * itemsize * n**3 * grids, 250.0 * n**3, grids
 
 
