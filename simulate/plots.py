@@ -28,7 +28,7 @@ def write_summary_plot(out: str | Path, summary: EnsembleSummary, *, k_zz_qlt: f
     import matplotlib.pyplot as plt
 
     out = Path(out)
-    maps, _ = sky_maps(out)
+    maps, _ = sky_maps(out, realisations=[0])
     fig = plt.figure(figsize=(15, 4.3))
     hp.mollview(maps[0], fig=fig.number, sub=(1, 3, 1), title=f"realisation 0, T = {summary.times[-1]:.4g}/Omega (B0 frame, arrival)",
                 unit="relative intensity", cmap="coolwarm", hold=False)

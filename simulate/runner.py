@@ -32,7 +32,7 @@ import hashlib
 import json
 import os
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
@@ -474,11 +474,13 @@ def run_ensemble(
     return reduce_ensemble(config, analysis, out, [results[i] for i in range(realisations)])
 
 
-def sky_maps(out: str | os.PathLike[str], time: float | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+def sky_maps(out: str | os.PathLike[str], time: float | None = None, *,
+             realisations: Sequence[int] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
     """Relative-intensity maps (N_real, N_pix) of a reduced run at backtracking time ``time`` (default: the largest).
 
     Pixels are ARRIVAL directions (RING) in the frame z = B0; the mapping (g, K) is the one of the
-    run's ensemble tables.  Returns the maps and the tables' metadata.
+    run's ensemble tables.  ``realisations``: the indices whose maps are read (default: every
+    realisation of the run).  Returns the maps and the tables' metadata.
     """
     out = Path(out)
     meta = Table.read(out / "ensemble_cl.ecsv").meta
@@ -492,7 +494,7 @@ def sky_maps(out: str | os.PathLike[str], time: float | None = None) -> tuple[np
     from astropy.io import fits
 
     maps = []
-    for i in range(meta["realisations"]):
+    for i in range(meta["realisations"]) if realisations is None else realisations:
         with fits.open(_realisation_path(out, i, ".fits")) as hdul:
             data = hdul[1].data
             maps.append(np.einsum("j,jn->n", w, np.stack([np.asarray(data[n], dtype=float).ravel() for n in names])))
