@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from crmix.simulate.runner import sky_maps
+from crmix.simulate.runner import recorded_time, sky_maps
 
 __all__ = ["SimulatedSky", "read_simulated_sky_maps"]
 
@@ -37,6 +37,6 @@ def read_simulated_sky_maps(run_dir: str | Path, time: float) -> SimulatedSky:
         raise ValueError(f"simulation folder {str(run_dir)!r} holds no ensemble_cl.ecsv (not a finished crmix simulate run)")
     maps, meta = sky_maps(run_dir, float(time))
     params = meta["parameters"]
-    recorded = min(params["recorded_times"], key=lambda t: abs(t - float(time)))
+    recorded = recorded_time(params, float(time))
     nside = int(params["nside"])
     return SimulatedSky(np.asarray(maps), nside, float(recorded), tuple(range(len(maps))), params)

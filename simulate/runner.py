@@ -73,6 +73,7 @@ __all__ = [
     "liouville_mapping",
     "prepare_folder",
     "read_finished_realisation",
+    "recorded_time",
     "reduce_ensemble",
     "run_ensemble",
     "simulate_realisation",
@@ -474,6 +475,18 @@ def run_ensemble(
     return reduce_ensemble(config, analysis, out, [results[i] for i in range(realisations)])
 
 
+def recorded_time(params: dict[str, Any], time: float | None = None) -> float:
+    """The recorded backtracking time of a run (its run.json ``params``) nearest ``time`` (default: the largest).
+
+    ValueError when ``time`` is farther than one step dt from every recorded time.
+    """
+    times = params["recorded_times"]
+    t = times[-1] if time is None else min(times, key=lambda x: abs(x - time))
+    if time is not None and abs(t - time) > params["dt"]:  # requested times are rounded to steps
+        raise ValueError(f"time {time} is not a backtracking time of the run; recorded: {times}")
+    return t
+
+
 def sky_maps(out: str | os.PathLike[str], time: float | None = None, *,
              realisations: Sequence[int] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
     """Relative-intensity maps (N_real, N_pix) of a reduced run at backtracking time ``time`` (default: the largest).
@@ -484,10 +497,7 @@ def sky_maps(out: str | os.PathLike[str], time: float | None = None, *,
     """
     out = Path(out)
     meta = Table.read(out / "ensemble_cl.ecsv").meta
-    times = meta["parameters"]["recorded_times"]
-    t = times[-1] if time is None else min(times, key=lambda x: abs(x - time))
-    if time is not None and abs(t - time) > meta["parameters"]["dt"]:  # requested times are rounded to steps
-        raise ValueError(f"time {time} is not a backtracking time of the run; recorded: {times}")
+    t = recorded_time(meta["parameters"], time)
     K = np.asarray(meta["analysis"]["K_liouville"], dtype=float)
     w = skymap.liouville_weights(np.asarray(meta["analysis"]["gradient"], dtype=float), K)
     names = [f"{c.upper().replace('_', '')}_{_time_tag(t)}" for c in skymap.COMPONENTS]
