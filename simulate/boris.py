@@ -32,7 +32,7 @@ from crmix.generated import pusher_numpy
 from crmix.model import TurbulenceModel
 from crmix.simulate.fields import Field, generated_for
 
-__all__ = ["MIN_STEPS_PER_GYRATION", "MIN_STEPS_PER_WAVELENGTH", "StepRule", "advance"]
+__all__ = ["MIN_STEPS_PER_GYRATION", "MIN_STEPS_PER_WAVELENGTH", "StepRule", "advance", "step_scalars"]
 
 #: hard limits: a step must resolve the smallest wave at Nyquist and the gyration in the RMS field
 MIN_STEPS_PER_WAVELENGTH = 2.0
@@ -77,7 +77,12 @@ class StepRule:
         return float(self.step)
 
 
+def step_scalars(omega0: float, charge_sign: int, dt: float) -> tuple[float, float, float]:
+    """The step's parameters (omega0, half_kick = s dt/2, half = dt/2) (crmix.derive.boris), as every backend takes them."""
+    return float(omega0), 0.5 * charge_sign * dt, 0.5 * dt
+
+
 def advance(field: Field, omega0: float, x: Any, v: Any, charge_sign: int, dt: float, n_steps: int, xp: ModuleType) -> None:
     """``n_steps`` Boris steps in place, vectorised over particles; x, v have shape (3, N) in ``xp``."""
     lookup = generated_for(pusher_numpy.LOOKUPS, field, "numpy")
-    pusher_numpy.advance(lookup, field.kernel_data(), float(omega0), 0.5 * charge_sign * dt, 0.5 * dt, x, v, int(n_steps), xp)
+    pusher_numpy.advance(lookup, field.kernel_data(), *step_scalars(omega0, charge_sign, dt), x, v, int(n_steps), xp)

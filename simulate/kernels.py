@@ -32,11 +32,6 @@ from crmix.simulate.fields import Field, generated_for
 __all__ = ["PUSHERS", "Pusher", "advance_cupy", "advance_numba", "advance_numpy", "cuda_arguments", "pusher"]
 
 
-def _scalars(omega0: float, charge_sign: int, dt: float) -> tuple[float, float, float]:
-    """The step's parameters (omega0, half_kick = s dt/2, half = dt/2) (crmix.derive.boris)."""
-    return float(omega0), 0.5 * charge_sign * dt, 0.5 * dt
-
-
 def advance_numpy(field: Field, omega0: float, x: Any, v: Any, charge_sign: int, dt: float, n_steps: int) -> None:
     """``n_steps`` Boris steps in place, vectorised over particles, in the namespace of x (NumPy or CuPy)."""
     boris.advance(field, omega0, x, v, charge_sign, dt, n_steps, array_namespace(x))
@@ -47,7 +42,7 @@ def advance_numba(field: Field, omega0: float, x: np.ndarray, v: np.ndarray, cha
     if not (x.flags.c_contiguous and v.flags.c_contiguous):
         raise ValueError("x and v must be C-contiguous (3, N) arrays")
     kernel = generated_for(pusher_numba.ADVANCE, field, "numba")
-    kernel(*field.kernel_data(), *_scalars(omega0, charge_sign, dt), x, v, int(n_steps))
+    kernel(*field.kernel_data(), *boris.step_scalars(omega0, charge_sign, dt), x, v, int(n_steps))
 
 
 def cuda_arguments(field: Field, xp: ModuleType, dtype: Any) -> tuple[str, list[Any]]:
@@ -92,7 +87,7 @@ def advance_cupy(field: Field, omega0: float, x: Any, v: Any, charge_sign: int, 
     threads = pusher_cuda.THREADS
     scalar = dtype.type
     kernel(((n + threads - 1) // threads,), (threads,),
-           (*args, *(scalar(a) for a in _scalars(omega0, charge_sign, dt)), x, v, np.int64(n_steps), np.int64(n)))
+           (*args, *(scalar(a) for a in boris.step_scalars(omega0, charge_sign, dt)), x, v, np.int64(n_steps), np.int64(n)))
 
 
 @dataclass(frozen=True)
