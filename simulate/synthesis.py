@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import scipy.fft
@@ -40,6 +40,7 @@ __all__ = [
     "isotropic_directions",
     "isotropic_grid",
     "model_support",
+    "nested_field",
     "nested_grids",
     "nested_isotropic_grids",
     "plane_waves",
@@ -53,6 +54,7 @@ __all__ = [
     "wave_cells",
 ]
 
+F = TypeVar("F")
 #: cells(k1, k2) -> int_{k1}^{k2} E dk for arrays of cells, clipped to the band
 CellPower = Callable[[np.ndarray, np.ndarray], np.ndarray]
 #: Gauss-Legendre nodes per wavenumber cell in :func:`band_power` (cells are narrow: exact to ~1e-12).
@@ -257,6 +259,12 @@ def isotropic_grid(cells: CellPower, band: GridBand, n: int, rng: np.random.Gene
     return np.ascontiguousarray(np.moveaxis(field, 0, -1), dtype=dtype)
 
 
+def nested_field(kind: Callable[..., F], grids: list[np.ndarray], bands: list[GridBand], dtype: Any = np.float64) -> F:
+    """The nested lookup ``kind`` (NestedGrids, NestedGrids2D) of ``grids``, grid g drawn on ``bands[g]``."""
+    return kind(np.stack(grids), np.asarray([b.spacing for b in bands], dtype=dtype),
+                np.asarray([b.k_lo for b in bands]), np.asarray([b.k_hi for b in bands]))
+
+
 def nested_grids(
     model: TurbulenceModel,
     rng: np.random.Generator,
@@ -287,9 +295,7 @@ def nested_isotropic_grids(cells: CellPower, k_min: float, k_max: float, rng: np
                            points_per_wavelength: float = 8.0, box_over_wavelength: float = 2.0, dtype: Any = np.float64) -> NestedGrids:
     """Isotropic turbulence of the band [k_min, k_max] with cell powers ``cells`` on nested grids (:func:`nested_grids`)."""
     bands = grid_bands(k_min, k_max, n, points_per_wavelength, box_over_wavelength)
-    grids = [isotropic_grid(cells, band, n, rng, dtype) for band in bands]
-    return NestedGrids(np.stack(grids), np.asarray([b.spacing for b in bands], dtype=dtype),
-                       np.asarray([b.k_lo for b in bands]), np.asarray([b.k_hi for b in bands]))
+    return nested_field(NestedGrids, [isotropic_grid(cells, band, n, rng, dtype) for band in bands], bands, dtype)
 
 
 def wave_cells(cells: CellPower, k_min: float, k_max: float, n_modes: int) -> tuple[np.ndarray, np.ndarray]:

@@ -67,6 +67,7 @@ from crmix.simulate.synthesis import (
     cell_power,
     grid_bands,
     isotropic_directions,
+    nested_field,
     nested_isotropic_grids,
     shell_powers,
     slab_fft_table,
@@ -159,8 +160,7 @@ def _two_d_grid(component: TensorComponent, rng: np.random.Generator, *, n_xy: i
     grids = [two_d_grid(cells, band, nodes, rng, dtype) for band in bands]
     if len(bands) == 1:
         return Grid2D(grids[0], bands[0].spacing)
-    return NestedGrids2D(np.stack(grids), np.asarray([b.spacing for b in bands], dtype=dtype),
-                         np.asarray([b.k_lo for b in bands]), np.asarray([b.k_hi for b in bands]))
+    return nested_field(NestedGrids2D, grids, bands, dtype)
 
 
 def _two_d_grid_bytes(component: TensorComponent, *, n_xy: int, points_per_wavelength: float, box_over_wavelength: float, dtype: Any) -> int:
