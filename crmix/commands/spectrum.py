@@ -31,7 +31,7 @@ import astropy.units as u
 
 from crmix.backend import namespace_by_name
 from crmix.geometry import add_geometry_arguments, geometry_from_arguments
-from crmix.io import atomic_write, check_output_folder
+from crmix.io import atomic_write, check_output_folder, plain
 from crmix.model import RG_OVER_LAMBDA_MIN, Spectrum, TurbulenceModel
 from crmix.provenance import provenance
 from crmix.resources import HOURS_WITHOUT_CONFIRMATION, require
@@ -212,17 +212,6 @@ def _validate(args: argparse.Namespace) -> tuple[list[tuple[str, TurbulenceModel
     return models, gradient, out
 
 
-def _plain(value: Any) -> Any:
-    """Metadata values as plain Python (ECSV writes YAML)."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if hasattr(value, "item"):
-        return value.item()
-    return value
-
-
 def _write_table(path: Path, results: list[tuple[str, AngularSpectrum]], parameters: dict[str, Any], backend: str) -> None:
     from astropy.table import Table
 
@@ -237,8 +226,8 @@ def _write_table(path: Path, results: list[tuple[str, AngularSpectrum]], paramet
         "steady-state <C_l> of the relative intensity (Kuhlen, Phan & Mertsch (4), (20)); C_0 = 0 by "
         "construction (the monopole is not a dynamical degree of freedom; see monopole_rate)"
     )
-    table.meta["parameters"] = _plain(parameters)
-    table.meta["runs"] = {label: _plain(res.metadata) for label, res in results}
+    table.meta["parameters"] = plain(parameters)
+    table.meta["runs"] = {label: plain(res.metadata) for label, res in results}
     table.meta["provenance"] = provenance(backend, "float64")
     atomic_write(path, lambda tmp: table.write(tmp, format="ascii.ecsv", overwrite=True))
 
