@@ -218,7 +218,8 @@ def _closure(name: str, model: TurbulenceModel, m1a: np.ndarray, m1c: np.ndarray
         rows = max(lmax, ZONAL_ROWS)
         coefficients = zonal_generator(*zonal_columns(model, dt, rows, rtol=rtol))
     solution = solve_closure(name, m1a, m1c, dt, S, coefficients=coefficients)
-    _, drift = closure_lmax_drift(name, m1a, m1c, dt, S, coefficients=coefficients) if lmax >= 4 else (None, math.nan)
+    _, drift = (closure_lmax_drift(name, m1a, m1c, dt, S, coefficients=coefficients, solution=solution) if lmax >= 4
+                else (None, math.nan))
     return solution, {
         "closure": name,
         "closure_rows": rows,
