@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import math
 import warnings
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,7 @@ import astropy.units as u
 from crmix.backend import namespace_by_name
 from crmix.geometry import add_geometry_arguments, geometry_from_arguments
 from crmix.io import atomic_write, check_output_folder, plain
-from crmix.model import RG_OVER_LAMBDA_MIN, Spectrum, TurbulenceModel
+from crmix.model import NAMED_SPECTRA, RG_OVER_LAMBDA_MIN, TurbulenceModel
 from crmix.provenance import provenance
 from crmix.resources import HOURS_WITHOUT_CONFIRMATION, require
 from crmix.solver.closure import CLOSURES, ZONAL_CLOSURES
@@ -52,12 +51,6 @@ from crmix.validation import real
 
 __all__ = ["add_arguments", "run"]
 
-SPECTRA: dict[str, Callable[[], Spectrum]] = {
-    "kolmogorov": Spectrum.kolmogorov,
-    "kraichnan": Spectrum.kraichnan,
-    "white": lambda: Spectrum(kind="white", index=0.0),
-    "bendover": lambda: Spectrum(kind="bendover", index=5.0 / 3.0),
-}
 TABLE_NAME = "spectrum.ecsv"
 PLOT_NAME = "spectrum.png"
 
@@ -66,7 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``crmix spectrum``."""
     add_geometry_arguments(parser)
     parser.add_argument(
-        "--spectrum", choices=tuple(SPECTRA), default="kolmogorov",
+        "--spectrum", choices=tuple(NAMED_SPECTRA), default="kolmogorov",
         help="turbulence spectrum on [2 pi/L_max, 2 pi 150/r_g], L_max = 5 L_c (default: kolmogorov)",
     )
     parser.add_argument(
@@ -132,7 +125,7 @@ def _models(args: argparse.Namespace) -> list[tuple[str, TurbulenceModel]]:
     for text in args.rigidity:
         rigidity = parse_quantity(text, u.V, "--rigidity", example="10TV")
         model = TurbulenceModel.from_physical(
-            geometry, rigidity=rigidity, b_rms=b_rms, l_c=l_c, eta=args.eta, spectrum=SPECTRA[args.spectrum]()
+            geometry, rigidity=rigidity, b_rms=b_rms, l_c=l_c, eta=args.eta, spectrum=NAMED_SPECTRA[args.spectrum]()
         )
         if args.rg_over_lambda_min is not None:
             kmax_lc = 2.0 * math.pi * real("--rg-over-lambda-min", args.rg_over_lambda_min, gt=0) / model.rho
