@@ -1,4 +1,4 @@
-"""Writing result files: one atomic-write helper for every layer.
+"""Writing result files: one atomic-write helper for every layer (and :func:`plain` for table metadata).
 
 A result file appears complete under its final name or not at all: it is written to a temporary
 file with a unique name in the same folder (so that parallel writers of the same path never share a
@@ -13,8 +13,11 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-__all__ = ["atomic_write", "check_output_folder"]
+import numpy as np
+
+__all__ = ["atomic_write", "check_output_folder", "plain"]
 
 
 def _umask() -> int:
@@ -70,3 +73,16 @@ def check_output_folder(out: str | os.PathLike[str], option: str = "--out") -> P
     except OSError as exc:
         raise ValueError(f"output folder {option} {str(out)!r} is not writable: {exc.strerror}") from exc
     return out
+
+
+def plain(value: Any) -> Any:
+    """Metadata as plain Python (ECSV metadata is YAML): NumPy scalars and arrays become floats, ints and lists."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [plain(v) for v in value.tolist()]
+    if hasattr(value, "item"):
+        return value.item()
+    return value

@@ -31,6 +31,7 @@ R(s) = <w_x(z) w_x(z+s)> = int_0^inf dk G(k) cos(k s) with G = E/2 = 4 pi g.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal
@@ -43,7 +44,7 @@ from crmix.validation import real
 if TYPE_CHECKING:
     from crmix.geometry import Geometry
 
-__all__ = ["SPECTRUM_KINDS", "PhysicalScale", "Spectrum", "TurbulenceModel"]
+__all__ = ["NAMED_SPECTRA", "SPECTRUM_KINDS", "PhysicalScale", "Spectrum", "TurbulenceModel"]
 
 SPECTRUM_KINDS = ("white", "power_law", "bendover")
 
@@ -129,6 +130,15 @@ class Spectrum:
             return kbend * x * float(special.hyp2f1(0.5, 0.5 * q, 1.5, -x * x))
 
         return antiderivative(k2) - antiderivative(k1)
+
+
+#: The spectra the commands offer by name (--spectrum): name -> constructor taking Spectrum's range keywords.
+NAMED_SPECTRA: dict[str, Callable[..., Spectrum]] = {
+    "kolmogorov": Spectrum.kolmogorov,
+    "kraichnan": Spectrum.kraichnan,
+    "white": lambda **kw: Spectrum(kind="white", index=0.0, **kw),
+    "bendover": lambda **kw: Spectrum(kind="bendover", index=5.0 / 3.0, **kw),
+}
 
 
 @dataclass(frozen=True)

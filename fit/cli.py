@@ -73,12 +73,19 @@ def _lmax_values(text: str) -> list[int]:
 
 
 def _qlt_tau(shape: SimulatedShape) -> float:
-    from crmix.qlt import qlt_scattering
+    """Omega tau_s of slab QLT (crmix.qlt) for the run's model, NaN where it has none.
 
+    The geometry's QLT (crmix.geometry) is cached per model: every table row and relation of the run reads one
+    computation.
+    """
+    model = shape.model
+    if not model.turbulence.slab_qlt:
+        return math.nan
     try:
-        return qlt_scattering(shape.model).tau_s
+        qlt = model.turbulence.qlt(model)
     except ValueError:
         return math.nan
+    return qlt.tau_s if qlt is not None else math.nan
 
 
 def _fit_table(results: list[tuple[SimulatedShape, list[ShapeFit]]]) -> Table:

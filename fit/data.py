@@ -53,10 +53,6 @@ class SimulatedShape:
     def error(self) -> np.ndarray:
         return np.sqrt(np.diag(self.covariance))
 
-    def chi2(self, theory: np.ndarray) -> float:
-        r = self.ratio - np.asarray(theory)
-        return float(r @ self.inverse_covariance @ r)
-
 
 def _jackknife_covariance(sub: np.ndarray) -> np.ndarray:
     """Jackknife covariance of mean(C_l)/mean(C_1) over realisations; sub (N, n_l + 1) with column 0 = C_1."""

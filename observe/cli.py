@@ -26,7 +26,7 @@ from pathlib import Path
 import astropy.units as u
 
 from crmix.io import check_output_folder
-from crmix.model import Spectrum
+from crmix.model import NAMED_SPECTRA
 from crmix.observe import report
 from crmix.observe.compare import DEFAULT_FIELD, DEFAULT_LMAX, Comparison, Coverage, run_comparison
 from crmix.observe.data import icetop11, icetop11_path, read_measured
@@ -37,8 +37,7 @@ from crmix.validation import real
 
 __all__ = ["add_arguments", "run"]
 
-SPECTRA = {"kolmogorov": Spectrum.kolmogorov, "kraichnan": Spectrum.kraichnan,
-           "bendover": lambda: Spectrum(kind="bendover", index=5.0 / 3.0)}
+SPECTRA = {name: NAMED_SPECTRA[name] for name in ("kolmogorov", "kraichnan", "bendover")}
 DEFAULT_OUT = "crmix-out/compare"
 
 

@@ -30,7 +30,6 @@ from crmix.observe.data import MeasuredSpectrum
 from crmix.observe.report import TierComparison
 from crmix.observe.simulated import SimulatedSky
 from crmix.observe.theory import GRADIENT_LENGTH_PC, PredictionCache
-from crmix.qlt import qlt_scattering
 from crmix.solver.timestep import KPM51_COEFFICIENT
 
 __all__ = ["DEFAULT_FIELD", "DEFAULT_LMAX", "Comparison", "ComparisonResult", "Coverage", "default_omega_dt_range", "run_comparison"]
@@ -211,7 +210,7 @@ def _theory_tiers(cmp: Comparison, cache: PredictionCache) -> tuple[list[fit.Tie
     problems, info = [], []
     for d in cmp.data:
         model = cmp.model(d.energy_TeV)
-        tau_s = qlt_scattering(model).tau_s
+        tau_s = model.turbulence.qlt(model).tau_s  # cached per model: the predictions read it again
         rng = cmp.omega_dt_range or default_omega_dt_range(tau_s)
         ell = d.ell
 

@@ -18,27 +18,14 @@ from typing import Any
 
 import numpy as np
 
-from crmix.io import atomic_write
+from crmix.io import atomic_write, plain
 from crmix.provenance import provenance
 
-__all__ = ["FIT_TABLE", "PLOT", "SPECTRA_TABLE", "TierComparison", "plain", "write_plot", "write_tables"]
+__all__ = ["FIT_TABLE", "PLOT", "SPECTRA_TABLE", "TierComparison", "write_plot", "write_tables"]
 
 SPECTRA_TABLE = "compare_spectra.ecsv"
 FIT_TABLE = "compare_fit.ecsv"
 PLOT = "compare.png"
-
-
-def plain(value: Any) -> Any:
-    """Metadata as plain Python (ECSV metadata is YAML)."""
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [plain(v) for v in value.tolist()]
-    if hasattr(value, "item"):
-        return value.item()
-    return value
 
 
 @dataclass

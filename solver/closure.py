@@ -351,16 +351,23 @@ def solve_closure(closure: str, m1a: Any, m1c: Any, dt: float, source_rate: floa
 
 
 def closure_lmax_drift(closure: str, m1a: Any, m1c: Any, dt: float, source_rate: float, *, ell_max: int = 30,
-                       coefficients: ZonalCoefficients | None = None) -> tuple[np.ndarray, float]:
+                       coefficients: ZonalCoefficients | None = None,
+                       solution: ClosureSolution | None = None) -> tuple[np.ndarray, float]:
     """max |(C_l/C_1)(lmax) / (C_l/C_1)(lmax/2) - 1| over 2 <= l <= min(ell_max, lmax/2), the closure
-    applied to the leading block of M at lmax/2 and to all of it; returns (drift per l, max)."""
+    applied to the leading block of M at lmax/2 and to all of it; returns (drift per l, max).
+
+    ``solution``: the closure's :func:`solve_closure` of all of M with the same arguments, when the caller
+    has it already (it is not solved again).
+    """
     m1a, m1c, dt, source_rate = _check_parts(m1a, m1c, dt, source_rate)
     ell_max = integer("ell_max", ell_max, ge=2)
     lmax = m1a.size - 1
     half = lmax // 2
     if half < 2:
         raise ValueError(f"lmax must be >= 4 for an l_max drift, got {lmax}")
-    full = solve_closure(closure, m1a, m1c, dt, source_rate, coefficients=coefficients).ratio
+    if solution is None:
+        solution = solve_closure(closure, m1a, m1c, dt, source_rate, coefficients=coefficients)
+    full = solution.ratio
     part = solve_closure(closure, m1a[: half + 1], m1c[: half + 1, : half + 1], dt, source_rate,
                          coefficients=coefficients).ratio
     hi = min(ell_max, half)

@@ -67,15 +67,14 @@ class SpectrumFamily:
         dt = real("dt", dt, gt=0, unit="1/Omega_ref")
         key = float(dt)
         if key not in self._cache:
-            mm = model_mixing_matrix(self.model, key, self.lmax, rtol=self.rtol, xp=self.xp)
+            mm = model_mixing_matrix(self.model, key, self.lmax, rtol=self.rtol, xp=self.xp).on_host()
             if self.closure == "truncated":
                 self._cache[key] = steady_state(mm.full, key, 1.0).ratio
             else:
                 coefficients = None
                 if self.closure in ZONAL_CLOSURES:
                     coefficients = zonal_generator(*zonal_columns(self.model, key, max(self.lmax, ZONAL_ROWS), rtol=self.rtol))
-                m1a, m1c = np.asarray(mm.m1a), np.asarray(mm.m1c)
-                self._cache[key] = solve_closure(self.closure, m1a, m1c, key, 1.0, coefficients=coefficients).ratio
+                self._cache[key] = solve_closure(self.closure, mm.m1a, mm.m1c, key, 1.0, coefficients=coefficients).ratio
         return self._cache[key]
 
     @property

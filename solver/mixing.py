@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import ModuleType
 from typing import Any
 
@@ -118,8 +118,12 @@ class MixingMatrix:
 
     @property
     def full(self) -> np.ndarray:
-        """1 + 2 diag(m1a) + m1c."""
+        """1 + 2 diag(m1a) + m1c (host arrays: see :meth:`on_host`)."""
         return np.eye(self.lmax + 1) + 2.0 * np.diag(self.m1a) + self.m1c
+
+    def on_host(self) -> MixingMatrix:
+        """The same matrix with NumPy arrays (CuPy's brought to host memory): what the steady state and closures solve."""
+        return replace(self, m1a=to_numpy(self.m1a), m1c=to_numpy(self.m1c))
 
 
 def _check_lmax(lmax: Any) -> int:

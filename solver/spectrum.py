@@ -37,7 +37,6 @@ from typing import Any
 import numpy as np
 from scipy import integrate, special
 
-from crmix.backend import to_numpy
 from crmix.model import TurbulenceModel
 from crmix.qlt import QLTScattering
 from crmix.solver.closure import (
@@ -219,7 +218,8 @@ def _closure(name: str, model: TurbulenceModel, m1a: np.ndarray, m1c: np.ndarray
         rows = max(lmax, ZONAL_ROWS)
         coefficients = zonal_generator(*zonal_columns(model, dt, rows, rtol=rtol))
     solution = solve_closure(name, m1a, m1c, dt, S, coefficients=coefficients)
-    _, drift = closure_lmax_drift(name, m1a, m1c, dt, S, coefficients=coefficients) if lmax >= 4 else (None, math.nan)
+    _, drift = (closure_lmax_drift(name, m1a, m1c, dt, S, coefficients=coefficients, solution=solution) if lmax >= 4
+                else (None, math.nan))
     return solution, {
         "closure": name,
         "closure_rows": rows,
@@ -284,9 +284,8 @@ def angular_power_spectrum(
     from crmix.solver.axisymmetric import mixing_rtol, model_mixing_matrix
 
     rtol = mixing_rtol(model, rtol)
-    mm = model_mixing_matrix(model, timestep.dt, int(lmax), rtol=rtol, progress=progress, xp=xp)
-    m1a, m1c = to_numpy(mm.m1a), to_numpy(mm.m1c)  # the steady state and closures solve on the host
-    M = np.eye(int(lmax) + 1) + 2.0 * np.diag(m1a) + m1c
+    mm = model_mixing_matrix(model, timestep.dt, int(lmax), rtol=rtol, progress=progress, xp=xp).on_host()
+    m1a, m1c, M = mm.m1a, mm.m1c, mm.full
     steady = steady_state(M, timestep.dt, S)
     drift = lmax_drift(M, timestep.dt, S)
     extrapolation = None if extrapolate is None else extrapolate_lmax(M, timestep.dt, S, target=float(extrapolate))

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import math
 import warnings
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -31,8 +30,8 @@ import astropy.units as u
 
 from crmix.backend import namespace_by_name
 from crmix.geometry import add_geometry_arguments, geometry_from_arguments
-from crmix.io import atomic_write, check_output_folder
-from crmix.model import RG_OVER_LAMBDA_MIN, Spectrum, TurbulenceModel
+from crmix.io import atomic_write, check_output_folder, plain
+from crmix.model import NAMED_SPECTRA, RG_OVER_LAMBDA_MIN, TurbulenceModel
 from crmix.provenance import provenance
 from crmix.resources import HOURS_WITHOUT_CONFIRMATION, require
 from crmix.solver.closure import CLOSURES, ZONAL_CLOSURES
@@ -52,12 +51,6 @@ from crmix.validation import real
 
 __all__ = ["add_arguments", "run"]
 
-SPECTRA: dict[str, Callable[[], Spectrum]] = {
-    "kolmogorov": Spectrum.kolmogorov,
-    "kraichnan": Spectrum.kraichnan,
-    "white": lambda: Spectrum(kind="white", index=0.0),
-    "bendover": lambda: Spectrum(kind="bendover", index=5.0 / 3.0),
-}
 TABLE_NAME = "spectrum.ecsv"
 PLOT_NAME = "spectrum.png"
 
@@ -66,7 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``crmix spectrum``."""
     add_geometry_arguments(parser)
     parser.add_argument(
-        "--spectrum", choices=tuple(SPECTRA), default="kolmogorov",
+        "--spectrum", choices=tuple(NAMED_SPECTRA), default="kolmogorov",
         help="turbulence spectrum on [2 pi/L_max, 2 pi 150/r_g], L_max = 5 L_c (default: kolmogorov)",
     )
     parser.add_argument(
@@ -132,7 +125,7 @@ def _models(args: argparse.Namespace) -> list[tuple[str, TurbulenceModel]]:
     for text in args.rigidity:
         rigidity = parse_quantity(text, u.V, "--rigidity", example="10TV")
         model = TurbulenceModel.from_physical(
-            geometry, rigidity=rigidity, b_rms=b_rms, l_c=l_c, eta=args.eta, spectrum=SPECTRA[args.spectrum]()
+            geometry, rigidity=rigidity, b_rms=b_rms, l_c=l_c, eta=args.eta, spectrum=NAMED_SPECTRA[args.spectrum]()
         )
         if args.rg_over_lambda_min is not None:
             kmax_lc = 2.0 * math.pi * real("--rg-over-lambda-min", args.rg_over_lambda_min, gt=0) / model.rho
@@ -212,17 +205,6 @@ def _validate(args: argparse.Namespace) -> tuple[list[tuple[str, TurbulenceModel
     return models, gradient, out
 
 
-def _plain(value: Any) -> Any:
-    """Metadata values as plain Python (ECSV writes YAML)."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if hasattr(value, "item"):
-        return value.item()
-    return value
-
-
 def _write_table(path: Path, results: list[tuple[str, AngularSpectrum]], parameters: dict[str, Any], backend: str) -> None:
     from astropy.table import Table
 
@@ -237,8 +219,8 @@ def _write_table(path: Path, results: list[tuple[str, AngularSpectrum]], paramet
         "steady-state <C_l> of the relative intensity (Kuhlen, Phan & Mertsch (4), (20)); C_0 = 0 by "
         "construction (the monopole is not a dynamical degree of freedom; see monopole_rate)"
     )
-    table.meta["parameters"] = _plain(parameters)
-    table.meta["runs"] = {label: _plain(res.metadata) for label, res in results}
+    table.meta["parameters"] = plain(parameters)
+    table.meta["runs"] = {label: plain(res.metadata) for label, res in results}
     table.meta["provenance"] = provenance(backend, "float64")
     atomic_write(path, lambda tmp: table.write(tmp, format="ascii.ecsv", overwrite=True))
 
