@@ -36,7 +36,7 @@ import astropy.units as u
 from crmix.backend import cupy_or_none
 from crmix.geometry import add_geometry_arguments, geometry_from_arguments
 from crmix.io import check_output_folder
-from crmix.model import RG_OVER_LAMBDA_MIN, Spectrum, TurbulenceModel
+from crmix.model import NAMED_SPECTRA, RG_OVER_LAMBDA_MIN, TurbulenceModel
 from crmix.resources import HOURS_WITHOUT_CONFIRMATION, require
 from crmix.simulate.backtrack import record_steps, validate_nside
 from crmix.simulate.boris import MIN_STEPS_PER_GYRATION, MIN_STEPS_PER_WAVELENGTH, StepRule
@@ -49,7 +49,7 @@ from crmix.validation import integer, real
 
 __all__ = ["add_arguments", "config_from_args", "run"]
 
-SPECTRUM_CHOICES = ("kolmogorov", "kraichnan", "bendover", "white")
+SPECTRUM_CHOICES = tuple(NAMED_SPECTRA)
 DEFAULT_OUT = "crmix-out/simulate"
 
 
@@ -119,14 +119,6 @@ def _option(flag: str) -> Iterator[None]:
         raise ValueError(f"{flag}: {exc}") from None
 
 
-def _spectrum(name: str, kmax_lc: float) -> Spectrum:
-    if name == "white":
-        return Spectrum(kind="white", index=0.0, kmax=kmax_lc)
-    if name == "bendover":
-        return Spectrum(kind="bendover", index=5.0 / 3.0, kmax=kmax_lc)
-    return Spectrum(kind="power_law", index=5.0 / 3.0 if name == "kolmogorov" else 1.5, kmax=kmax_lc)
-
-
 def _diffusion(text: str | None, pc_per_unit: float) -> str | tuple[tuple[float, float, float], ...] | None:
     """--diffusion: 'ensemble', 'qlt', or K_zz[,K_perp] with units (length^2/time), in 1/Omega units (c = 1)."""
     if text is None or text in ("ensemble", "qlt"):
@@ -169,7 +161,7 @@ def config_from_args(args: argparse.Namespace) -> tuple[SimulationConfig, Analys
     if args.backend == "cupy" and cupy_or_none() is None:
         raise ValueError("--backend cupy needs CuPy and a CUDA device; use numba or numpy")
     rho = reduced_rigidity(rigidity, b_rms, l_c)
-    spectrum = _spectrum(args.spectrum, 2.0 * math.pi * args.rg_over_lambda_min / rho)
+    spectrum = NAMED_SPECTRA[args.spectrum](kmax=2.0 * math.pi * args.rg_over_lambda_min / rho)
     model = TurbulenceModel.from_physical(geometry, rigidity=rigidity, b_rms=b_rms, l_c=l_c, eta=args.eta, spectrum=spectrum)
     gradient_length = parse_quantity(args.gradient_length, u.pc, "--gradient-length", example="1kpc")
     pc_per_unit = l_c.to_value(u.pc) / model.L_c  # one length unit 1/Omega, in pc
