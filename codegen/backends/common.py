@@ -22,11 +22,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
-import jinja2
 import sympy as sp
 from sympy.printing.precedence import PRECEDENCE
 
 from crmix.codegen.config import Target
+from crmix.codegen.generate import environment
 from crmix.derive import boris, lookups
 from crmix.derive.lookups import AXES, PeriodicGrid, PlaneWaveSum
 
@@ -193,15 +193,7 @@ def inputs_digest(template: str, backend: str) -> str:
 
 def render(target: Target, template: str, backend: str, doprint: Callable[[sp.Expr], str], **config: Any) -> str:
     """The text of ``target`` from the backend's ``template``; ``config`` are the backend's knobs."""
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        autoescape=False,
-    )
-    return env.get_template(template).render(
+    return environment(TEMPLATE_DIR).get_template(template).render(
         digest=inputs_digest(template, backend),
         title=target.title,
         sources=SOURCES,
