@@ -44,6 +44,7 @@ from crmix.derive.harmonics import (
     PLANE_WAVE_PREFACTOR,
     addition_prefactor,
     gaunt_normalisation,
+    legendre_plane_wave_coefficient,
     mp_spherical_jn,
     to_mp,
     unsold_second_moment_claim,
@@ -130,7 +131,7 @@ def plane_wave_coefficients(f: sp.Expr) -> dict[int, sp.Expr]:
     out = {}
     for n in range(sp.Poly(f, mu).degree() + 1):
         projection = sp.integrate(sp.legendre(n, mu) * f, (mu, -1, 1)) / 2
-        c = sp.simplify(PLANE_WAVE_PREFACTOR / (4 * sp.pi) * (2 * n + 1) * PLANE_WAVE_PHASE**n * projection)
+        c = sp.simplify(legendre_plane_wave_coefficient(n) * projection)
         if c != 0:
             out[n] = c
     return out
@@ -165,8 +166,7 @@ def isotropic_tensor_coefficients() -> dict[int, sp.Expr]:
 @cache
 def isotropic_m1a() -> sp.Expr:
     """M^(1a)_{ll} for isotropic turbulence in g (MA19 (3.13)-(3.15)), derived (module docstring)."""
-    legendre = {la: PLANE_WAVE_PREFACTOR / (4 * sp.pi) * (2 * la + 1) * PLANE_WAVE_PHASE**la for la in range(5)}
-    terms = sum(legendre[la] * a * lambda_symbol(la) for la, a in isotropic_tensor_coefficients().items())
+    terms = sum(legendre_plane_wave_coefficient(la) * a * lambda_symbol(la) for la, a in isotropic_tensor_coefficients().items())
     return LIOUVILLE_COEFFICIENT**2 * ell * (ell + 1) * sp.expand(terms)
 
 
@@ -439,7 +439,7 @@ def m1c_index_weight(kernels: Mapping[str, sp.Expr] | None = None) -> Verdict:
     """The emitted index weight c_l is the plane-wave coefficient (2l+1) i^l of (36) made real: c_l = (2l+1) i^l
     for even l, and c_lA c_lB = (2lA+1)(2lB+1) i^(lA - lB) for lA, lB <= 9 of one parity (exact)."""
     c = claimed(MIXING, "slab_m1c_index_weight", kernels)
-    plane = lambda n: PLANE_WAVE_PREFACTOR / (4 * sp.pi) * (2 * n + 1) * PLANE_WAVE_PHASE**n  # noqa: E731
+    plane = legendre_plane_wave_coefficient
     values = {n: sp.sympify(c.subs(ellA, n)) for n in range(10)}
     even_ok = all(sp.expand(values[n] - plane(n)) == 0 for n in range(0, 10, 2))
     pairs = [(a, b) for a, b in itertools.product(range(10), repeat=2) if (a + b) % 2 == 0]
