@@ -21,27 +21,16 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import platform
 import time
 
 import numpy as np
+from mixing_matrix import cpu_name  # the sibling benchmark (this folder is on sys.path when a script runs)
 
 from crmix.model import Spectrum, TurbulenceModel
 from crmix.solver.axisymmetric import axisymmetric_mixing_matrix
 from crmix.spectral_tensors import composite_tensor, isotropic_tensor, model_spectrum, tensor_from_model, two_d_tensor
 
 GEOMETRIES = ("2d", "composite", "composite-gen", "isotropic+B0")
-
-
-def cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def tensors(iso_kmax: float):

@@ -53,9 +53,10 @@ def generated_dir() -> Path:
     return Path(importlib.import_module("crmix.generated").__file__).parent
 
 
-def _environment() -> jinja2.Environment:
+def environment(template_dir: Path = TEMPLATE_DIR) -> jinja2.Environment:
+    """The jinja2 environment of every generated module (module docstring), templates from ``template_dir``."""
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
+        loader=jinja2.FileSystemLoader(str(template_dir)),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -117,7 +118,7 @@ def render_module(target: Target, kernels: Iterable[KernelExpr | Recurrence]) ->
     names = [k.name for k in rendered] + [f.name for f in loops]
     if len(set(names)) != len(names) or len({k.name for k in ordered}) != len(ordered):
         raise ValueError(f"{target.source}: duplicate kernel names in {names}")
-    template = _environment().get_template(MODULE_TEMPLATE)
+    template = environment().get_template(MODULE_TEMPLATE)
     return template.render(
         digest=inputs_digest(ordered),
         title=target.title,

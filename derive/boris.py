@@ -66,20 +66,8 @@ class StepProgram:
     kick: tuple[Assignment, ...]
 
     def __post_init__(self) -> None:
-        known = set(self.state) | set(self.parameters)
-        for symbol, expr in self.drift:
-            _require_known(symbol, expr, known)
-            known.add(symbol)
-        missing = set(self.field_point) - known
-        if missing:
-            raise ValueError(f"field_point {sorted(map(str, missing))} is not assigned by the drift")
-        known |= set(self.field)
-        for symbol, expr in self.kick:
-            _require_known(symbol, expr, known)
-            known.add(symbol)
-        missing = set(self.new_state) - known
-        if missing:
-            raise ValueError(f"new_state {sorted(map(str, missing))} is not assigned by the kick")
+        known = _run_block(self.drift, set(self.state) | set(self.parameters), self.field_point, "field_point", "drift")
+        _run_block(self.kick, known | set(self.field), self.new_state, "new_state", "kick")
 
     @property
     def assignments(self) -> tuple[Assignment, ...]:
@@ -100,10 +88,20 @@ class StepProgram:
         return tuple(values[s] for s in self.new_state)
 
 
-def _require_known(symbol: sp.Symbol, expr: sp.Expr, known: set[sp.Symbol]) -> None:
-    unknown = expr.free_symbols - known
-    if unknown:
-        raise ValueError(f"{symbol} = {expr} reads {sorted(map(str, unknown))} before they are assigned")
+def _run_block(
+    block: tuple[Assignment, ...], known: set[sp.Symbol], required: tuple[sp.Symbol, ...], required_name: str, block_name: str
+) -> set[sp.Symbol]:
+    """The symbols known after ``block``; a ValueError where an assignment reads an unknown one or ``required`` stays unassigned."""
+    known = set(known)
+    for symbol, expr in block:
+        unknown = expr.free_symbols - known
+        if unknown:
+            raise ValueError(f"{symbol} = {expr} reads {sorted(map(str, unknown))} before they are assigned")
+        known.add(symbol)
+    missing = set(required) - known
+    if missing:
+        raise ValueError(f"{required_name} {sorted(map(str, missing))} is not assigned by the {block_name}")
+    return known
 
 
 def with_assignment(step: StepProgram, symbol: str, expr: sp.Expr) -> StepProgram:

@@ -18,15 +18,18 @@ from functools import cache
 import mpmath
 import sympy as sp
 
-from crmix.derive.exact import vanishes, wigner3j
+from crmix.derive import reductions
+from crmix.derive.exact import vanishes
 from crmix.derive.expressions import claimed
-from crmix.derive.reductions import MIXING, ell0, ellA
+from crmix.derive.reductions import MIXING
 from crmix.derive.registry import Verdict, identity, verdict
 
 __all__ = ["zonal_action"]
 
 mu = sp.Symbol("mu", real=True)
 L0_CHECKED = 4
+#: the kernels the slab M^(1c) contracts.
+SLAB_M1C_KERNELS = ("slab_m1c_m0_weight_c0", "slab_m1c_m0_weight_c2", "slab_m1c_index_weight", "slab_m1c_l0_weight")
 KERNELS = [(la, lb) for la, lb in itertools.product(range(4), repeat=2) if (la + lb) % 2 == 0]
 
 
@@ -39,17 +42,8 @@ def m1c_coefficient(ell: int, l0: int, la: int, lb: int) -> sp.Expr:
     """c_{l; lA lB}(l0): the coefficient of kappa_{lA lB} in the slab M^(1c)_{l l0}, from the emitted weights
     (KPM (47); crmix.derive.mixing_weights): l0 weight x index weights x (l l0 lA; 000)(l l0 lB; 000) x
     sum_m0 (w_0 + w_2 m0^2)(l l0 lA; -m0 m0 0)(l l0 lB; -m0 m0 0), zero for lA + lB odd."""
-    if (la + lb) % 2:
-        return sp.Integer(0)
-    t = wigner3j(ell, l0, la, 0, 0, 0) * wigner3j(ell, l0, lb, 0, 0, 0)
-    if t == 0:
-        return sp.Integer(0)
-    w0, w2 = (claimed(MIXING, f"slab_m1c_m0_weight_{c}").subs(ell0, l0) for c in ("c0", "c2"))
-    index = claimed(MIXING, "slab_m1c_index_weight")
-    msum = sum((w0 + w2 * m0**2) * wigner3j(ell, l0, la, -m0, m0, 0) * wigner3j(ell, l0, lb, -m0, m0, 0)
-               for m0 in range(-min(ell, l0), min(ell, l0) + 1))
-    weight = claimed(MIXING, "slab_m1c_l0_weight").subs(ell0, l0) * index.subs(ellA, la) * index.subs(ellA, lb)
-    return sp.radsimp(sp.expand(weight * t * msum))
+    weights = {name: claimed(MIXING, name) for name in SLAB_M1C_KERNELS}
+    return reductions.m1c_coefficient(weights, "slab", ell, l0, la, lb)
 
 
 @cache

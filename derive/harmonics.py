@@ -27,6 +27,7 @@ __all__ = [
     "addition_prefactor",
     "gaunt_integral_exact",
     "gaunt_normalisation",
+    "legendre_plane_wave_coefficient",
     "mp_spherical_jn",
     "to_mp",
     "unsold_second_moment_claim",
@@ -44,6 +45,11 @@ _POINTS = ((0.3, 1.1), (1.2, -2.5), (2.7, 0.4), (1.5707, 3.0))
 #: e^{i k.r} = PLANE_WAVE_PREFACTOR sum_l PLANE_WAVE_PHASE^l j_l(kr) sum_m Y_l^m(k^) Y_l^m*(r^) (KPM (36)).
 PLANE_WAVE_PREFACTOR = 4 * sp.pi
 PLANE_WAVE_PHASE = sp.I
+
+
+def legendre_plane_wave_coefficient(n: int | sp.Expr) -> sp.Expr:
+    """c_n of e^{i x mu} = sum_n c_n j_n(x) P_n(mu): (PLANE_WAVE_PREFACTOR/(4 pi)) (2n+1) PLANE_WAVE_PHASE^n (KPM (36), (31))."""
+    return PLANE_WAVE_PREFACTOR / (4 * sp.pi) * (2 * n + 1) * PLANE_WAVE_PHASE**n
 
 thetaB = sp.Symbol("theta_B", positive=True)
 phiB = sp.Symbol("phi_B", real=True)

@@ -28,8 +28,8 @@ from sympy.physics.quantum import Dagger
 from crmix.derive.diagrams import ode_second_order
 from crmix.derive.exact import wigner3j
 from crmix.derive.expressions import claimed
-from crmix.derive.harmonics import PLANE_WAVE_PHASE, PLANE_WAVE_PREFACTOR
-from crmix.derive.reductions import MIXING, ell, ell0, ellA, lambda_symbol, mu
+from crmix.derive.harmonics import PLANE_WAVE_PHASE, legendre_plane_wave_coefficient
+from crmix.derive.reductions import M1C_WEIGHT_PREFIX, MIXING, ell, ell0, ellA, lambda_symbol, mu
 from crmix.derive.registry import Verdict, identity, verdict
 from crmix.wigxjpf import ensure_tables
 
@@ -84,10 +84,9 @@ def legendre_projection_weight(la: int, lb: int, n: int) -> sp.Expr:
 
     sum T^(n)_{lA lB} j_lA(x) j_lB(y) = (1/2) int dmu e^{i(x-y)mu} P_n(mu) = i^n j_n(x - y).
     """
-    plane = lambda n: PLANE_WAVE_PREFACTOR / (4 * sp.pi) * (2 * n + 1) * PLANE_WAVE_PHASE**n  # noqa: E731
     antiderivative = sp.Poly(sp.legendre(la, mu) * sp.legendre(lb, mu) * sp.legendre(n, mu), mu).integrate()
     integral = (antiderivative.eval(1) - antiderivative.eval(-1)) / 2
-    return sp.expand(plane(la) * sp.conjugate(plane(lb)) * integral)
+    return sp.expand(legendre_plane_wave_coefficient(la) * sp.conjugate(legendre_plane_wave_coefficient(lb)) * integral)
 
 
 @cache
@@ -108,10 +107,6 @@ def _power_sums(l0: int, la: int, lb: int) -> tuple[sp.Expr, sp.Expr, sp.Expr]:
         sums[1] += (2 * n + 1) * t * sum(m * m * p for m, p in zip(ms, pairs))
         sums[2] += (2 * n + 1) * t if la == lb else 0
     return tuple(sp.radsimp(sp.expand(v)) for v in sums)
-
-
-#: The prefix of each closed form's m0 weights of M^(1c) (KPM (47); MA19 (3.23)).
-M1C_WEIGHT_PREFIX = {"slab": "slab_m1c", "isotropic": "isotropic_m1c2"}
 
 
 def power_coefficient(weights: Mapping[str, sp.Expr], geometry: str, l0: int, la: int, lb: int, kappa_domain_factor: sp.Expr = 1) -> sp.Expr:

@@ -67,7 +67,6 @@ def _kernels() -> tuple[KernelExpr, ...]:
     iso_m1c0, iso_m0_weight = reductions.isotropic_m1c_weights()
     iso_c0, iso_c2 = m0_coefficients(iso_m0_weight)
     l0_weight, index_weight = reductions.harmonic_weights()
-    # a constant expression gets 0 * ell0 so that the generated kernel names its argument
     return (
         KernelExpr(
             name="slab_m1a",
@@ -93,7 +92,7 @@ def _kernels() -> tuple[KernelExpr, ...]:
         KernelExpr(
             name="slab_m1c_m0_weight_c2",
             args=(ell0,),
-            expr=slab_c2 + 0 * ell0,
+            expr=slab_c2,
             doc="Coefficient w_2 of m0^2 in the slab M^(1c) m0 weight l0(l0+1) - m0^2 (KPM (47)).",
         ),
         KernelExpr(
@@ -106,7 +105,7 @@ def _kernels() -> tuple[KernelExpr, ...]:
         KernelExpr(
             name="isotropic_m1c2_m0_weight_c2",
             args=(ell0,),
-            expr=iso_c2 + 0 * ell0,
+            expr=iso_c2,
             doc="Coefficient of m0^2 in the isotropic M^(1c,2) m0 weight 4 pi (l0(l0+1)/3 - m0^2) (MA19 (3.23)).",
         ),
         KernelExpr(

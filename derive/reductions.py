@@ -44,6 +44,7 @@ from crmix.derive.harmonics import (
     PLANE_WAVE_PREFACTOR,
     addition_prefactor,
     gaunt_normalisation,
+    legendre_plane_wave_coefficient,
     mp_spherical_jn,
     to_mp,
     unsold_second_moment_claim,
@@ -130,7 +131,7 @@ def plane_wave_coefficients(f: sp.Expr) -> dict[int, sp.Expr]:
     out = {}
     for n in range(sp.Poly(f, mu).degree() + 1):
         projection = sp.integrate(sp.legendre(n, mu) * f, (mu, -1, 1)) / 2
-        c = sp.simplify(PLANE_WAVE_PREFACTOR / (4 * sp.pi) * (2 * n + 1) * PLANE_WAVE_PHASE**n * projection)
+        c = sp.simplify(legendre_plane_wave_coefficient(n) * projection)
         if c != 0:
             out[n] = c
     return out
@@ -165,8 +166,7 @@ def isotropic_tensor_coefficients() -> dict[int, sp.Expr]:
 @cache
 def isotropic_m1a() -> sp.Expr:
     """M^(1a)_{ll} for isotropic turbulence in g (MA19 (3.13)-(3.15)), derived (module docstring)."""
-    legendre = {la: PLANE_WAVE_PREFACTOR / (4 * sp.pi) * (2 * la + 1) * PLANE_WAVE_PHASE**la for la in range(5)}
-    terms = sum(legendre[la] * a * lambda_symbol(la) for la, a in isotropic_tensor_coefficients().items())
+    terms = sum(legendre_plane_wave_coefficient(la) * a * lambda_symbol(la) for la, a in isotropic_tensor_coefficients().items())
     return LIOUVILLE_COEFFICIENT**2 * ell * (ell + 1) * sp.expand(terms)
 
 
@@ -439,7 +439,7 @@ def m1c_index_weight(kernels: Mapping[str, sp.Expr] | None = None) -> Verdict:
     """The emitted index weight c_l is the plane-wave coefficient (2l+1) i^l of (36) made real: c_l = (2l+1) i^l
     for even l, and c_lA c_lB = (2lA+1)(2lB+1) i^(lA - lB) for lA, lB <= 9 of one parity (exact)."""
     c = claimed(MIXING, "slab_m1c_index_weight", kernels)
-    plane = lambda n: PLANE_WAVE_PREFACTOR / (4 * sp.pi) * (2 * n + 1) * PLANE_WAVE_PHASE**n  # noqa: E731
+    plane = legendre_plane_wave_coefficient
     values = {n: sp.sympify(c.subs(ellA, n)) for n in range(10)}
     even_ok = all(sp.expand(values[n] - plane(n)) == 0 for n in range(0, 10, 2))
     pairs = [(a, b) for a, b in itertools.product(range(10), repeat=2) if (a + b) % 2 == 0]
@@ -463,21 +463,28 @@ def _ma19_323_coefficient(n: int, l0: int, la: int, lb: int) -> sp.Expr:
     return sp.radsimp(sp.expand(total))
 
 
-def isotropic_m1c_coefficient(weights: Mapping[str, sp.Expr], n: int, l0: int, la: int, lb: int) -> sp.Expr:
-    """Coefficient of kappa_{lA lB} in the isotropic M^(1c)_{l l0} from the weights the solver contracts, exact.
+#: The prefix of each closed form's m0 weights of M^(1c) (KPM (47); MA19 (3.23)).
+M1C_WEIGHT_PREFIX = {"slab": "slab_m1c", "isotropic": "isotropic_m1c2"}
 
-    c_l0 c_A c_B (l l0 A;000)(l l0 B;000) sum_m0 (w0 + w2 m0^2) T_A T_B + delta_AB w_(1c,0)(l0, A) (l l0 A;000)^2.
+
+def m1c_coefficient(weights: Mapping[str, sp.Expr], geometry: str, n: int, l0: int, la: int, lb: int) -> sp.Expr:
+    """Coefficient of kappa_{lA lB} in the M^(1c)_{l l0} of ``geometry`` from the weights the solver contracts, exact.
+
+    c_l0 c_A c_B (l l0 A;000)(l l0 B;000) sum_m0 (w0 + w2 m0^2) T_A T_B, plus for isotropic turbulence
+    delta_AB w_(1c,0)(l0, A) (l l0 A;000)^2; zero for lA + lB odd (one of the (l l0 .;000) vanishes).
     """
     t0 = wigner3j(n, l0, la, 0, 0, 0) * wigner3j(n, l0, lb, 0, 0, 0)
     if t0 == 0:
         return sp.Integer(0)
     lo = min(n, l0)
-    w0, w2 = (weights[k].subs(ell0, l0) for k in ("isotropic_m1c2_m0_weight_c0", "isotropic_m1c2_m0_weight_c2"))
+    prefix = M1C_WEIGHT_PREFIX[geometry]
+    w0, w2 = (weights[f"{prefix}_m0_weight_{c}"].subs(ell0, l0) for c in ("c0", "c2"))
     msum = sum((w0 + w2 * m**2) * wigner3j(n, l0, la, -m, m, 0) * wigner3j(n, l0, lb, -m, m, 0) for m in range(-lo, lo + 1))
     index = weights["slab_m1c_index_weight"]
     total = weights["slab_m1c_l0_weight"].subs(ell0, l0) * index.subs(ellA, la) * index.subs(ellA, lb) * t0 * msum
-    if la == lb:
-        total += weights["isotropic_m1c0_weight"].subs({ell0: l0, ellA: la}) * t0
+    diagonal = weights.get(f"{geometry}_m1c0_weight")  # MA19 (3.21)'s lA = lB term (isotropic only)
+    if diagonal is not None and la == lb:
+        total += diagonal.subs({ell0: l0, ellA: la}) * t0
     return sp.radsimp(sp.expand(total))
 
 
@@ -498,10 +505,10 @@ def isotropic_m1c_ma19(kernels: Mapping[str, sp.Expr] | None = None) -> Verdict:
         for la, lb in itertools.product(range(abs(n - l0), n + l0 + 1), repeat=2):
             if (la + lb) % 2 or (n + l0 + la) % 2:
                 continue
-            diff = isotropic_m1c_coefficient(weights, n, l0, la, lb) - _ma19_323_coefficient(n, l0, la, lb)
+            diff = m1c_coefficient(weights, "isotropic", n, l0, la, lb) - _ma19_323_coefficient(n, l0, la, lb)
             if sp.radsimp(sp.expand(diff)) != 0:
                 failures.append((n, l0, la, lb))
-    zero_row = all(isotropic_m1c_coefficient(weights, n, 0, n, n) == 0 for n in range(4))
+    zero_row = all(m1c_coefficient(weights, "isotropic", n, 0, n, n) == 0 for n in range(4))
     ok = not failures and zero_row
     return verdict(ok, f"l <= 3, l0 = 1, 2: failures (l, l0, lA, lB) {failures[:5]}; l0 = 0 column vanishes: {zero_row}")
 

@@ -22,15 +22,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
-import jinja2
 import sympy as sp
 from sympy.printing.precedence import PRECEDENCE
+from sympy.printing.pycode import PythonCodePrinter
 
 from crmix.codegen.config import Target
+from crmix.codegen.generate import environment
 from crmix.derive import boris, lookups
 from crmix.derive.lookups import AXES, PeriodicGrid, PlaneWaveSum
 
-__all__ = ["ArithmeticPrinting", "context", "render"]
+__all__ = ["ArithmeticPrinting", "PythonArithmeticPrinting", "context", "render"]
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 SOURCES = (boris.__name__, lookups.__name__)
@@ -67,6 +68,13 @@ class ArithmeticPrinting:
         raise ValueError(f"non-integer constant {expr} in a pusher expression")
 
     _print_Float = _print_Half = _print_Rational
+
+
+class PythonArithmeticPrinting(ArithmeticPrinting, PythonCodePrinter):
+    """SymPy's Python 3 printer with the shared spellings (the numba and NumPy backends set ``functions``)."""
+
+    def __init__(self) -> None:
+        super().__init__({"fully_qualified_modules": False, "standard": "python3"})
 
 
 def _print_values(values: dict[str, sp.Expr], doprint: Callable[[sp.Expr], str]) -> dict[str, Any]:
@@ -193,15 +201,7 @@ def inputs_digest(template: str, backend: str) -> str:
 
 def render(target: Target, template: str, backend: str, doprint: Callable[[sp.Expr], str], **config: Any) -> str:
     """The text of ``target`` from the backend's ``template``; ``config`` are the backend's knobs."""
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        autoescape=False,
-    )
-    return env.get_template(template).render(
+    return environment(TEMPLATE_DIR).get_template(template).render(
         digest=inputs_digest(template, backend),
         title=target.title,
         sources=SOURCES,

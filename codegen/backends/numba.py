@@ -16,9 +16,8 @@ from __future__ import annotations
 from typing import ClassVar
 
 import sympy as sp
-from sympy.printing.pycode import PythonCodePrinter
 
-from crmix.codegen.backends.common import ArithmeticPrinting
+from crmix.codegen.backends.common import PythonArithmeticPrinting
 from crmix.codegen.backends.common import render as render_template
 from crmix.codegen.config import Target
 
@@ -29,13 +28,10 @@ BLOCK = 16
 CACHE = True
 
 
-class NumbaPrinter(ArithmeticPrinting, PythonCodePrinter):
+class NumbaPrinter(PythonArithmeticPrinting):
     """Python source on float scalars, compiled by numba."""
 
     functions: ClassVar[dict[str, str]] = {"cos": "math.cos", "sin": "math.sin", "floor": "math.floor"}
-
-    def __init__(self) -> None:
-        super().__init__({"fully_qualified_modules": False, "standard": "python3"})
 
 
 def doprint(expr: sp.Expr) -> str:

@@ -11,9 +11,8 @@ from __future__ import annotations
 from typing import ClassVar
 
 import sympy as sp
-from sympy.printing.pycode import PythonCodePrinter
 
-from crmix.codegen.backends.common import ArithmeticPrinting
+from crmix.codegen.backends.common import PythonArithmeticPrinting
 from crmix.codegen.backends.common import render as render_template
 from crmix.codegen.config import Target
 
@@ -22,13 +21,10 @@ __all__ = ["NumpyPrinter", "render"]
 TEMPLATE = "pusher_numpy.py.jinja"
 
 
-class NumpyPrinter(ArithmeticPrinting, PythonCodePrinter):
+class NumpyPrinter(PythonArithmeticPrinting):
     """Python source over arrays of the namespace ``xp``."""
 
     functions: ClassVar[dict[str, str]] = {"cos": "xp.cos", "sin": "xp.sin", "floor": "xp.floor"}
-
-    def __init__(self) -> None:
-        super().__init__({"fully_qualified_modules": False, "standard": "python3"})
 
 
 def doprint(expr: sp.Expr) -> str:
