@@ -70,9 +70,7 @@ __all__ = [
     "Geometry",
     "Part",
     "SymbolicComponent",
-    "add_geometry_arguments",
     "geometry_for",
-    "geometry_from_arguments",
     "orbit",
     "register",
 ]
@@ -399,40 +397,3 @@ def geometry_for(geometry: str | Geometry, **parameters: float) -> Geometry:
     elif not isinstance(geometry, Geometry):
         raise ValueError(f"geometry must be a name in {tuple(_REGISTRY)} or a crmix.geometry.Geometry, got {geometry!r}")
     return geometry.with_parameters(**parameters) if parameters else geometry
-
-
-
-def _flag(parameter: str) -> str:
-    return "--" + parameter.replace("_", "-")
-
-
-def add_geometry_arguments(parser: Any) -> None:
-    """--geometry (the registered names) and one option per geometry parameter (e.g. --slab-fraction)."""
-    parser.add_argument("--geometry", choices=tuple(_REGISTRY), default="slab",
-                        help="turbulence geometry (default: slab; crmix.geometry.GEOMETRIES)")
-    defaults: dict[str, list[str]] = {}
-    for g in _REGISTRY.values():
-        for key, value in g.parameters().items():
-            defaults.setdefault(key, []).append(f"{g.name}: {value:g}")
-    for key, texts in sorted(defaults.items()):
-        parser.add_argument(_flag(key), type=float, default=None,
-                            help=f"{key.replace('_', ' ')} of the power (0 < value < 1; default {', '.join(texts)}; "
-                                 "refused for geometries without it)")
-
-
-def geometry_from_arguments(args: Any) -> Geometry:
-    """The geometry of --geometry with its parameter options; ValueError naming the option when it does not apply."""
-    base = geometry_for(args.geometry)
-    names = {k for g in _REGISTRY.values() for k in g.parameters()}
-    given = {k: getattr(args, k) for k in sorted(names) if getattr(args, k, None) is not None}
-    for key in given:
-        if key not in base.parameters():
-            takers = " or ".join(g.name for g in _REGISTRY.values() if key in g.parameters())
-            raise ValueError(f"{_flag(key)} applies to --geometry {takers} only, not to --geometry {base.name}")
-    try:
-        return base.with_parameters(**given)
-    except ValueError as exc:
-        text = str(exc)
-        for key in given:
-            text = text.replace(key, _flag(key))
-        raise ValueError(text) from exc

@@ -34,15 +34,12 @@ import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
-from scipy import special
 
+from crmix.geometry import Geometry, geometry_for
 from crmix.validation import real
-
-if TYPE_CHECKING:
-    from crmix.geometry import Geometry
 
 __all__ = ["NAMED_SPECTRA", "SPECTRUM_KINDS", "PhysicalScale", "Spectrum", "TurbulenceModel"]
 
@@ -125,6 +122,8 @@ class Spectrum:
                 return math.log(k2 / k1)
             return (k2 ** (1.0 - q) - k1 ** (1.0 - q)) / (1.0 - q)
 
+        from scipy import special
+
         def antiderivative(k: float) -> float:  # int (1 + x^2)^(-q/2) dx = x 2F1(1/2, q/2; 3/2; -x^2)
             x = k / kbend
             return kbend * x * float(special.hyp2f1(0.5, 0.5 * q, 1.5, -x * x))
@@ -187,8 +186,6 @@ class TurbulenceModel:
     turbulence: Geometry | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        from crmix.geometry import geometry_for
-
         given, kept = self.geometry, self.turbulence
         keep = isinstance(given, str) and kept is not None and getattr(kept, "name", None) == given
         resolved = geometry_for(kept if keep else given)  # type: ignore[arg-type]
@@ -246,8 +243,6 @@ class TurbulenceModel:
         The geometry is looked up by name in the registry (crmix.geometry) with the parameters the
         record carries (e.g. ``slab_fraction``).
         """
-        from crmix.geometry import geometry_for
-
         base = geometry_for(description["geometry"])
         geometry = geometry_for(base, **{k: float(description[k]) for k in base.parameters() if k in description})
         physical = None

@@ -38,13 +38,14 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import integrate
 
-from crmix.model import TurbulenceModel
 from crmix.validation import real
+
+if TYPE_CHECKING:
+    from crmix.model import TurbulenceModel
 
 __all__ = [
     "SLAB_FRACTION_SOLAR_WIND",
@@ -183,6 +184,8 @@ class TensorComponent:
     @property
     def power(self) -> float:
         """int_kmin^kmax E dk = <omega^2> carried by this component."""
+        from scipy import integrate
+
         value, _ = integrate.quad(lambda k: float(self.spectrum(np.float64(k), np)), self.kmin, self.kmax,
                                   epsrel=1e-12, limit=200, points=None)
         return value

@@ -28,17 +28,13 @@ from crmix.model import Spectrum, TurbulenceModel
 from crmix.observe import coupling, fit, forward, sky
 from crmix.observe.data import MeasuredSpectrum
 from crmix.observe.report import TierComparison
+from crmix.observe.request import DEFAULT_FIELD, DEFAULT_LMAX
 from crmix.observe.simulated import SimulatedSky
 from crmix.observe.theory import GRADIENT_LENGTH_PC, PredictionCache
 from crmix.solver.timestep import KPM51_COEFFICIENT
 
 __all__ = ["DEFAULT_FIELD", "DEFAULT_LMAX", "Comparison", "ComparisonResult", "Coverage", "default_omega_dt_range", "run_comparison"]
 
-#: l_max of the model: three times the largest measured l (41), near KPM's l_max = 100 at which
-#: c = 4 of KPM (51) was calibrated (docs/observations.md: the truncation and errata entry 22)
-DEFAULT_LMAX = 123
-#: The local field direction from the HAWC-IceCube dipole at 10 TeV, ApJ 871, 96 (2019): RA, Dec (deg)
-DEFAULT_FIELD = (229.2, 11.4)
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,7 @@ from scipy import integrate
 
 from crmix.generated import mixing_weights as kernels
 from crmix.model import TurbulenceModel
+from crmix.solver.choices import CLOSURES, ZONAL_CLOSURES
 from crmix.solver.steady_state import steady_state
 from crmix.solver.wigner import threej_sequence
 from crmix.validation import integer, real
@@ -77,9 +78,6 @@ __all__ = [
     "zonal_generator",
 ]
 
-CLOSURES = ("truncated", "continuum", "flux", "bourret")
-#: Closures built on the zonal columns of M (:func:`zonal_columns`: the closed forms only).
-ZONAL_CLOSURES = ("continuum", "flux")
 #: Rows of M^(1c) (columns 1, 2) behind the zonal closures of crmix spectrum: they resolve the
 #: relative diffusion down to pair angles of ~1 degree for KPM's slab models (docs/validation.md).
 ZONAL_ROWS = 1000

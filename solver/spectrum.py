@@ -39,6 +39,7 @@ from scipy import integrate, special
 
 from crmix.model import TurbulenceModel
 from crmix.qlt import QLTScattering
+from crmix.solver.choices import DEFAULT_LMAX, DEFAULT_LMAX_GENERIC, MIN_LMAX_EXTRAPOLATION
 from crmix.solver.closure import (
     CLOSURES,
     ZONAL_CLOSURES,
@@ -68,18 +69,14 @@ __all__ = [
     "SLOPE_RANGE",
     "AngularSpectrum",
     "angular_power_spectrum",
+    "check_spectrum_options",
     "dipole_source",
     "length_unit_pc",
     "mean_cos_field_angle",
+    "solve_spectrum",
     "spectral_slope",
 ]
 
-DEFAULT_LMAX = 100
-#: The default l_max on the generic path (crmix.solver.axisymmetric: minutes of CPU for lines at 50,
-#: benchmarks/RESULTS.md; the closed forms take DEFAULT_LMAX).
-DEFAULT_LMAX_GENERIC = 50
-#: Smallest l_max for the extrapolation (it fits l_max/2 .. l_max with at least 8 truncations).
-MIN_LMAX_EXTRAPOLATION = 14
 #: MA19 Fig. 2: K |grad fbar / fbar|^2 = 1e-4 k_out when no K is known.
 MA19_SOURCE = 1e-4
 #: Multipole range of the fitted slope of C_l/C_1 (KPM Sec. 3.2 quote ~ -2.7 for l >~ 5).
@@ -230,6 +227,24 @@ def _closure(name: str, model: TurbulenceModel, m1a: np.ndarray, m1c: np.ndarray
     }
 
 
+def check_spectrum_options(model: TurbulenceModel, lmax: int, closure: str, extrapolate: float | None) -> int:
+    """The truncation, closure and extrapolation of a spectrum, checked once before any work; returns l_max."""
+    lmax = integer("lmax", lmax, ge=2)
+    if closure not in CLOSURES:
+        raise ValueError(f"closure must be one of {CLOSURES}, got {closure!r}")
+    if extrapolate is not None and closure != "truncated":
+        raise ValueError(f"the l_max extrapolation applies to the truncated form only, got closure {closure!r}")
+    if extrapolate is not None and not (extrapolate >= lmax):
+        raise ValueError(f"extrapolation target must be >= lmax = {lmax} (or inf), got {extrapolate!r}")
+    if extrapolate is not None and lmax < MIN_LMAX_EXTRAPOLATION:
+        raise ValueError(f"lmax must be >= {MIN_LMAX_EXTRAPOLATION} to extrapolate in lmax, got {lmax}")
+    if closure in ZONAL_CLOSURES and model.turbulence.closed_form(model) is None:
+        raise ValueError(f"closure {closure!r} needs the closed-form columns of M (slab; isotropic without B0), and "
+                         f"{model.geometry} turbulence on {model.turbulence.orbit(model)} orbits has none: use "
+                         "'truncated' or 'bourret'")
+    return lmax
+
+
 def angular_power_spectrum(
     model: TurbulenceModel,
     *,
@@ -263,23 +278,30 @@ def angular_power_spectrum(
         Array namespace of the closed-form mixing matrix (NumPy, or CuPy on a GPU); the steady state,
         the closures and the generic path run on the host.
     """
-    lmax = integer("lmax", lmax, ge=2)
-    if closure not in CLOSURES:
-        raise ValueError(f"closure must be one of {CLOSURES}, got {closure!r}")
-    if extrapolate is not None and closure != "truncated":
-        raise ValueError(f"the l_max extrapolation applies to the truncated form only, got closure {closure!r}")
-    if extrapolate is not None and not (extrapolate >= lmax):
-        raise ValueError(f"extrapolation target must be >= lmax = {lmax} (or inf), got {extrapolate!r}")
-    if extrapolate is not None and lmax < MIN_LMAX_EXTRAPOLATION:
-        raise ValueError(f"lmax must be >= {MIN_LMAX_EXTRAPOLATION} to extrapolate in lmax, got {lmax}")
-    if closure in ZONAL_CLOSURES and model.turbulence.closed_form(model) is None:
-        raise ValueError(f"closure {closure!r} needs the closed-form columns of M (slab; isotropic without B0), and "
-                         f"{model.geometry} turbulence on {model.turbulence.orbit(model)} orbits has none: use "
-                         "'truncated' or 'bourret'")
+    lmax = check_spectrum_options(model, lmax, closure, extrapolate)
+    timestep = mixing_time(model, omega_dt=omega_dt, alpha=alpha, rule=dt_rule, coefficient=dt_coefficient)
+    return solve_spectrum(model, timestep, lmax=lmax, gradient_length=gradient_length, cos_alpha_correction=cos_alpha_correction,
+                          extrapolate=extrapolate, closure=closure, rtol=rtol, progress=progress, xp=xp)
+
+
+def solve_spectrum(
+    model: TurbulenceModel,
+    timestep: MixingTime,
+    *,
+    lmax: int,
+    gradient_length: float | None = None,
+    cos_alpha_correction: bool = False,
+    extrapolate: float | None = None,
+    closure: str = "truncated",
+    rtol: float | None = None,
+    progress: bool = False,
+    xp: ModuleType = np,
+) -> AngularSpectrum:
+    """<C_l> for a model whose options were checked (:func:`check_spectrum_options`) and Delta T fixed
+    (crmix.solver.timestep.mixing_time, or a crmix.theory.SpectrumRequest): nothing is checked again."""
     qlt = model.turbulence.qlt(model)
     correction = 1.0 / mean_cos_field_angle(model) ** 2 if cos_alpha_correction else 1.0
     S, C1_qlt, source_text = _source(model, qlt, gradient_length, correction)
-    timestep = mixing_time(model, omega_dt=omega_dt, alpha=alpha, rule=dt_rule, coefficient=dt_coefficient)
 
     from crmix.solver.axisymmetric import mixing_rtol, model_mixing_matrix
 

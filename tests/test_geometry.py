@@ -247,7 +247,7 @@ def test_mean_cos_field_angle_follows_the_parallel_fraction():
 
 def test_simulation_synthesisers_by_geometry():
     from crmix.simulate import synthesis
-    from crmix.simulate.runner import SYNTHESISERS, synthesiser
+    from crmix.simulate.realisation import SYNTHESISERS, synthesiser
 
     assert SYNTHESISERS[synthesiser(_model("slab"), "grid")] is synthesis.slab_table
     assert SYNTHESISERS[synthesiser(_model("isotropic"), "grid")] is synthesis.nested_grids

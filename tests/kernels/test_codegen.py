@@ -18,9 +18,9 @@ from kernel_references import a_dense, b_dense, dense_time_rule
 from scipy.special import eval_legendre
 
 from crmix.backend import to_numpy
-from crmix.codegen import cli as codegen_cli
 from crmix.codegen.config import TARGETS, Target
 from crmix.codegen.generate import generate, load_kernels, render_module
+from crmix.commands import codegen as codegen_cli
 from crmix.derive import kernels as derive_kernels
 from crmix.derive.expressions import KernelExpr
 from crmix.generated import integrands

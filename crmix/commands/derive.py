@@ -14,10 +14,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tqdm import tqdm
-
-from crmix.derive.registry import load_all, run_check
-
 __all__ = ["add_arguments", "run"]
 
 
@@ -37,6 +33,10 @@ def _table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """List or run the checks; 0 when all requested checks pass, 1 otherwise."""
+    from tqdm import tqdm
+
+    from crmix.derive.registry import load_all, run_check
+
     checks = load_all()
     if args.list:
         rows = [(c.name, c.reference, ", ".join(c.covers) or "-", c.summary) for c in checks.values()]
