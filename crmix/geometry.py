@@ -38,7 +38,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
 from crmix.spectral_tensors import (
     SLAB_FRACTION_SOLAR_WIND,
@@ -120,6 +120,18 @@ class Geometry(Protocol):
     def parameters(self) -> dict[str, float]: ...
 
     def with_parameters(self, **parameters: float) -> Geometry: ...
+
+    def synthesiser(self, method: str) -> str | None: ...
+
+    def orbit(self, model: TurbulenceModel) -> str: ...
+
+    def eta_range(self) -> str: ...
+
+    def check_eta(self, eta: float) -> None: ...
+
+    def has_qlt(self, model: TurbulenceModel) -> bool: ...
+
+    def qlt(self, model: TurbulenceModel) -> QLTScattering | None: ...
 
 
 class _Shared:
@@ -385,7 +397,7 @@ def register(geometry: Geometry, *, replace_existing: bool = False) -> Geometry:
 
 
 for _g in (SLAB, ISOTROPIC, TWO_D, COMPOSITE):
-    register(_g)
+    register(cast(Geometry, _g))
 
 
 def geometry_for(geometry: str | Geometry, **parameters: float) -> Geometry:

@@ -34,7 +34,7 @@ import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from types import ModuleType
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 
@@ -120,7 +120,7 @@ class Spectrum:
         if self.kind == "power_law":
             if abs(q - 1.0) < 1e-12:
                 return math.log(k2 / k1)
-            return (k2 ** (1.0 - q) - k1 ** (1.0 - q)) / (1.0 - q)
+            return float((k2 ** (1.0 - q) - k1 ** (1.0 - q)) / (1.0 - q))
 
         from scipy import special
 
@@ -182,13 +182,13 @@ class TurbulenceModel:
     eta: float = 0.5
     rho: float = 8.9e-3
     physical: PhysicalScale | None = None
-    #: The resolved :class:`crmix.geometry.Geometry` (set on construction from ``geometry``).
-    turbulence: Geometry | None = field(default=None, repr=False)
+    #: The resolved :class:`crmix.geometry.Geometry` (set on construction from ``geometry``; None only as the default).
+    turbulence: Geometry = field(default=cast(Geometry, None), repr=False)
 
     def __post_init__(self) -> None:
         given, kept = self.geometry, self.turbulence
         keep = isinstance(given, str) and kept is not None and getattr(kept, "name", None) == given
-        resolved = geometry_for(kept if keep else given)  # type: ignore[arg-type]
+        resolved = geometry_for(kept if keep else given)
         object.__setattr__(self, "geometry", resolved.name)
         object.__setattr__(self, "turbulence", resolved)
         if not isinstance(self.spectrum, Spectrum):
@@ -255,7 +255,7 @@ class TurbulenceModel:
 
     def geometry_parameters(self) -> dict[str, float]:
         """The geometry's parameters (e.g. ``slab_fraction``), as :meth:`describe` records them."""
-        return self.turbulence.parameters()  # type: ignore[union-attr]
+        return self.turbulence.parameters()
 
     def with_(self, **changes: Any) -> TurbulenceModel:
         """A copy with some fields changed (validated again)."""

@@ -188,13 +188,17 @@ class TensorComponent:
 
         value, _ = integrate.quad(lambda k: float(self.spectrum(np.float64(k), np)), self.kmin, self.kmax,
                                   epsrel=1e-12, limit=200, points=None)
-        return value
+        return float(value)
 
     def scaled(self, factor: float) -> TensorComponent:
         """The same component with its power multiplied by ``factor`` (> 0)."""
         factor = real(f"{self.name} power factor", factor, gt=0)
         spectrum = self.spectrum
-        return replace(self, spectrum=lambda k, xp=np: factor * spectrum(k, xp))
+
+        def scaled_spectrum(k: Any, xp: ModuleType = np) -> Any:
+            return factor * spectrum(k, xp)
+
+        return replace(self, spectrum=scaled_spectrum)
 
 
 @dataclass(frozen=True)

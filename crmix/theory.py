@@ -104,8 +104,8 @@ class SpectrumRequest:
     models: tuple[tuple[str, TurbulenceModel], ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        from crmix.solver.choices import DEFAULT_LMAX, DEFAULT_LMAX_GENERIC, MIN_LMAX_EXTRAPOLATION
         from crmix.solver.closure import CLOSURES, ZONAL_CLOSURES
-        from crmix.solver.spectrum import DEFAULT_LMAX, DEFAULT_LMAX_GENERIC, MIN_LMAX_EXTRAPOLATION
         from crmix.solver.timestep import DT_RULES, KPM51_COEFFICIENT
 
         def put(name: str, value: Any) -> None:

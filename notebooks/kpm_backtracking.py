@@ -57,7 +57,8 @@ from crmix.model import Spectrum, TurbulenceModel
 from crmix.qlt import parallel_diffusion
 from crmix.simulate import boris, kernels, skymap
 from crmix.simulate.backtrack import BACKTRACK_CHARGE, healpix_directions
-from crmix.simulate.config import Analysis, SimulationConfig, record_steps
+from crmix.simulate.boris import record_steps
+from crmix.simulate.config import Analysis, SimulationConfig
 from crmix.simulate.realisation import synthesize_field
 from crmix.simulate.runner import run_ensemble
 from crmix.simulate.store import finished_realisations, run_parameters, sky_maps

@@ -26,9 +26,9 @@ from tqdm.auto import tqdm
 from crmix.io import atomic_write
 from crmix.model import Spectrum, TurbulenceModel
 from crmix.observe import coupling, fit, forward, sky
+from crmix.observe.choices import DEFAULT_FIELD, DEFAULT_LMAX
 from crmix.observe.data import MeasuredSpectrum
 from crmix.observe.report import TierComparison
-from crmix.observe.request import DEFAULT_FIELD, DEFAULT_LMAX
 from crmix.observe.simulated import SimulatedSky
 from crmix.observe.theory import GRADIENT_LENGTH_PC, PredictionCache
 from crmix.solver.timestep import KPM51_COEFFICIENT

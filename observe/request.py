@@ -4,7 +4,7 @@ Built by the command from its options and equally by a Python user (Quantities o
 the energies, the field and the correlation length); the constructor reads the measured table,
 checks every value (a ValueError names the option and its range) and builds the
 :class:`crmix.observe.compare.Comparison` that :func:`crmix.observe.compare.run_comparison` runs.
-Its choices are importable without healpy (the command's parser reads them).
+Its choices are crmix.observe.choices (importable without healpy: the command's parser reads them).
 """
 
 from __future__ import annotations
@@ -17,24 +17,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from crmix.model import NAMED_SPECTRA
+from crmix.observe.choices import COMPARE_SPECTRA, DEFAULT_FIELD, DEFAULT_LMAX, DIPOLES, FILTERS
 
 if TYPE_CHECKING:
     from crmix.observe.compare import Comparison, Coverage
 
-__all__ = ["COMPARE_SPECTRA", "DEFAULT_FIELD", "DEFAULT_LMAX", "DIPOLES", "FILTERS", "CompareRequest"]
-
-#: l_max of the model: three times the largest measured l (41), near KPM's l_max = 100 at which
-#: c = 4 of KPM (51) was calibrated (docs/observations.md: the truncation and errata entry 22)
-DEFAULT_LMAX = 123
-#: The local field direction from the HAWC-IceCube dipole at 10 TeV, ApJ 871, 96 (2019): RA, Dec (deg)
-DEFAULT_FIELD = (229.2, 11.4)
-#: The map-making filters (crmix.observe.sky): m0 removes the m = 0 modes in equatorial coordinates, none keeps them.
-FILTERS = ("m0", "none")
-#: b0: the predicted dipole along B0 (KPM (18)); isotropic: like the other multipoles.
-DIPOLES = ("b0", "isotropic")
-#: The slab spectra the comparison offers (a subset of crmix.model.NAMED_SPECTRA).
-COMPARE_SPECTRA = ("kolmogorov", "kraichnan", "bendover")
-
+__all__ = ["CompareRequest"]
 
 @dataclass(frozen=True)
 class CompareRequest:
@@ -93,7 +81,7 @@ def _coverage(text: str) -> Coverage:
     return Coverage(weights=read_weights(text), name=Path(text).name)
 
 
-def _per_tier(name: str, values: list[float] | None, tiers: list[str]) -> dict[str, float] | None:
+def _per_tier(name: str, values: Sequence[float] | None, tiers: list[str]) -> dict[str, float] | None:
     if values is None:
         return None
     if len(values) != len(tiers):
@@ -118,7 +106,7 @@ def _comparison(args: CompareRequest) -> Comparison:
         raise ValueError(f"--filter must be one of {FILTERS}, got {args.filter!r}")
     if args.dipole not in DIPOLES:
         raise ValueError(f"--dipole must be one of {DIPOLES}, got {args.dipole!r}")
-    data = icetop11() if args.data is None else read_measured(args.data)
+    data = icetop11() if args.data is None else read_measured(Path(args.data))
     if args.tiers is not None:
         known = [d.tier for d in data]
         missing = [t for t in args.tiers if t not in known]
@@ -127,7 +115,7 @@ def _comparison(args: CompareRequest) -> Comparison:
         data = [d for d in data if d.tier in args.tiers]
     tiers = [d.tier for d in data]
     if args.energy is not None:
-        energies = _per_tier("--energy", [quantity(e, u.eV, "--energy").to_value(u.TeV) for e in args.energy], tiers)
+        energies = _per_tier("--energy", [quantity(e, u.eV, "--energy").to_value(u.TeV) for e in args.energy], tiers) or {}
         for tier, e in energies.items():
             real(f"--energy of tier {tier} (TeV)", e, gt=0)
         data = [d.with_energy(energies[d.tier]) for d in data]
@@ -150,7 +138,7 @@ def _comparison(args: CompareRequest) -> Comparison:
     if args.maps is not None:
         if args.time is None:
             raise ValueError("--time (a backtracking time of the --maps run) is required with --maps")
-        maps = read_simulated_sky_maps(args.maps, args.time)
+        maps = read_simulated_sky_maps(Path(args.maps), args.time)
     elif args.time is not None:
         raise ValueError("--time needs --maps")
     if args.grid < 3:
@@ -158,9 +146,9 @@ def _comparison(args: CompareRequest) -> Comparison:
     out = Path(args.out)
     check_output_folder(out)
     return Comparison(
-        data=data, coverage=coverage, filter=args.filter, field_direction=tuple(args.field_direction), dipole=args.dipole,
+        data=data, coverage=coverage, filter=args.filter, field_direction=(float(args.field_direction[0]), float(args.field_direction[1])), dipole=args.dipole,
         noise_levels=levels, charge=args.charge, eta=args.eta, b_rms_uG=b_rms, l_c_pc=l_c, spectrum=NAMED_SPECTRA[args.spectrum](),
-        lmax=args.lmax, omega_dt_range=None if args.omega_dt_range is None else tuple(args.omega_dt_range),
+        lmax=args.lmax, omega_dt_range=None if args.omega_dt_range is None else (float(args.omega_dt_range[0]), float(args.omega_dt_range[1])),
         grid_points=args.grid, realisations=args.realisations, nside=args.nside, seed=args.seed, maps=maps,
         cache=out / "predictions", progress=args.progress,
     )

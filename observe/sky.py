@@ -31,7 +31,7 @@ from pathlib import Path
 import healpy as hp
 import numpy as np
 
-from crmix.observe.request import FILTERS
+from crmix.observe.choices import FILTERS
 from crmix.validation import real
 
 __all__ = [

@@ -23,15 +23,23 @@ import numpy as np
 
 from crmix.backend import namespace_by_name, to_numpy
 from crmix.simulate import kernels
-from crmix.simulate.config import record_steps, validate_nside
+from crmix.simulate.boris import record_steps
 from crmix.simulate.fields import Field
 
-__all__ = ["BACKENDS", "BACKTRACK_CHARGE", "Backtracked", "backtrack", "healpix_directions"]
+__all__ = ["BACKENDS", "BACKTRACK_CHARGE", "Backtracked", "backtrack", "healpix_directions", "validate_nside"]
 
 #: the pusher backends (crmix.simulate.kernels.PUSHERS)
 BACKENDS = tuple(kernels.PUSHERS)
 #: backtracking reverses the charge (module docstring)
 BACKTRACK_CHARGE = -1
+
+
+def validate_nside(nside: int) -> int:
+    """Nside must be a power of two (HEALPix), 1 <= Nside <= 2^13."""
+    n = int(nside)
+    if n != nside or n < 1 or n > 8192 or (n & (n - 1)) != 0:
+        raise ValueError(f"nside must be a power of two between 1 and 8192, got {nside!r}")
+    return n
 
 
 def healpix_directions(nside: int, xp: ModuleType = np, dtype: Any = np.float64) -> Any:
@@ -76,7 +84,7 @@ def backtrack(
     The steps between records are cut into calls of about ``chunk_particle_steps`` particle-steps,
     after each of which ``progress.update(particle_steps)`` is called (a tqdm bar, or None).
     ``steps``: the step counts of ``times`` where the caller has them (``SimulationConfig.steps``),
-    else :func:`crmix.simulate.config.record_steps` rounds ``times`` here.
+    else :func:`crmix.simulate.boris.record_steps` rounds ``times`` here.
     """
     push = kernels.pusher(backend)
     steps = record_steps(times, dt) if steps is None else steps

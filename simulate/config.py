@@ -5,7 +5,7 @@
 the same objects, from Quantities or from a :class:`crmix.TurbulenceModel` in internal units.  The
 constructors check every value (a ValueError names the option of ``crmix simulate`` and its range)
 and compute, once, the Boris step dt and the backtracking times rounded to whole steps
-(:func:`record_steps`): the runner, the pusher, the resource estimate and the Dask tasks read
+(:func:`crmix.simulate.boris.record_steps`): the runner, the pusher, the resource estimate and the Dask tasks read
 ``config.dt`` and ``config.steps`` and never recompute or re-check them.
 
 This module imports no healpy, numba or astropy at import time (the commands' parsers read its choices).
@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from crmix.model import NAMED_SPECTRA, RG_OVER_LAMBDA_MIN, TurbulenceModel
-from crmix.simulate.boris import MIN_STEPS_PER_GYRATION, MIN_STEPS_PER_WAVELENGTH, StepRule
+from crmix.simulate.boris import MIN_STEPS_PER_GYRATION, MIN_STEPS_PER_WAVELENGTH, StepRule, record_steps
 from crmix.validation import integer, real
 
 __all__ = [
@@ -30,8 +30,8 @@ __all__ = [
     "PARAMETER_OPTIONS",
     "Analysis",
     "SimulationConfig",
-    "record_steps",
-    "validate_nside",
+    "check_steps",
+    "parse_times",
 ]
 
 FIELD_METHODS = ("grid", "waves")
@@ -44,32 +44,6 @@ PARAMETER_OPTIONS = {
     "nside": "--nside", "times": "--times", "recorded_times": f"--times, {_STEP_OPTIONS}", "seed": "--seed", "dt": _STEP_OPTIONS,
     "step_rule": _STEP_OPTIONS, "method": "--field", "l_avg": "--lc", "backend": "--backend", "dtype": "the precision",
 }
-
-
-def validate_nside(nside: int) -> int:
-    """Nside must be a power of two (HEALPix), 1 <= Nside <= 2^13."""
-    n = int(nside)
-    if n != nside or n < 1 or n > 8192 or (n & (n - 1)) != 0:
-        raise ValueError(f"nside must be a power of two between 1 and 8192, got {nside!r}")
-    return n
-
-
-def record_steps(times: Sequence[float], dt: float) -> np.ndarray:
-    """Step counts at which the backtracking times T are recorded (T rounded to a multiple of dt).
-
-    T must be > 0, finite and strictly increasing, and no two may round to the same step.
-    """
-    t = np.asarray(times, dtype=float)
-    if t.ndim != 1 or t.size == 0:
-        raise ValueError(f"times must be a non-empty list of backtracking times, got {times!r}")
-    if not np.all(np.isfinite(t)) or np.any(t <= 0):
-        raise ValueError(f"times (backtracking times T, in 1/Omega) must be finite and > 0, got {t.tolist()}")
-    if np.any(np.diff(t) <= 0):
-        raise ValueError(f"times must be strictly increasing, got {t.tolist()}")
-    steps = np.maximum(1, np.rint(t / dt)).astype(np.int64)
-    if np.any(np.diff(steps) <= 0):
-        raise ValueError(f"times {t.tolist()} are closer than the step dt = {dt:.4g}")
-    return steps
 
 
 def _named(flag: str, check: Any, *args: Any) -> Any:
@@ -107,7 +81,7 @@ class SimulationConfig:
         trajectories that part after a few hundred gyro-times, so both belong to the run's identity.
 
     Derived once in the constructor: ``dt`` (the Boris step of ``step`` for the model) and ``steps``
-    (the step counts of the recorded times, :func:`record_steps`).
+    (the step counts of the recorded times, :func:`crmix.simulate.boris.record_steps`).
     """
 
     model: TurbulenceModel
@@ -124,7 +98,7 @@ class SimulationConfig:
     steps: np.ndarray = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        from crmix.simulate.backtrack import BACKENDS
+        from crmix.simulate.backtrack import BACKENDS, validate_nside
         from crmix.simulate.realisation import synthesiser
 
         _named("--nside", validate_nside, self.nside)

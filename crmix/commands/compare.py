@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from crmix.commands.options import DEFAULT_BRMS, DEFAULT_LC, DEFAULT_SPECTRUM, add_output_options
-from crmix.observe.request import COMPARE_SPECTRA, DEFAULT_FIELD, DEFAULT_LMAX, DIPOLES, FILTERS, CompareRequest
+from crmix.observe.choices import COMPARE_SPECTRA, DEFAULT_FIELD, DEFAULT_LMAX, DIPOLES, FILTERS
+from crmix.observe.request import CompareRequest
 
 __all__ = ["add_arguments", "request_from_args", "run"]
 

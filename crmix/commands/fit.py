@@ -18,6 +18,7 @@ theory; docs/errata.md).  Writes into --out:
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from crmix.commands.options import add_output_options
 from crmix.fit.request import COVARIANCES, DEFAULT_LMAX, FitRequest, parse_lmax, parse_pair
@@ -63,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
 
     request = request_from_args(args)
     out = check_output_folder(args.out)
-    shapes = [read_shape(run_dir, time=request.time, ells=request.ell, covariance=request.covariance) for run_dir in request.runs]
+    shapes = [read_shape(Path(run_dir), time=request.time, ells=request.ell, covariance=request.covariance) for run_dir in request.runs]
 
     results = []
     with tqdm(desc="theory evaluations", unit="matrix", disable=args.no_progress) as bar:

@@ -92,11 +92,11 @@ def add_model_options(parser: argparse.ArgumentParser, *, rigidity: str, several
     parser.add_argument("--spectrum", choices=tuple(NAMED_SPECTRA), default=DEFAULT_SPECTRUM,
                         help=f"turbulence spectrum on [2 pi/L_max, 2 pi (r_g/lambda_min)/r_g], L_max = 5 L_c (default: {DEFAULT_SPECTRUM})")
     each = "; several values: one each"
-    parser.add_argument("--eta", type=float, default=None, metavar="ETA", **({"nargs": "+"} if several_eta else {}),
+    parser.add_argument("--eta", type=float, default=None, metavar="ETA", nargs="+" if several_eta else None,
                         help="turbulence level dB^2/(B0^2+dB^2): 0 < eta < 1 (isotropic: <= 1; MA19's eta = 1, no regular "
                         f"field, is the isotropic default, 0.5 the others'){each if several_eta else ''}")
     parser.add_argument("--rigidity", default=[rigidity] if several_rigidities else rigidity, metavar="R",
-                        **({"nargs": "+"} if several_rigidities else {}),
+                        nargs="+" if several_rigidities else None,
                         help=f"particle rigidity with units, e.g. 10TV or 1PV{each if several_rigidities else ''} (default: {rigidity})")
     parser.add_argument("--brms", default=DEFAULT_BRMS, help=f"RMS field sqrt(B0^2 + dB^2) (default: {DEFAULT_BRMS})")
     parser.add_argument("--lc", default=DEFAULT_LC, help=f"correlation length L_c (default: {DEFAULT_LC})")

@@ -10,9 +10,9 @@ import pytest
 
 from crmix import Spectrum, TurbulenceModel
 from crmix.simulate import skymap
-from crmix.simulate.backtrack import backtrack, healpix_directions
-from crmix.simulate.boris import StepRule
-from crmix.simulate.config import SimulationConfig, record_steps, validate_nside
+from crmix.simulate.backtrack import backtrack, healpix_directions, validate_nside
+from crmix.simulate.boris import StepRule, record_steps
+from crmix.simulate.config import SimulationConfig
 from crmix.simulate.ensemble import LiouvilleMapping, ensemble_statistics
 from crmix.simulate.fields import SlabTable
 from crmix.simulate.realisation import simulate_realisation
