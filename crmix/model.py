@@ -120,7 +120,7 @@ class Spectrum:
         if self.kind == "power_law":
             if abs(q - 1.0) < 1e-12:
                 return math.log(k2 / k1)
-            return float((k2 ** (1.0 - q) - k1 ** (1.0 - q)) / (1.0 - q))
+            return cast(float, (k2 ** (1.0 - q) - k1 ** (1.0 - q)) / (1.0 - q))
 
         from scipy import special
 
