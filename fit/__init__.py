@@ -8,16 +8,13 @@ They are imported on first use, so that ``crmix fit --help`` imports no astropy 
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from crmix.lazy import lazy_exports
 
 __all__ = ["FitRequest", "fit_run", "read_shape", "scaling_relation"]
 
-_HOMES = {"FitRequest": "crmix.fit.request", "fit_run": "crmix.fit.shape", "read_shape": "crmix.fit.data",
-          "scaling_relation": "crmix.fit.relation"}
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _HOMES:
-        raise AttributeError(f"module 'crmix.fit' has no attribute {name!r}")
-    return getattr(importlib.import_module(_HOMES[name]), name)
+__getattr__ = lazy_exports(__name__, {
+    "FitRequest": "crmix.fit.request",
+    "fit_run": "crmix.fit.shape",
+    "read_shape": "crmix.fit.data",
+    "scaling_relation": "crmix.fit.relation",
+})

@@ -11,3 +11,17 @@
 
 What the comparison assumes and what limits it: docs/observations.md.
 """
+
+from __future__ import annotations
+
+from crmix.lazy import lazy_exports
+
+__all__ = ["CompareRequest", "Comparison", "icetop11", "read_measured", "run_comparison"]
+
+__getattr__ = lazy_exports(__name__, {
+    "CompareRequest": "crmix.observe.request",
+    "Comparison": "crmix.observe.compare",
+    "icetop11": "crmix.observe.data",
+    "read_measured": "crmix.observe.data",
+    "run_comparison": "crmix.observe.compare",
+})

@@ -22,3 +22,21 @@ The independent check of the theory (KPM Sec. 2.1, MA19 Sec. 4).  It takes the s
 
 The command line (``crmix simulate``, ``crmix scan``) is crmix.commands.
 """
+
+from __future__ import annotations
+
+from crmix.lazy import lazy_exports
+
+__all__ = ["Analysis", "Engine", "ScanPoint", "SimulationConfig", "reduce_ensemble", "run_ensemble", "run_scan", "sky_maps", "summary_lines"]
+
+__getattr__ = lazy_exports(__name__, {
+    "Analysis": "crmix.simulate.config",
+    "Engine": "crmix.simulate.cluster",
+    "ScanPoint": "crmix.simulate.scan",
+    "SimulationConfig": "crmix.simulate.config",
+    "reduce_ensemble": "crmix.simulate.runner",
+    "run_ensemble": "crmix.simulate.runner",
+    "run_scan": "crmix.simulate.scan",
+    "sky_maps": "crmix.simulate.store",
+    "summary_lines": "crmix.simulate.tables",
+})
