@@ -58,7 +58,8 @@ def rigidity_label(rigidity: u.Quantity) -> str:
 
 
 def _tuple(value: Any) -> tuple[Any, ...]:
-    if isinstance(value, str) or (isinstance(value, u.Quantity) and value.isscalar):
+    """One value or several: a string, a scalar (a Quantity, or a bare number that quantity() refuses) is one."""
+    if isinstance(value, (str, int, float)) or (isinstance(value, u.Quantity) and value.isscalar):
         return (value,)
     return tuple(value)
 

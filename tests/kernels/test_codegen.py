@@ -231,3 +231,17 @@ def test_printed_sign_powers_keep_their_exponent_whole():
         got = eval(code, {"xp": np, "a": av, "b": bv})
         want = sp.lambdify((a, b), expr, "numpy")(av.astype(float), bv.astype(float))
         np.testing.assert_array_equal(np.broadcast_to(got, want.shape), want)
+
+
+def test_codegen_refuses_to_write_into_an_installed_package(tmp_path, monkeypatch, capsys):
+    """An installed crmix has no derive/ and pyproject.toml beside generated/: crmix codegen writes nothing there."""
+    import crmix.codegen.generate as generate_module
+    from crmix.cli import main
+    from crmix.commands.codegen import source_checkout
+
+    installed = tmp_path / "site-packages" / "crmix" / "generated"
+    installed.mkdir(parents=True)
+    assert not source_checkout(installed) and source_checkout(generate_module.generated_dir())
+    monkeypatch.setattr(generate_module, "generated_dir", lambda: installed)
+    assert main(["codegen"]) == 2
+    assert "installed package" in capsys.readouterr().err and not any(installed.iterdir())
