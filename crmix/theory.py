@@ -211,6 +211,22 @@ class SpectrumRequest:
         """The options that set the cost (named when an estimate is refused)."""
         return "--lmax, --rg-over-lambda-min or --rigidity" if self.generic else "--lmax"
 
+    def parameters(self) -> dict[str, Any]:
+        """The record of the request (Quantities as text, the geometry by name and its parameters), for a table's metadata."""
+
+        def text(value: Any) -> Any:
+            if isinstance(value, u.Quantity):
+                return value.to_string()
+            if isinstance(value, tuple):
+                return [text(v) for v in value]
+            return value
+
+        record = {k: text(v) for k, v in vars(self).items() if k not in ("models", "geometry", "timesteps")}
+        geometry = geometry_for(self.geometry)
+        record.update(geometry=geometry.name, **geometry.parameters(),
+                      gradient_length_pc=float(u.Quantity(self.gradient_length).to_value(u.pc)))
+        return record
+
     def gradient_length_in(self, model: TurbulenceModel) -> float:
         """fbar/|d_z fbar| in the model's unit of length 1/Omega."""
         from crmix.solver.spectrum import length_unit_pc
@@ -276,8 +292,7 @@ def spectrum_table(request: SpectrumRequest, results: list[tuple[str, AngularSpe
     from crmix.provenance import provenance
 
     if parameters is None:
-        parameters = {k: v for k, v in vars(request).items() if k != "models"}
-        parameters["gradient_length_pc"] = float(u.Quantity(request.gradient_length).to_value(u.pc))
+        parameters = request.parameters()
     table = Table()
     table["ell"] = results[0][1].ell
     several = len(results) > 1
