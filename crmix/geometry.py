@@ -70,12 +70,19 @@ __all__ = [
     "Geometry",
     "Part",
     "SymbolicComponent",
+    "TurbulenceLevelError",
     "geometry_for",
     "orbit",
     "register",
 ]
 
 HELIX = "helix"
+
+
+class TurbulenceLevelError(ValueError):
+    """eta outside the range a geometry allows (its message starts "eta must satisfy"; a request names its option)."""
+
+
 STRAIGHT_LINE = "straight line"
 
 
@@ -160,10 +167,10 @@ class _Shared:
         return "0 < eta < 1" if self.needs_regular_field else "0 < eta <= 1"
 
     def check_eta(self, eta: float) -> None:
-        """ValueError unless 0 < eta < 1 (or <= 1 for geometries that need no regular field)."""
+        """:class:`TurbulenceLevelError` (a ValueError) unless 0 < eta < 1 (or <= 1 for geometries that need no regular field)."""
         upper_ok = eta < 1.0 or (eta == 1.0 and not self.needs_regular_field)
         if not (eta > 0.0 and upper_ok):
-            raise ValueError(f"eta (turbulence level) must satisfy {self.eta_range()} for {self.name} turbulence, got {eta!r}")
+            raise TurbulenceLevelError(f"eta must satisfy {self.eta_range()} for {self.name} turbulence, got {eta!r}")
 
     def has_qlt(self, model: TurbulenceModel) -> bool:
         """A QLT scattering time exists: a regular field (gyroresonance) and a resonant component."""

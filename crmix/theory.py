@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import astropy.units as u
 
-from crmix.geometry import Geometry, geometry_for
+from crmix.geometry import Geometry, TurbulenceLevelError, geometry_for
 from crmix.model import NAMED_SPECTRA, TurbulenceModel
 from crmix.units import quantity
 from crmix.validation import real
@@ -116,10 +116,6 @@ class SpectrumRequest:
         if self.spectrum not in NAMED_SPECTRA:
             raise ValueError(f"--spectrum must be one of {tuple(NAMED_SPECTRA)}, got {self.spectrum!r}")
         eta = (0.5 if geometry.needs_regular_field else 1.0) if self.eta is None else real("--eta", self.eta)
-        try:
-            geometry.check_eta(eta)
-        except ValueError:
-            raise ValueError(f"--eta must satisfy {geometry.eta_range()} for {geometry.name} turbulence, got {eta}") from None
         put("eta", eta)
         b_rms = quantity(self.b_rms, u.G, "--brms", example="4uG")
         l_c = quantity(self.l_c, u.pc, "--lc", example="30pc")
@@ -129,8 +125,11 @@ class SpectrumRequest:
         put("rigidity", rigidities)
         models = []
         for rigidity in rigidities:
-            model = TurbulenceModel.from_physical(geometry, rigidity=rigidity, b_rms=b_rms, l_c=l_c, eta=eta,
-                                                  spectrum=NAMED_SPECTRA[self.spectrum]())
+            try:  # the model checks eta (once); its message names the option here
+                model = TurbulenceModel.from_physical(geometry, rigidity=rigidity, b_rms=b_rms, l_c=l_c, eta=eta,
+                                                      spectrum=NAMED_SPECTRA[self.spectrum]())
+            except TurbulenceLevelError as exc:
+                raise ValueError(f"--{exc}") from None
             if self.rg_over_lambda_min is not None:
                 kmax_lc = 2.0 * math.pi * real("--rg-over-lambda-min", self.rg_over_lambda_min, gt=0) / model.rho
                 if not kmax_lc > model.spectrum.kmin:

@@ -141,15 +141,12 @@ class SimulationConfig:
         """
         import astropy.units as u
 
-        from crmix.geometry import geometry_for
+        from crmix.geometry import TurbulenceLevelError, geometry_for
         from crmix.units import quantity, reduced_rigidity
 
         turbulence = geometry_for(geometry)
         eta = (0.5 if turbulence.needs_regular_field else 1.0) if eta is None else eta
-        try:
-            turbulence.check_eta(real("--eta", eta))
-        except ValueError:
-            raise ValueError(f"--eta must satisfy {turbulence.eta_range()} for {turbulence.name} turbulence, got {eta}") from None
+        eta = real("--eta", eta)
         rigidity = quantity(rigidity, u.V, "--rigidity", example="1PV")
         b_rms = quantity(b_rms, u.G, "--brms", example="4uG")
         l_c = quantity(l_c, u.pc, "--lc", example="30pc")
@@ -159,8 +156,11 @@ class SimulationConfig:
         if spectrum not in NAMED_SPECTRA:
             raise ValueError(f"--spectrum must be one of {tuple(NAMED_SPECTRA)}, got {spectrum!r}")
         rho = reduced_rigidity(rigidity, b_rms, l_c)
-        model = TurbulenceModel.from_physical(turbulence, rigidity=rigidity, b_rms=b_rms, l_c=l_c, eta=eta,
-                                              spectrum=NAMED_SPECTRA[spectrum](kmax=2.0 * math.pi * ratio / rho))
+        try:  # the model checks eta (once); its message names the option here
+            model = TurbulenceModel.from_physical(turbulence, rigidity=rigidity, b_rms=b_rms, l_c=l_c, eta=eta,
+                                                  spectrum=NAMED_SPECTRA[spectrum](kmax=2.0 * math.pi * ratio / rho))
+        except TurbulenceLevelError as exc:
+            raise ValueError(f"--{exc}") from None
         return cls(model=model, times=parse_times(times), step=step or StepRule(), **options)
 
     @property

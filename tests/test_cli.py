@@ -63,8 +63,8 @@ HEAVY = ("scipy", "sympy", "numba", "healpy", "astropy.table", "matplotlib", "da
 
 @pytest.mark.parametrize("argv", [["--help"], *([name, "--help"] for name in sorted(COMMANDS))], ids=lambda a: " ".join(a))
 def test_help_imports_no_heavy_library(argv):
-    code = ("import sys\nfrom crmix.cli import main\ntry:\n    main(%r)\nexcept SystemExit:\n    pass\n"
-            "print(sorted(m for m in %r if m in sys.modules))" % (argv, HEAVY))
+    code = (f"import sys\nfrom crmix.cli import main\ntry:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
+            f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip().splitlines()[-1] == "[]", res.stdout[-400:]
