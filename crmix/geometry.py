@@ -13,10 +13,11 @@ so that no layer branches on a geometry's name (tests/test_geometry.py checks th
   to B0) need B0, 0 < eta < 1; isotropic turbulence allows eta = 1 (MA19);
 * the unperturbed orbit: a helix about B0 when the model has a regular field (Omega > 0), else a
   straight line (:meth:`Geometry.orbit`);
-* the reduction of the mixing matrix: a closed form (``closed_form``: its key in
-  crmix.solver.mixing.CLOSED_FORMS; slab on helices and straight lines, KPM (38), (47); isotropic on
-  straight lines, MA19 (3.15), (3.21)-(3.23)) or ``None``, the generic axisymmetric path
+* the reduction of the mixing matrix: the :class:`crmix.closed_forms.ClosedForm` it carries on the
+  model's orbit (``closed_form(model)``; slab on helices and straight lines, KPM (38), (47); isotropic
+  on straight lines, MA19 (3.15), (3.21)-(3.23)) or ``None``, the generic axisymmetric path
   (crmix.solver.axisymmetric, which the brute force of crmix.solver.brute_force checks);
+  crmix.solver.dispatch chooses the path from it;
 * quasi-linear theory: :meth:`Geometry.qlt` -- slab's closed form (crmix.qlt, KPM App. A), the
   generic resonance sum of crmix.qlt_axisymmetric (isotropic + B0, composites: 2D parts add no
   resonance), or ``None`` (2D alone: k_par = 0, no resonant scattering; the mixing time must then
@@ -40,6 +41,7 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
+from crmix.closed_forms import ISOTROPIC_CLOSED_FORM, SLAB_CLOSED_FORM, ClosedForm
 from crmix.spectral_tensors import (
     SLAB_FRACTION_SOLAR_WIND,
     SUPPORTS,
@@ -122,7 +124,7 @@ class Geometry(Protocol):
 
     def elementary(self) -> tuple[Elementary, ...]: ...
 
-    def closed_form(self, model: TurbulenceModel) -> str | None: ...
+    def closed_form(self, model: TurbulenceModel) -> ClosedForm | None: ...
 
     def parameters(self) -> dict[str, float]: ...
 
@@ -201,11 +203,12 @@ class Elementary(_Shared):
     polarisation         pol(k, c, xp), unit trace over the support (numeric).
     symbolic_polarisation  c -> the same as a SymPy matrix.
     needs_regular_field  eta < 1 required: the tensor is defined about B0 (slab, 2D: dB perpendicular to it).
-    closed_form_orbits   orbits on which crmix.solver.mixing has a closed form under ``name``.
+    closed_form_orbits   orbits on which ``form`` applies (empty: the generic path on every orbit).
     parallel_fraction    <omega_z^2>/<omega^2>.
     resonant             QLT has resonances (False for k perpendicular to B0 with omega along k x B0).
     slab_qlt             crmix.qlt's slab closed form applies (KPM App. A).
-    synthesis            (field method, synthesiser) pairs (crmix.simulate.runner).
+    synthesis            (field method, synthesiser) pairs (crmix.simulate.realisation).
+    form                 the closed form (crmix.closed_forms) on ``closed_form_orbits``, None without one.
     """
 
     name: str
@@ -218,10 +221,13 @@ class Elementary(_Shared):
     resonant: bool
     synthesis: tuple[tuple[str, str], ...]
     slab_qlt: bool = False
+    form: ClosedForm | None = None
 
     def __post_init__(self) -> None:
         if self.support not in SUPPORTS:
             raise ValueError(f"support must be one of {tuple(SUPPORTS)}, got {self.support!r}")
+        if self.closed_form_orbits and self.form is None:
+            raise ValueError(f"{self.name}: closed_form_orbits {self.closed_form_orbits} need the closed form (form=...)")
         real(f"{self.name} parallel_fraction", self.parallel_fraction, ge=0, le=1)
 
     def component(self, spectrum: Callable[[Any, Any], Any], kmin: float, kmax: float) -> AxisymmetricTensor:
@@ -240,9 +246,9 @@ class Elementary(_Shared):
         """The elementary geometries this one is made of: itself."""
         return (self,)
 
-    def closed_form(self, model: TurbulenceModel) -> str | None:
-        """The key of the closed form on the model's orbit, or None (the generic path)."""
-        return self.name if orbit(model) in self.closed_form_orbits else None
+    def closed_form(self, model: TurbulenceModel) -> ClosedForm | None:
+        """The closed form on the model's orbit, or None (the generic path)."""
+        return self.form if orbit(model) in self.closed_form_orbits else None
 
 
 @dataclass(frozen=True)
@@ -314,7 +320,7 @@ class Composite(_Shared):
         """The parts' geometries."""
         return tuple(p.geometry for p in self.parts)
 
-    def closed_form(self, model: TurbulenceModel) -> str | None:
+    def closed_form(self, model: TurbulenceModel) -> ClosedForm | None:
         """None: the sum goes through the generic path (which uses the slab closed form for a slab part)."""
         return None
 
@@ -369,13 +375,13 @@ def _two_d_symbolic(c: Any) -> Any:
 SLAB = Elementary(
     name="slab", support="slab", polarisation=_slab_polarisation, symbolic_polarisation=_slab_symbolic,
     needs_regular_field=True, closed_form_orbits=(HELIX, STRAIGHT_LINE), parallel_fraction=0.0, resonant=True,
-    synthesis=(("grid", "slab_table"), ("waves", "plane_waves")), slab_qlt=True,
+    synthesis=(("grid", "slab_table"), ("waves", "plane_waves")), slab_qlt=True, form=SLAB_CLOSED_FORM,
 )
 #: MA19 (3.12): isotropic and divergence-free; the closed form on straight lines (eta = 1), the generic path on helices.
 ISOTROPIC = Elementary(
     name="isotropic", support="full", polarisation=_isotropic_polarisation, symbolic_polarisation=_isotropic_symbolic,
     needs_regular_field=False, closed_form_orbits=(STRAIGHT_LINE,), parallel_fraction=1.0 / 3.0, resonant=True,
-    synthesis=(("grid", "nested_grids"), ("waves", "plane_waves")),
+    synthesis=(("grid", "nested_grids"), ("waves", "plane_waves")), form=ISOTROPIC_CLOSED_FORM,
 )
 #: k perpendicular to B0, omega along k x B0 (docs/physics.md); the generic path; no QLT resonance.
 TWO_D = Elementary(

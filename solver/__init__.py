@@ -32,7 +32,7 @@ __getattr__ = lazy_exports(__name__, {
     "check_spectrum_options": "crmix.solver.spectrum",
     "mixing_matrix": "crmix.solver.mixing",
     "mixing_time": "crmix.solver.timestep",
-    "model_mixing_matrix": "crmix.solver.axisymmetric",
+    "model_mixing_matrix": "crmix.solver.dispatch",
     "solve_spectrum": "crmix.solver.spectrum",
     "steady_state": "crmix.solver.steady_state",
 })

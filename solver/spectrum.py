@@ -303,7 +303,7 @@ def solve_spectrum(
     correction = 1.0 / mean_cos_field_angle(model) ** 2 if cos_alpha_correction else 1.0
     S, C1_qlt, source_text = _source(model, qlt, gradient_length, correction)
 
-    from crmix.solver.axisymmetric import mixing_rtol, model_mixing_matrix
+    from crmix.solver.dispatch import mixing_rtol, model_mixing_matrix
 
     rtol = mixing_rtol(model, rtol)
     mm = model_mixing_matrix(model, timestep.dt, int(lmax), rtol=rtol, progress=progress, xp=xp).on_host()

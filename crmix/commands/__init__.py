@@ -11,6 +11,5 @@ that crmix.solver writes no files and draws nothing.  Nothing outside this packa
 
 from __future__ import annotations
 
-__all__ = ["COMMANDS", "main"]
-
-from crmix.commands.main import COMMANDS, main
+#: the modules of the command layer (crmix.commands.main routes to the commands)
+__all__ = ["codegen", "compare", "derive", "fit", "main", "options", "scan", "simulate", "spectrum"]
