@@ -248,6 +248,7 @@ def test_a_scan_is_one_task_graph_on_dask(tmp_path: Path, cluster, monkeypatch) 
     """2 rigidities x 2 eta x 2 realisations: one submission of 8 tasks; each point equals the serial scan's."""
     import argparse
 
+    from crmix.simulate import scan as scan_layer
 
     def args(out: str, scheduler: str) -> argparse.Namespace:
         parser = argparse.ArgumentParser()
@@ -262,7 +263,7 @@ def test_a_scan_is_one_task_graph_on_dask(tmp_path: Path, cluster, monkeypatch) 
         calls.append(list(tasks))
         return compute_realisations(engine, tasks, **kwargs)
 
-    monkeypatch.setattr(scan, "compute_realisations", spy)
+    monkeypatch.setattr(scan_layer, "compute_realisations", spy)
     assert scan.run(args("dask", cluster.scheduler_address)) == 0
     assert len(calls) == 1 and len(calls[0]) == 8 and len({t.out for t in calls[0]}) == 4
     runs = _executions(cluster, {t.key for t in calls[0]})
