@@ -1,21 +1,10 @@
-"""crmix scan: ensembles over rigidities x turbulence levels eta, as one Dask task graph.
+"""Ensembles over rigidities x turbulence levels eta, as one Dask task graph (``crmix scan``).
 
-Every (rigidity, eta) pair is a point with the other options of ``crmix simulate``; all the
-realisations of all the points are submitted together (crmix.simulate.cluster: serial, a
-LocalCluster, an existing scheduler or Slurm), and each point is reduced on the client once the
-tasks are done.  Writes into --out:
-
-  scan.json        the points' run parameters (a folder holding another scan is refused)
-  point_NNN/       one ordinary run folder per point, exactly what ``crmix simulate`` writes there
-                   (run.json, realisation files, ensemble_cl.ecsv, ensemble_transport.ecsv,
-                   ensemble_realisations.ecsv, ensemble.npz): ``crmix fit`` reads each
-  scan.ecsv        one row per point: rigidity, rho, eta, realisations, Omega tau_s from slab QLT
-                   (crmix.qlt) and simulated (3 K_zz(T_max), with its error), <C_1>^sub/<C_1>^QLT at
-                   T_max with its error, <cos alpha>, whether K_zz(T) converged, the folder
-
-Points are numbered rigidity-major (rigidity 0 with every eta, then rigidity 1, ...).  A killed
-scan resumes like a run: finished realisations are kept, the rest computed; a larger
---realisations extends every point.  Bad input, in any point, is refused before any work.
+:func:`run_scan` prepares one ordinary run folder per :class:`ScanPoint` (``point_NNN/``, exactly
+what ``crmix simulate`` writes, numbered rigidity-major) under a ``scan.json`` of the points' run
+parameters, submits every missing realisation of every point to one engine
+(crmix.simulate.cluster), reduces each point on the client, and writes the summary of
+:func:`summary_table` (``scan.ecsv``).  A killed scan resumes like a run.
 """
 
 from __future__ import annotations

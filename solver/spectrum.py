@@ -253,15 +253,15 @@ def angular_power_spectrum(
     alpha: float | None = None,
     dt_rule: str | MixingTimeRule | None = None,
     dt_coefficient: float = KPM51_COEFFICIENT,
-    gradient_length: float | None = None,
-    cos_alpha_correction: bool = False,
     extrapolate: float | None = None,
     closure: str = "truncated",
-    rtol: float | None = None,
-    progress: bool = False,
-    xp: ModuleType = np,
+    **options: Any,
 ) -> AngularSpectrum:
     """Steady-state <C_l>, l = 0 .. l_max, of the relative intensity (KPM (4), (20); module docstring).
+
+    Checks ``lmax``, ``closure`` and ``extrapolate`` (:func:`check_spectrum_options`), fixes Delta T from
+    ``omega_dt``, ``alpha`` or the rule (crmix.solver.timestep.mixing_time) and solves
+    (:func:`solve_spectrum`, which takes the other ``options``):
 
     gradient_length
         fbar/|d_z fbar| in units of 1/Omega_ref (slab models; sets the absolute scale of C_l).
@@ -274,14 +274,15 @@ def angular_power_spectrum(
         One of crmix.solver.closure.CLOSURES; "truncated" is the seeds' KPM (20).  The zonal closures
         ("continuum", "flux") take columns 1, 2 of M^(1c) to max(lmax, ZONAL_ROWS) rows, so that their
         C_l do not depend on lmax; "bourret" works on M at lmax.
+    rtol, progress
+        Tolerance of the mixing matrix (default: its path's, crmix.solver.dispatch.mixing_rtol); a progress bar.
     xp
         Array namespace of the closed-form mixing matrix (NumPy, or CuPy on a GPU); the steady state,
         the closures and the generic path run on the host.
     """
     lmax = check_spectrum_options(model, lmax, closure, extrapolate)
     timestep = mixing_time(model, omega_dt=omega_dt, alpha=alpha, rule=dt_rule, coefficient=dt_coefficient)
-    return solve_spectrum(model, timestep, lmax=lmax, gradient_length=gradient_length, cos_alpha_correction=cos_alpha_correction,
-                          extrapolate=extrapolate, closure=closure, rtol=rtol, progress=progress, xp=xp)
+    return solve_spectrum(model, timestep, lmax=lmax, extrapolate=extrapolate, closure=closure, **options)
 
 
 def solve_spectrum(
