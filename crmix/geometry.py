@@ -53,6 +53,7 @@ from crmix.spectral_tensors import (
     _two_d_polarisation,
     model_spectrum,
 )
+from crmix.symbolic_tensors import SymbolicComponent, isotropic_symbolic, slab_symbolic, two_d_symbolic
 from crmix.validation import real
 
 if TYPE_CHECKING:
@@ -91,20 +92,6 @@ STRAIGHT_LINE = "straight line"
 def orbit(model: TurbulenceModel) -> str:
     """The unperturbed orbit: a helix about B0 with a regular field (Omega > 0), else a straight line."""
     return HELIX if model.Omega > 0.0 else STRAIGHT_LINE
-
-
-@dataclass(frozen=True)
-class SymbolicComponent:
-    """One component of a geometry's tensor in SymPy: P_ij at azimuth 0 = E(k) fraction pol(c) on ``support``.
-
-    ``polarisation`` is a 3x3 matrix in the symbol ``c`` = cos theta_k (k^ = (sqrt(1 - c^2), 0, c));
-    its trace summed or integrated over the support is 1 (crmix.spectral_tensors).
-    """
-
-    name: str
-    support: str
-    fraction: float
-    polarisation: sp.Matrix
 
 
 @runtime_checkable
@@ -352,40 +339,21 @@ def _qlt(model: TurbulenceModel) -> QLTScattering:
     return generic_qlt(model.turbulence.tensor(model), model.Omega)
 
 
-def _slab_symbolic(c: Any) -> Any:
-    import sympy as sp
-
-    return sp.diag(1, 1, 0) / 4
-
-
-def _isotropic_symbolic(c: Any) -> Any:
-    import sympy as sp
-
-    kh = sp.Matrix([sp.sqrt(1 - c**2), 0, c])
-    return (sp.eye(3) - kh * kh.T) / 4
-
-
-def _two_d_symbolic(c: Any) -> Any:
-    import sympy as sp
-
-    return sp.diag(0, 1, 0)
-
-
 #: KPM (28): k along B0, dB perpendicular to B0; closed forms on helices and straight lines.
 SLAB = Elementary(
-    name="slab", support="slab", polarisation=_slab_polarisation, symbolic_polarisation=_slab_symbolic,
+    name="slab", support="slab", polarisation=_slab_polarisation, symbolic_polarisation=slab_symbolic,
     needs_regular_field=True, closed_form_orbits=(HELIX, STRAIGHT_LINE), parallel_fraction=0.0, resonant=True,
     synthesis=(("grid", "slab_table"), ("waves", "plane_waves")), slab_qlt=True, form=SLAB_CLOSED_FORM,
 )
 #: MA19 (3.12): isotropic and divergence-free; the closed form on straight lines (eta = 1), the generic path on helices.
 ISOTROPIC = Elementary(
-    name="isotropic", support="full", polarisation=_isotropic_polarisation, symbolic_polarisation=_isotropic_symbolic,
+    name="isotropic", support="full", polarisation=_isotropic_polarisation, symbolic_polarisation=isotropic_symbolic,
     needs_regular_field=False, closed_form_orbits=(STRAIGHT_LINE,), parallel_fraction=1.0 / 3.0, resonant=True,
     synthesis=(("grid", "nested_grids"), ("waves", "plane_waves")), form=ISOTROPIC_CLOSED_FORM,
 )
 #: k perpendicular to B0, omega along k x B0 (docs/physics.md); the generic path; no QLT resonance.
 TWO_D = Elementary(
-    name="2d", support="2d", polarisation=_two_d_polarisation, symbolic_polarisation=_two_d_symbolic,
+    name="2d", support="2d", polarisation=_two_d_polarisation, symbolic_polarisation=two_d_symbolic,
     needs_regular_field=True, closed_form_orbits=(), parallel_fraction=0.0, resonant=False,
     synthesis=(("grid", "tensor_grid"), ("waves", "tensor_waves")),
 )
