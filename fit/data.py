@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from astropy.table import Table
 
 from crmix.fit.request import COVARIANCES
 from crmix.model import TurbulenceModel
+from crmix.simulate.reduced import read_reduced_run
 
 __all__ = ["COVARIANCES", "SimulatedShape", "read_shape"]
 
@@ -71,31 +71,39 @@ def read_shape(run: str | Path, *, time: float | None = None, ells: tuple[int, i
     l_hi cut to the largest multipole of the run's tables.
     """
     run = Path(run)
-    if not (run / "ensemble_cl.ecsv").exists():
-        raise ValueError(f"run folder {str(run)!r} holds no ensemble_cl.ecsv: give the --out folder of a crmix simulate run")
     if covariance not in COVARIANCES:
         raise ValueError(f"covariance must be one of {COVARIANCES}, got {covariance!r}")
-    cl = Table.read(run / "ensemble_cl.ecsv")
-    meta = dict(cl.meta)
-    times = np.asarray(meta["times"], dtype=float)
+    reduced = read_reduced_run(run)
+    meta = reduced.meta
+    times = reduced.times
     k = int(np.argmin(np.abs(times - time))) if time is not None else len(times) - 1
     if time is not None and abs(times[k] - time) > 0.01 * time:
-        raise ValueError(f"time {time:g} is not a backtracking time of {run}; recorded: {', '.join(f'{t:.6g}' for t in times)}")
+        raise ValueError(f"--time {time:g} is not a backtracking time of {run}; recorded: {', '.join(f'{t:.6g}' for t in times)}")
     lmax_table = int(meta["analysis"]["lmax"])
     lo, hi = int(ells[0]), min(int(ells[1]), lmax_table)
     if not 2 <= lo <= hi:
-        raise ValueError(f"multipole range must satisfy 2 <= l_lo <= l_hi with l_lo <= {lmax_table} (the run's tables), got {ells[0]}:{ells[1]}")
-    per = Table.read(run / "ensemble_realisations.ecsv")
+        raise ValueError(f"--ell must satisfy 2 <= lo <= hi with lo <= {lmax_table} (the l_max of {run}'s tables), got {ells[0]}:{ells[1]}")
+    per = reduced.realisations
     at_t = np.isclose(np.asarray(per["T"], dtype=float), times[k], rtol=1e-9)
     n_real = int(meta["realisations"])
+    if np.count_nonzero(at_t) != n_real * (lmax_table + 1):
+        raise ValueError(f"{str(run / 'ensemble_realisations.ecsv')!r}: column T does not hold the time {times[k]:.6g} of "
+                         f"ensemble_cl.ecsv for every realisation; the tables come from different reductions")
     sub = np.asarray(per["C_sub"][at_t], dtype=float).reshape(n_real, lmax_table + 1)
     if n_real < 3:
         raise ValueError(f"a fit needs >= 3 realisations for its jackknife covariance, {run} has {n_real}")
     columns = np.concatenate([[1], np.arange(lo, hi + 1)])
     sel = sub[:, columns]
     mean = sel.mean(axis=0)
+    if not mean[0] > 0:
+        raise ValueError(f"{run}: <C_1>^sub = {mean[0]:.3g} at T = {times[k]:.6g} is not positive, so C_l/C_1 has no meaning "
+                         "(too few realisations, or a time before any dipole builds up: choose another --time)")
     ratio = mean[1:] / mean[0]
     cov = _jackknife_covariance(sel)
+    flat = np.flatnonzero(~(np.diag(cov) > 0))
+    if flat.size:
+        raise ValueError(f"{run}: the jackknife variance of C_l/C_1 is 0 at l = {', '.join(str(lo + int(i)) for i in flat[:5])}, "
+                         "so chi^2 is undefined there (identical realisations?); choose --ell without them")
     n_l = hi - lo + 1
     if covariance == "full":
         if n_real <= n_l + 2:
@@ -105,9 +113,12 @@ def read_shape(run: str | Path, *, time: float | None = None, ells: tuple[int, i
     else:
         cov = np.diag(np.diag(cov))
         inverse = np.diag(1.0 / np.diag(cov))
-    transport = Table.read(run / "ensemble_transport.ecsv")
+    transport = reduced.transport
     c1_ratio = float(transport["C1_sub"][k] / transport["C1_QLT"][k])
-    model = TurbulenceModel.from_description(meta["parameters"]["model"], meta["parameters"]["spectrum"])
+    try:
+        model = TurbulenceModel.from_description(meta["parameters"]["model"], meta["parameters"]["spectrum"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"{str(run / 'ensemble_cl.ecsv')!r}: the metadata 'parameters' do not describe a model ({exc!r})") from exc
     return SimulatedShape(
         run=run, model=model, time=float(times[k]), ells=np.arange(lo, hi + 1), ratio=ratio, covariance=cov,
         inverse_covariance=inverse, covariance_kind=covariance, n_realisations=n_real,

@@ -11,24 +11,26 @@ from pathlib import Path
 import healpy as hp
 import numpy as np
 
-from crmix.io import atomic_write
+from crmix.io import WriteFile, atomic_write
 from crmix.simulate.ensemble import EnsembleSummary
-from crmix.simulate.store import sky_maps
+from crmix.simulate.store import weighted_maps
 
 __all__ = ["PLOT_NAME", "write_summary_plot"]
 
 PLOT_NAME = "simulate.png"
 
 
-def write_summary_plot(out: str | Path, summary: EnsembleSummary, *, k_zz_qlt: float | None = None) -> Path:
-    """``out``/simulate.png: sky map of realisation 0 at T_max, <C_l>^sub(T_max) with errors and N_l, K_zz(T), K_perp(T)."""
+def write_summary_plot(out: str | Path, summary: EnsembleSummary, *, k_zz_qlt: float | None = None,
+                       write: WriteFile = atomic_write) -> Path:
+    """``out``/simulate.png: sky map of realisation 0 at T_max, <C_l>^sub(T_max) with errors and N_l, K_zz(T), K_perp(T);
+    ``write``: how the file is written (atomically, or as part of a crmix.io.published_together set)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     out = Path(out)
-    maps, _ = sky_maps(out, realisations=[0])
+    maps = weighted_maps(out, summary.mapping, float(summary.times[-1]), [0])
     fig = plt.figure(figsize=(15, 4.3))
     hp.mollview(maps[0], fig=fig.number, sub=(1, 3, 1), title=f"realisation 0, T = {summary.times[-1]:.4g}/Omega (B0 frame, arrival)",
                 unit="relative intensity", cmap="coolwarm", hold=False)
@@ -60,6 +62,8 @@ def write_summary_plot(out: str | Path, summary: EnsembleSummary, *, k_zz_qlt: f
     ax.set_ylabel(r"$K\ [c^2/\Omega]$")
     ax.legend(fontsize=7)
     path = out / PLOT_NAME
-    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=100))
-    plt.close(fig)
+    try:
+        write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=100))
+    finally:
+        plt.close(fig)
     return path

@@ -28,6 +28,7 @@ from crmix.solver.choices import CLOSURES, DEFAULT_LMAX, DEFAULT_LMAX_GENERIC
 from crmix.solver.timestep import DT_RULES, KPM51_COEFFICIENT
 
 if TYPE_CHECKING:
+    from crmix.io import WriteFile
     from crmix.solver.spectrum import AngularSpectrum
 
 __all__ = ["add_arguments", "request_from_args", "run"]
@@ -78,10 +79,8 @@ def request_from_args(args: argparse.Namespace) -> Any:
     )
 
 
-def _write_plot(path: Path, results: list[tuple[str, AngularSpectrum]]) -> None:
+def _write_plot(path: Path, results: list[tuple[str, AngularSpectrum]], write: WriteFile) -> None:
     import matplotlib
-
-    from crmix.io import atomic_write
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -97,8 +96,10 @@ def _write_plot(path: Path, results: list[tuple[str, AngularSpectrum]]) -> None:
     ax.set_title(f"{model.geometry}, {shape}, eta = {model.eta:g}, lmax = {results[0][1].steady.lmax}")
     ax.legend()
     fig.tight_layout()
-    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=120))
-    plt.close(fig)
+    try:
+        write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=120))
+    finally:
+        plt.close(fig)
 
 
 def _summary(label: str, res: AngularSpectrum) -> str:
@@ -128,15 +129,50 @@ def _summary(label: str, res: AngularSpectrum) -> str:
         lines.append(
             f"  extrapolated to lmax = {ex.target:g} for l <= {ex.ell_max}: largest change {m['extrapolation_correction_max']:.2%}, "
             f"worst fit residual {m['extrapolation_fit_residual_max']:.1e}; no limit (NaN) for {len(ex.no_limit)} multipoles"
+            + (f", NaN above l = {ex.ell_max}" if ex.ell_max < res.steady.lmax else "")
         )
     return "\n".join(lines)
 
 
+def _setting(args: argparse.Namespace) -> str:
+    """The options that set a spectrum, with their values (named when a result is refused)."""
+    given = [f"--geometry {args.geometry}", f"--eta {args.eta if args.eta is not None else 'default'}"]
+    dt = [f"{flag} {value:g}" for flag, value in (("--omega-dt", args.omega_dt), ("--alpha", args.alpha)) if value is not None]
+    given += dt or [f"--dt-coefficient {args.dt_coefficient:g}"]
+    if args.closure != "truncated":
+        given.append(f"--closure {args.closure}")
+    return "set by " + ", ".join(given) + "; see the validity range in docs/physics.md"
+
+
+def check_results(args: argparse.Namespace, results: list[tuple[str, AngularSpectrum]]) -> list[str]:
+    """The result checks of crmix.checks for every spectrum (ResultError: refused); each spectrum's warnings,
+    its own and the solver's, are added to its metadata; returns them all, labelled when there are several."""
+    from crmix.checks import check_spectrum, power_budget_warning, record_warnings
+
+    collected: list[str] = []
+    for label, res in results:
+        reasons: dict[int, str] = {}
+        ex = res.extrapolation
+        if ex is not None:
+            reasons.update({ell: f"the extrapolation to l_max = {ex.target:g} covers l <= {ex.ell_max}"
+                            for ell in range(ex.ell_max + 1, len(res.C))})
+            reasons.update({int(ell): "no l_max -> infinity limit there (C_l grows like ln l_max); extrapolate to a "
+                            "finite --extrapolate LMAX instead" for ell in ex.no_limit})
+        found = check_spectrum(label if len(results) > 1 else "", res.C, options=_setting(args), nan_reasons=reasons)
+        if res.closure is None:
+            found += power_budget_warning("", res.metadata["monopole_fraction"], res.metadata["leak_fraction"])
+        mine = record_warnings(res.metadata, found)
+        collected += [f"{label}: {w}" if len(results) > 1 and not w.startswith(f"{label}:") else w for w in mine]
+    return collected
+
+
 def run(args: argparse.Namespace) -> int:
-    """Check everything (the request, the output folder, the estimates), solve, write the table and the plot atomically."""
+    """Check everything (the request, the output folder, the estimates), solve, check the results, write the table and
+    the plot together."""
     import astropy.units as u
 
-    from crmix.io import atomic_write, check_output_folder
+    from crmix.checks import record_warnings
+    from crmix.io import check_output_folder, published_together
     from crmix.resources import require
     from crmix.theory import angular_power_spectra, spectrum_table
 
@@ -151,6 +187,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_progress:
         print(f"crmix spectrum: {len(request.models)} model(s) at lmax = {request.lmax}: {estimate.describe()}", flush=True)
     results = angular_power_spectra(request, progress=not args.no_progress)
+    warnings = check_results(args, results)
     for label, res in results:
         print(_summary(label, res))
         for text in res.metadata["warnings"]:
@@ -158,9 +195,11 @@ def run(args: argparse.Namespace) -> int:
     parameters = {k: v for k, v in vars(args).items() if not k.startswith("_") and k != "command"}
     parameters.update(eta=request.eta, lmax=request.lmax, extrapolate=request.extrapolate,
                       gradient_length_pc=float(u.Quantity(request.gradient_length).to_value(u.pc)))
-    out.mkdir(parents=True, exist_ok=True)
     table = spectrum_table(request, results, parameters)
-    atomic_write(out / TABLE_NAME, lambda tmp: table.write(tmp, format="ascii.ecsv", overwrite=True))
-    _write_plot(out / PLOT_NAME, results)
+    record_warnings(table.meta, warnings)
+    out.mkdir(parents=True, exist_ok=True)
+    with published_together() as files:
+        files.write(out / TABLE_NAME, lambda tmp: table.write(tmp, format="ascii.ecsv", overwrite=True))
+        _write_plot(out / PLOT_NAME, results, files.write)
     print(f"wrote {out / TABLE_NAME} and {out / PLOT_NAME}")
     return 0
