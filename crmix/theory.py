@@ -32,7 +32,7 @@ import astropy.units as u
 
 from crmix.geometry import Geometry, TurbulenceLevelError, geometry_for
 from crmix.model import NAMED_SPECTRA, TurbulenceModel
-from crmix.units import quantity
+from crmix.units import gradient_length, quantity
 from crmix.validation import real
 
 if TYPE_CHECKING:
@@ -196,7 +196,7 @@ class SpectrumRequest:
         if self.closure in ZONAL_CLOSURES and generic:
             raise ValueError(f"--closure {self.closure} needs the closed-form columns of M (slab; isotropic with eta = 1), and "
                              f"{model.geometry} turbulence with eta = {eta} takes the generic path: use --closure truncated or bourret")
-        put("gradient_length", quantity(self.gradient_length, u.pc, "--gradient-length", example="1kpc"))
+        put("gradient_length", gradient_length(self.gradient_length))
         if self.cos_alpha_correction and eta >= 1.0:
             raise ValueError("--cos-alpha-correction needs a regular field: eta < 1")
 

@@ -16,7 +16,7 @@ from astropy.table import Table
 from crmix.fit.data import SimulatedShape
 from crmix.fit.relation import scaling_relation
 from crmix.fit.shape import ShapeFit
-from crmix.io import atomic_write
+from crmix.io import WriteFile, atomic_write
 from crmix.provenance import provenance
 
 __all__ = ["fit_table", "relation_table", "shape_table", "write_plot"]
@@ -118,7 +118,7 @@ def relation_table(results: list[tuple[SimulatedShape, list[ShapeFit]]]) -> Tabl
     return table
 
 
-def write_plot(path: Path, results: list[tuple[SimulatedShape, list[ShapeFit]]]) -> None:
+def write_plot(path: Path, results: list[tuple[SimulatedShape, list[ShapeFit]]], write: WriteFile = atomic_write) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -142,5 +142,7 @@ def write_plot(path: Path, results: list[tuple[SimulatedShape, list[ShapeFit]]])
     for ax in axes.ravel()[n:]:
         ax.set_visible(False)
     fig.tight_layout()
-    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
-    plt.close(fig)
+    try:
+        write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
+    finally:
+        plt.close(fig)

@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from crmix.io import atomic_write, plain
+from crmix.checks import record_warnings, table_warnings
+from crmix.io import WriteFile, atomic_write, plain
 from crmix.provenance import provenance
 
 __all__ = ["FIT_TABLE", "PLOT", "SPECTRA_TABLE", "TierComparison", "write_plot", "write_tables"]
@@ -45,7 +46,9 @@ class TierComparison:
     label: str = ""
 
 
-def write_tables(out: Path, tiers: list[TierComparison], meta: dict[str, Any]) -> None:
+def write_tables(out: Path, tiers: list[TierComparison], meta: dict[str, Any], write: WriteFile = atomic_write) -> list[str]:
+    """compare_spectra.ecsv and compare_fit.ecsv; ``meta["warnings"]`` and the non-finite entries no fit explains
+    (crmix.checks.table_warnings) are recorded in both; returns the warnings."""
     from astropy.table import Table
 
     nan = np.nan
@@ -71,11 +74,17 @@ def write_tables(out: Path, tiers: list[TierComparison], meta: dict[str, Any]) -
     fits = Table(rows=[plain(t.row) for t in tiers])
     fits.meta["description"] = "fit per tier (Delta chi^2 = 1 profile intervals; NaN edge = open at the allowed range)"
     fits.meta.update(plain(meta))
-    atomic_write(out / SPECTRA_TABLE, lambda tmp: spectra.write(tmp, format="ascii.ecsv", overwrite=True))
-    atomic_write(out / FIT_TABLE, lambda tmp: fits.write(tmp, format="ascii.ecsv", overwrite=True))
+    open_edges = [c for c in fits.colnames if c.endswith(("_lo", "_hi"))]  # NaN edge: open at the allowed range (stated)
+    found = table_warnings(spectra, SPECTRA_TABLE, explained=("joint_model",), index=None)
+    found += table_warnings(fits, FIT_TABLE, explained=open_edges)
+    for table in (spectra, fits):
+        recorded = record_warnings(table.meta, found)
+    write(out / SPECTRA_TABLE, lambda tmp: spectra.write(tmp, format="ascii.ecsv", overwrite=True))
+    write(out / FIT_TABLE, lambda tmp: fits.write(tmp, format="ascii.ecsv", overwrite=True))
+    return recorded
 
 
-def write_plot(out: Path, tiers: list[TierComparison], title: str, name: str = PLOT) -> None:
+def write_plot(out: Path, tiers: list[TierComparison], title: str, name: str = PLOT, write: WriteFile = atomic_write) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -105,5 +114,7 @@ def write_plot(out: Path, tiers: list[TierComparison], title: str, name: str = P
     axes.flat[0].legend(fontsize=7, loc="upper right")
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
-    atomic_write(out / name, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
-    plt.close(fig)
+    try:
+        write(out / name, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
+    finally:
+        plt.close(fig)

@@ -40,7 +40,6 @@ from typing import Any
 
 import healpy as hp
 import numpy as np
-from astropy.table import Table
 
 from crmix.io import atomic_write, is_temporary, remove_stale_temporaries
 from crmix.provenance import provenance

@@ -20,6 +20,7 @@ noise fitted, slab Kolmogorov eta = 0.5, 4 uG, 30 pc, protons, l_max = 123.  Wit
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +73,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--realisations", type=int, default=200, help="Gaussian skies for the one-sky scatter (default: 200)")
     parser.add_argument("--nside", type=int, default=64, help="HEALPix Nside of the simulated skies (default: 64)")
     parser.add_argument("--seed", type=int, default=0, help="random seed of the Gaussian skies (default: 0)")
-    add_output_options(parser, DEFAULT_OUT, confirm=False, extra="; predictions are cached in OUT/predictions")
+    add_output_options(parser, DEFAULT_OUT, extra="; predictions are cached in OUT/predictions")
 
 
 def request_from_args(args: argparse.Namespace) -> CompareRequest:
@@ -106,24 +107,57 @@ def _summary(result: Any) -> list[str]:
     return lines
 
 
+def result_warnings(result: Any) -> list[str]:
+    """The result checks of a comparison (crmix.checks): a fit whose chi^2 or amplitude is not finite is refused;
+    a fitted dipole amplitude >= 1 and the predictions' own warnings (validity of Omega dT) are recorded."""
+    from crmix.checks import ResultError, dipole_amplitude
+
+    found = []
+    for tf in result.fits:
+        if not (math.isfinite(tf.chi2) and math.isfinite(tf.amplitude.value)):
+            raise ResultError(f"tier {tf.tier}: the fit gives chi^2 = {tf.chi2:.4g}, C_1 = {tf.amplitude.value:.4g}: no finite fit "
+                              "(check --omega-dt-range, --noise-level, --events)")
+        if tf.amplitude.value < 0:
+            found.append(f"tier {tf.tier}: the fitted C_1 = {tf.amplitude.value:.3g} is negative: the data hold no dipole the "
+                         "model can describe")
+        elif dipole_amplitude(tf.amplitude.value) >= 1.0:
+            found.append(f"tier {tf.tier}: the fitted dipole amplitude {dipole_amplitude(tf.amplitude.value):.3g} >= 1")
+        found += [f"tier {tf.tier}: {w}" for w in tf.extra.get("prediction_warnings", [])]
+    return found
+
+
 def run(args: argparse.Namespace) -> int:
-    """Validate everything, fit, write the tables and the plot atomically, print a summary."""
+    """Validate everything (options, tables, maps, output folder, estimate), fit, check the fits, write the tables and
+    the plot as one set, print a summary."""
+    from crmix.checks import record_warnings
+    from crmix.io import published_together
     from crmix.observe import report
     from crmix.observe.compare import run_comparison
     from crmix.observe.data import icetop11_path
+    from crmix.observe.resources import compare_estimate
+    from crmix.resources import calibrated, require
 
     cmp = request_from_args(args).comparison
+    estimate = calibrated(compare_estimate(cmp))
+    require(estimate, size_options="--lmax, --grid, --realisations or --nside", yes=args.yes)
+    if not args.no_progress:
+        print(f"crmix compare: {len(cmp.data)} tier(s): {estimate.describe()}", flush=True)
     result = run_comparison(cmp)
+    warnings = result_warnings(result)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     meta = dict(result.meta)
     meta["data"] = str(icetop11_path().name if args.data is None else args.data)
     meta["command_line"] = {k: v for k, v in vars(args).items() if not k.startswith("_") and k != "command"}
-    report.write_tables(out, result.tiers, meta)
+    record_warnings(meta, warnings)
     title = (f"{cmp.coverage.describe()}, filter {cmp.filter}, B0 at RA {cmp.field_direction[0]:g}, Dec "
              f"{cmp.field_direction[1]:g}; slab {cmp.spectrum.kind}, eta = {cmp.eta:g}, l_max = {cmp.lmax}")
-    report.write_plot(out, result.tiers, title)
+    with published_together() as files:
+        recorded = report.write_tables(out, result.tiers, meta, files.write)
+        report.write_plot(out, result.tiers, title, write=files.write)
     for line in _summary(result):
         print(line)
+    for text in recorded:
+        print(f"WARNING: {text}")
     print(f"wrote {out / report.SPECTRA_TABLE}, {out / report.FIT_TABLE} and {out / report.PLOT}")
     return 0

@@ -18,7 +18,9 @@ theory; docs/errata.md).  Writes into --out:
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
+from typing import Any
 
 from crmix.commands.options import add_output_options
 from crmix.fit.request import COVARIANCES, DEFAULT_LMAX, FitRequest, parse_lmax, parse_pair
@@ -41,7 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="range of the fitted parameter (default: Omega dT in 2:300, alpha in 2:3000)")
     parser.add_argument("--closure", choices=CLOSURES, default="truncated",
                         help="the theory's steady state: KPM (20) truncated at l_max (default) or an l_max closure (docs/validation.md)")
-    add_output_options(parser, "crmix-out/fit", confirm=False)
+    add_output_options(parser, "crmix-out/fit")
 
 
 def request_from_args(args: argparse.Namespace) -> FitRequest:
@@ -52,36 +54,69 @@ def request_from_args(args: argparse.Namespace) -> FitRequest:
                       bounds=bounds, closure=args.closure)
 
 
+def result_warnings(results: list[tuple[Any, list[Any]]]) -> list[str]:
+    """The result checks of the fits (crmix.checks): a chi^2 or a best fit that is not finite is refused
+    (ResultError naming the run and l_max); a best fit or an interval at a bound is a warning."""
+    import numpy as np
+
+    from crmix.checks import ResultError
+
+    found = []
+    for shape, fits in results:
+        for f in fits:
+            values = (f.best, f.low, f.high, f.chi2)
+            if not all(math.isfinite(v) for v in values) or not np.all(np.isfinite(f.theory) & (f.theory > 0)):
+                raise ResultError(f"{shape.run}, l_max = {f.lmax}: the fit gives {f.parameter} = {f.best:.4g} [{f.low:.4g}, "
+                                  f"{f.high:.4g}] with chi^2 = {f.chi2:.4g}: no finite fit within --bounds; narrow --bounds or --ell")
+            if f.at_bound:
+                found.append(f"{shape.run}, l_max = {f.lmax}: {f.parameter} = {f.best:.4g} [{f.low:.4g}, {f.high:.4g}] reaches "
+                             f"the {f.at_bound} bound of --bounds: the interval is open there")
+    return found
+
+
 def run(args: argparse.Namespace) -> int:
-    """Check everything, read the runs, fit each at each l_max, write the tables and the plot."""
+    """Check everything (options, run folders, output folder, estimate), fit each run at each l_max, check the fits,
+    write the tables and the plot as one set."""
     from tqdm.auto import tqdm
 
+    from crmix.checks import record_warnings
     from crmix.fit.data import read_shape
     from crmix.fit.report import fit_table, relation_table, shape_table, write_plot
+    from crmix.fit.resources import fit_estimate
     from crmix.fit.shape import fit_run
-    from crmix.io import atomic_write, check_output_folder
+    from crmix.io import check_output_folder, published_together
     from crmix.provenance import provenance
+    from crmix.resources import calibrated, require
 
     request = request_from_args(args)
     out = check_output_folder(args.out)
     shapes = [read_shape(Path(run_dir), time=request.time, ells=request.ell, covariance=request.covariance) for run_dir in request.runs]
+    estimate = calibrated(fit_estimate([s.model for s in shapes], list(request.lmax), request.bounds))
+    require(estimate, size_options="--lmax (or the number of runs)", yes=args.yes)
+    if not args.no_progress:
+        print(f"crmix fit: {len(shapes)} run(s) x {len(request.lmax)} l_max: {estimate.describe()}", flush=True)
 
     results = []
     with tqdm(desc="theory evaluations", unit="matrix", disable=args.no_progress) as bar:
         for shape in shapes:
             results.append((shape, fit_run(shape, list(request.lmax), bounds=request.bounds, closure=request.closure, progress=bar)))
-    out.mkdir(parents=True, exist_ok=True)
+    warnings = result_warnings(results)
     fits = fit_table(results)
     fits.meta["parameters"] = request.parameters()
     shapes_table = shape_table(results)
+    relation = relation_table(results)
     for table in (fits, shapes_table):
         table.meta["provenance"] = provenance("numpy", "float64")  # the theory's matrices
-    atomic_write(out / "fit.ecsv", lambda tmp: fits.write(tmp, format="ascii.ecsv", overwrite=True))
-    atomic_write(out / "fit_shapes.ecsv", lambda tmp: shapes_table.write(tmp, format="ascii.ecsv", overwrite=True))
-    write_plot(out / "fit.png", results)
-    relation = relation_table(results)
-    if relation is not None:
-        atomic_write(out / "fit_relation.ecsv", lambda tmp: relation.write(tmp, format="ascii.ecsv", overwrite=True))
+    for table in (fits, shapes_table, relation):
+        if table is not None:
+            record_warnings(table.meta, warnings)
+    out.mkdir(parents=True, exist_ok=True)
+    with published_together() as files:
+        files.write(out / "fit.ecsv", lambda tmp: fits.write(tmp, format="ascii.ecsv", overwrite=True))
+        files.write(out / "fit_shapes.ecsv", lambda tmp: shapes_table.write(tmp, format="ascii.ecsv", overwrite=True))
+        write_plot(out / "fit.png", results, files.write)
+        if relation is not None:
+            files.write(out / "fit_relation.ecsv", lambda tmp: relation.write(tmp, format="ascii.ecsv", overwrite=True))
     for shape, fits in results:
         print(f"{shape.run}: rho = {shape.model.rho:.3g}, eta = {shape.model.eta:g}, T = {shape.time:.4g}, "
               f"l = {shape.ells[0]}..{shape.ells[-1]}, {shape.n_realisations} realisations, Omega tau_s (sim) = "
@@ -96,6 +131,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"  l_max = {r['lmax']:4d}, tau_s {r['tau_s']:>3s} ({r['fits']} fits): c = {r['c']:.3g} +- {r['c_err']:.2g}, "
                   f"p = {r['p']:.3f} +- {r['p_err']:.3f}, chi2/dof = {r['chi2']:.3g}/{r['dof']}; at p = 1/3: "
                   f"c = {r['c_at_p_third']:.3g} +- {r['c_at_p_third_err']:.2g}, chi2 = {r['chi2_at_p_third']:.3g}")
+    for text in warnings:
+        print(f"WARNING: {text}")
     written = ["fit.ecsv", "fit_shapes.ecsv", "fit.png"] + (["fit_relation.ecsv"] if relation is not None else [])
     print("wrote " + ", ".join(str(out / name) for name in written))
     return 0

@@ -110,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
     engine.check_scheduler()
     if not args.no_progress:
         print(f"crmix simulate: {args.realisations} realisations: {estimate.describe()}", flush=True)
-    k_zz_qlt = mapping.K[2][2] if mapping.source == "qlt" else None
+    k_zz_qlt = mapping.K[2][2] if mapping.source == "qlt" and mapping.K is not None else None
     summary = run_ensemble(config, out, args.realisations, analysis=analysis, progress=not args.no_progress, engine=engine,
                            extra=partial(_plot, k_zz_qlt=k_zz_qlt))
     m = config.model
