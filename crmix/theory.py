@@ -208,7 +208,9 @@ class SpectrumRequest:
     @property
     def size_options(self) -> str:
         """The options that set the cost (named when an estimate is refused)."""
-        return "--lmax, --rg-over-lambda-min or --rigidity" if self.generic else "--lmax"
+        if self.generic:
+            return "--lmax, --rg-over-lambda-min or --rigidity"
+        return "--lmax, or k_max dT (the kappa quadrature): --rg-over-lambda-min, --omega-dt, --alpha, --dt-coefficient"
 
     def parameters(self) -> dict[str, Any]:
         """The record of the request (Quantities as text, the geometry by name and its parameters), for a table's metadata."""

@@ -91,7 +91,7 @@ def read_shape(run: str | Path, *, time: float | None = None, ells: tuple[int, i
                          f"ensemble_cl.ecsv for every realisation; the tables come from different reductions")
     sub = np.asarray(per["C_sub"][at_t], dtype=float).reshape(n_real, lmax_table + 1)
     if n_real < 3:
-        raise ValueError(f"a fit needs >= 3 realisations for its jackknife covariance, {run} has {n_real}")
+        raise ValueError(f"run folder {str(run)!r}: a fit needs >= 3 realisations for its jackknife covariance, it has {n_real}")
     columns = np.concatenate([[1], np.arange(lo, hi + 1)])
     sel = sub[:, columns]
     mean = sel.mean(axis=0)
@@ -107,8 +107,8 @@ def read_shape(run: str | Path, *, time: float | None = None, ells: tuple[int, i
     n_l = hi - lo + 1
     if covariance == "full":
         if n_real <= n_l + 2:
-            raise ValueError(f"a full covariance of {n_l} multipoles needs more than {n_l + 2} realisations, {run} has {n_real}; "
-                             "use the diagonal covariance or fewer multipoles")
+            raise ValueError(f"--covariance full of {n_l} multipoles needs more than {n_l + 2} realisations, {run} has {n_real}; "
+                             "use --covariance diagonal or fewer multipoles (--ell)")
         inverse = (n_real - n_l - 2) / (n_real - 1) * np.linalg.inv(cov)
     else:
         cov = np.diag(np.diag(cov))

@@ -1,9 +1,10 @@
 """Memory and time of ``crmix compare`` before it starts (crmix.resources; benchmarks/RESULTS.md).
 
-The work of a comparison with the theory is its predictions: one mixing matrix and steady state at
---lmax per trial Omega dT (crmix.observe.theory), per tier the --grid points, the refinements of the
-fit and of the joint fit, and the envelope of the model band (crmix.observe.compare): about
-``grid + 2 refinements + BAND_POINTS`` per tier, fewer when tiers share a trial.  One prediction
+The work of a comparison with the theory is its exact predictions: one mixing matrix and steady
+state at --lmax per trial Omega dT (crmix.observe.theory), per tier the --grid points and the
+refinements of the tier's fit and of the joint fit (crmix.observe.fit), each round ending as soon as
+the best fit lies on an exact point: ``grid + EXPECTED_REFINEMENTS`` per tier (between grid and
+grid + 2 --refinements + 2; the model band's envelope is interpolated, no prediction).  One prediction
 costs what crmix spectrum estimates for that matrix (crmix.solver.resources) in the middle of the
 Omega dT range.  Then per tier --realisations Gaussian skies at --nside, each synthesised and
 analysed through the detector (healpy: about SKY_SECONDS per pixel and multipole), all held in
@@ -22,10 +23,10 @@ from crmix.solver.resources import spectrum_estimate
 if TYPE_CHECKING:
     from crmix.observe.compare import Comparison
 
-__all__ = ["BAND_POINTS", "compare_estimate"]
+__all__ = ["EXPECTED_REFINEMENTS", "compare_estimate"]
 
-#: the exact evaluations of the model band's envelope per tier (crmix.observe.compare._band)
-BAND_POINTS = 9
+#: exact predictions per tier beyond the grid (the refinements, of 0 to 2 --refinements + 2; tests/test_estimates.py)
+EXPECTED_REFINEMENTS = 2
 #: seconds per pixel and multipole of one sky's synthesis and analysis (healpy alm2map + anafast), reference machine
 SKY_SECONDS = 2.5e-9
 #: maps of one sky held at once: the skies, their observed copies, the filter's work array
@@ -44,7 +45,7 @@ def compare_estimate(cmp: Comparison) -> ResourceEstimate:
     memory = {"Gaussian skies": SKY_COPIES * 8.0 * npix * max(cmp.realisations, skies if cmp.maps else 0)}
     predictions = 0
     if cmp.maps is None:
-        per_tier = cmp.grid_points + 2 * cmp.refinements + BAND_POINTS
+        per_tier = cmp.grid_points + EXPECTED_REFINEMENTS
         matrix_bytes = 0.0
         for d in cmp.data:
             model = cmp.model(float(d.energy_TeV or math.nan))

@@ -68,14 +68,14 @@ def run(args: argparse.Namespace) -> int:
 
     from crmix.commands.simulate import _plot
     from crmix.io import check_output_folder
-    from crmix.resources import ResourceEstimate, require
+    from crmix.resources import ResourceEstimate, calibrated, require
     from crmix.simulate.resources import simulation_estimate
     from crmix.simulate.scan import SUMMARY_FILE, folder_name, run_scan
 
     points = points_from_args(args)
     engine = engine_from_options(args)
     out = check_output_folder(args.out)
-    estimates = [simulation_estimate(p.config, args.realisations) for p in points]
+    estimates = [calibrated(simulation_estimate(p.config, args.realisations)) for p in points]
     total = ResourceEstimate(memory=max((e.memory for e in estimates), key=lambda m: sum(m.values())),
                              seconds=sum(e.seconds for e in estimates))
     require(total, size_options="--nside, --rigidity, --rg-over-lambda-min, --times or the number of points", yes=args.yes)

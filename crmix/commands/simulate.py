@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     from functools import partial
 
     from crmix.io import check_output_folder
-    from crmix.resources import require
+    from crmix.resources import calibrated, require
     from crmix.simulate.resources import simulation_estimate
     from crmix.simulate.runner import liouville_mapping, run_ensemble
     from crmix.simulate.store import check_folder, run_parameters
@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
     out = check_output_folder(args.out)
     mapping = liouville_mapping(config, analysis)
     check_folder(out, run_parameters(config))
-    estimate = simulation_estimate(config, args.realisations)
+    estimate = calibrated(simulation_estimate(config, args.realisations))
     require(estimate, size_options="--nside, --rigidity, --rg-over-lambda-min or --times", yes=args.yes)
     engine.check_scheduler()
     if not args.no_progress:

@@ -173,7 +173,7 @@ def run(args: argparse.Namespace) -> int:
 
     from crmix.checks import record_warnings
     from crmix.io import check_output_folder, published_together
-    from crmix.resources import require
+    from crmix.resources import calibrated, require
     from crmix.theory import angular_power_spectra, spectrum_table
 
     request = request_from_args(args)
@@ -181,8 +181,8 @@ def run(args: argparse.Namespace) -> int:
     check_output_folder(out, "--out")
     shortest = request.shortest_estimate()
     if shortest is not None:  # a run too long even at the shortest valid Delta T is refused before tau_s is computed
-        require(shortest, size_options=request.size_options, yes=args.yes)
-    estimate = request.estimate()
+        require(calibrated(shortest), size_options=request.size_options, yes=args.yes)
+    estimate = calibrated(request.estimate())
     require(estimate, size_options=request.size_options, yes=args.yes)
     if not args.no_progress:
         print(f"crmix spectrum: {len(request.models)} model(s) at lmax = {request.lmax}: {estimate.describe()}", flush=True)

@@ -134,10 +134,8 @@ def test_killed_run_resumes_and_loses_nothing(tmp_path: Path) -> None:
     )
     proc = subprocess.Popen([sys.executable, "-c", script], start_new_session=True)
     try:
-        deadline = time.monotonic() + 120
-        while not (killed / "realisation_00002.npz").exists():
+        while not (killed / "realisation_00002.npz").exists():  # a hang ends at pytest-timeout's limit
             assert proc.poll() is None, "the run ended before it could be killed"
-            assert time.monotonic() < deadline, "no realisation finished in time"
             time.sleep(0.05)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
