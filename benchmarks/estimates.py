@@ -1,71 +1,83 @@
-"""Each command's estimate (what it prints before it starts) against the time and peak memory it then takes.
+"""Each command's estimate against the CPU time and peak memory it then takes, at small settings.
 
     python benchmarks/estimates.py [--only simulate,spectrum,fit,compare]
 
-Runs each command at a small setting as the console script, one thread, in a child process, with its
-progress shown (so that it prints its estimate: ``crmix COMMAND: ...: about M of memory (...) and
-about T``), and measures the child's wall-clock and CPU time and its peak resident memory
-(``ru_maxrss`` of ``os.wait4``).  The estimate's seconds are "on this machine now" (scaled by
-crmix.resources.speed_factor, the load included), so they are compared with the wall-clock time; the
-CPU time and the load average are printed beside them.  ``crmix fit`` fits the run that the
-``simulate`` row makes.  Prints a table and the ratios measured / estimated (the aim: between 1/2
-and 2).  It also prints the probe workload's time: run on the reference machine, quiet, it is the
-constant ``REFERENCE_PROBE_SECONDS`` of crmix.resources.
+For each command the estimate is made here as the command makes it (crmix.simulate.resources,
+crmix.solver.resources through SpectrumRequest.estimate, crmix.fit.resources, crmix.observe.resources)
+on the reference machine's scale, that is without crmix.resources.speed_factor: its seconds plus the
+start-up ``STARTUP_SECONDS``, its memory plus ``LIBRARY_BYTES``.  The command then runs as the
+console script, one thread, in a child process, and the child's CPU time and peak resident memory
+(``ru_maxrss`` of ``os.wait4``) are measured; CPU time, unlike wall-clock time, hardly depends on how
+loaded the machine is (the load average and the wall-clock time are printed beside it).  ``crmix fit``
+fits the run that the ``simulate`` row makes.  The column ``wall/est x f`` compares the wall-clock time with
+the estimate the command prints, scaled by the speed factor measured just before the run.  Prints a table and the ratios measured / estimated
+(the aim: between 1/2 and 2), and the probe workload's time (on the reference machine, quiet, the
+constant ``REFERENCE_PROBE_SECONDS`` of crmix.resources).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import re
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-UNITS = {"B": 1.0, "KiB": 2.0**10, "MiB": 2.0**20, "GiB": 2.0**30, "TiB": 2.0**40,
-         "s": 1.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
-ESTIMATE = re.compile(r"about ([\d.e+]+) (\w+) of memory .* and about ([\d.e+]+) ?(\w+)")
-
 
 def _commands(folder: Path) -> dict[str, list[str]]:
     run = folder / "run"
+    simulation = ["--times", "2,8", "--rigidity", "30PV", "--rg-over-lambda-min", "10", "--scheduler", "serial"]
     return {
-        "simulate": ["simulate", "--out", str(run), "--nside", "8", "--times", "2,8", "--rigidity", "30PV",
-                     "--rg-over-lambda-min", "10", "--realisations", "4", "--scheduler", "serial"],
+        "simulate": ["simulate", "--out", str(run), "--nside", "8", "--realisations", "4", *simulation],
+        "simulate16": ["simulate", "--out", str(folder / "run16"), "--nside", "16", "--realisations", "16", *simulation],
         "spectrum": ["spectrum", "--lmax", "60", "--out", str(folder / "spectrum")],
+        "spectrum150": ["spectrum", "--lmax", "150", "--out", str(folder / "spectrum150")],
         "fit": ["fit", str(run), "--lmax", "30,60", "--out", str(folder / "fit")],
         "compare": ["compare", "--tiers", "3", "4", "--lmax", "45", "--grid", "5", "--realisations", "16", "--nside", "32",
                     "--out", str(folder / "compare")],
     }
 
 
+def estimate(argv: list[str]):  # -> crmix.resources.ResourceEstimate
+    """The estimate ``crmix *argv`` makes before it starts, on the reference machine's scale (no speed factor)."""
+    from crmix.commands import compare, fit, simulate, spectrum
+    from crmix.commands.main import build_parser
+    from crmix.fit.data import read_shape
+    from crmix.fit.resources import fit_estimate
+    from crmix.observe.resources import compare_estimate
+    from crmix.simulate.resources import simulation_estimate
+
+    args = build_parser(argv[0]).parse_args(argv)
+    if argv[0] == "simulate":
+        return simulation_estimate(simulate.config_from_args(args)[0], args.realisations)
+    if argv[0] == "spectrum":
+        return spectrum.request_from_args(args).estimate()
+    if argv[0] == "fit":
+        request = fit.request_from_args(args)
+        return fit_estimate([read_shape(r, time=request.time).model for r in request.runs], list(request.lmax), request.bounds)
+    return compare_estimate(compare.request_from_args(args).comparison)
+
+
 def measure(argv: list[str]) -> dict[str, float]:
-    """Run ``crmix *argv`` in a child; its printed estimate, wall and CPU seconds, peak resident bytes."""
+    """Run ``crmix *argv`` in a child: its wall and CPU seconds and peak resident bytes."""
     env = {**os.environ, "OMP_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
-    out = tempfile.TemporaryFile(mode="w+")
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "crmix.cli", *argv], stdout=out, stderr=subprocess.DEVNULL, env=env)
+    proc = subprocess.Popen([sys.executable, "-m", "crmix.cli", *argv, "--no-progress"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, env=env)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    out.seek(0)
-    text = out.read()
-    if proc.returncode != 0:
-        raise SystemExit(f"crmix {' '.join(argv)} failed ({proc.returncode}):\n{text}")
-    m = ESTIMATE.search(text)
-    if m is None:
-        raise SystemExit(f"crmix {argv[0]} printed no estimate:\n{text}")
-    return {"memory_estimate": float(m[1]) * UNITS[m[2]], "seconds_estimate": float(m[3]) * UNITS[m[4]],
-            "wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "peak": usage.ru_maxrss * 1024.0}
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"crmix {' '.join(argv)} failed: {proc.stderr.read().decode() if proc.stderr else ''}")
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "peak": usage.ru_maxrss * 1024.0}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--only", default="simulate,spectrum,fit,compare")
+    parser.add_argument("--only", default="simulate,simulate16,spectrum,spectrum150,fit,compare")
     args = parser.parse_args()
-    from crmix.resources import _probe_workload, speed_factor
+    from crmix.resources import LIBRARY_BYTES, STARTUP_SECONDS, _probe_workload, speed_factor
 
     _probe_workload()
     probe = []
@@ -73,19 +85,22 @@ def main() -> None:
         t = time.perf_counter()
         _probe_workload()
         probe.append(time.perf_counter() - t)
-    print(f"load average {os.getloadavg()[0]:.2f}; probe workload {sorted(probe)[2] * 1e3:.1f} ms (median of 5), "
-          f"speed factor {speed_factor():.2f}")
-    print(f"{'command':>9} {'est. time':>10} {'wall':>8} {'CPU':>8} {'wall/est':>9} {'est. memory':>12} {'peak RSS':>9} "
-          f"{'peak/est':>9}")
+    print(f"load average {os.getloadavg()[0]:.2f}; probe workload {sorted(probe)[2] * 1e3:.1f} ms (median of 5)")
+    print(f"{'command':>11} {'work':>28} {'est. CPU':>9} {'CPU':>7} {'wall':>7} {'CPU/est':>8} {'wall/est x f':>13} {'est. memory':>12} "
+          f"{'peak RSS':>9} {'peak/est':>9}")
     with tempfile.TemporaryDirectory() as tmp:
         commands = _commands(Path(tmp))
         for name in args.only.split(","):
             if name == "fit" and not (Path(tmp) / "run").exists():
                 measure(commands["simulate"])
-            r = measure(commands[name])
-            print(f"{name:>9} {r['seconds_estimate']:9.3g}s {r['wall']:7.3g}s {r['cpu']:7.3g}s "
-                  f"{r['wall'] / r['seconds_estimate']:9.2f} {r['memory_estimate'] / 2**20:8.0f} MiB {r['peak'] / 2**20:5.0f} MiB "
-                  f"{r['peak'] / r['memory_estimate']:9.2f}", flush=True)
+            argv = commands[name]
+            e = estimate(argv)
+            seconds, memory = e.seconds + STARTUP_SECONDS, e.peak_memory + LIBRARY_BYTES
+            factor = speed_factor.__wrapped__()  # measured afresh, as the command measures it when it starts
+            r = measure(argv)
+            work = ", ".join(f"{v:.3g} {k}" for k, v in e.work.items())
+            print(f"{name:>11} {work:>28} {seconds:8.3g}s {r['cpu']:6.3g}s {r['wall']:6.3g}s {r['cpu'] / seconds:8.2f} {r['wall'] / (seconds * factor):13.2f} "
+                  f"{memory / 2**20:8.0f} MiB {r['peak'] / 2**20:5.0f} MiB {r['peak'] / memory:9.2f}", flush=True)
     print(f"load average {os.getloadavg()[0]:.2f} at the end")
 
 

@@ -6,8 +6,9 @@ too and the tests compare), its peak memory by part (tables, grids, particles, m
 its run time: the work times the seconds per unit measured by benchmarks/estimates.py on the
 reference machine (benchmarks/RESULTS.md), scaled by :func:`speed_factor`, a fraction of a second of
 a fixed workload timed when the estimate is made -- how much slower this machine runs now, load
-included, than the reference did.  :func:`calibrated` adds that factor and the memory of the
-interpreter with crmix's libraries (``LIBRARY_BYTES``).  :func:`require` refuses what cannot fit the
+included, than the reference did.  :func:`calibrated` adds the start-up of a command (loading the
+interpreter, crmix's libraries and numba's cached kernels, ``STARTUP_SECONDS``), that factor, and the
+memory of the interpreter with those libraries (``LIBRARY_BYTES``).  :func:`require` refuses what cannot fit the
 memory this machine has available, naming the options that set the size, and asks for an explicit
 ``--yes`` beyond ``HOURS_WITHOUT_CONFIRMATION`` hours.  The estimates aim at a factor 2 of the
 measured time and peak memory (benchmarks/RESULTS.md, "Estimates against measurements").
@@ -24,6 +25,7 @@ from functools import cache
 __all__ = [
     "HOURS_WITHOUT_CONFIRMATION",
     "LIBRARY_BYTES",
+    "STARTUP_SECONDS",
     "ResourceEstimate",
     "available_memory",
     "calibrated",
@@ -39,8 +41,11 @@ HOURS_WITHOUT_CONFIRMATION = 2.0
 MEMORY_FRACTION = 0.85
 #: peak memory of the interpreter with a command's libraries loaded and numba's kernels compiled (benchmarks/RESULTS.md)
 LIBRARY_BYTES = 280.0 * 2**20
-#: wall-clock seconds of :func:`_probe_workload` on the reference machine, quiet, one thread (benchmarks/estimates.py)
-REFERENCE_PROBE_SECONDS = 0.03
+#: CPU seconds of a command's start-up on the reference machine, before its work (benchmarks/estimates.py)
+STARTUP_SECONDS = 2.5
+#: seconds of :func:`_probe_workload` on the reference machine, one thread: its CPU time (12-24 ms, median of 15, at
+#: load 9; its wall-clock time when quiet), the scale of the CPU seconds of the estimates (benchmarks/estimates.py)
+REFERENCE_PROBE_SECONDS = 0.02
 #: the factor is kept within these bounds (a probe disturbed by a passing spike says nothing of a run of hours)
 SPEED_FACTOR_RANGE = (0.25, 50.0)
 
@@ -116,8 +121,9 @@ class ResourceEstimate:
 
 
 def calibrated(estimate: ResourceEstimate) -> ResourceEstimate:
-    """``estimate`` on this machine now: its seconds times :func:`speed_factor`, the interpreter and libraries added."""
-    return replace(estimate, seconds=estimate.seconds * speed_factor(),
+    """``estimate`` on this machine now: its seconds and the start-up times :func:`speed_factor`, the interpreter and
+    libraries added."""
+    return replace(estimate, seconds=(estimate.seconds + STARTUP_SECONDS) * speed_factor(),
                    memory={"interpreter and libraries": LIBRARY_BYTES, **estimate.memory})
 
 
