@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import math
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,6 +28,7 @@ from crmix.fit.data import COVARIANCES, SimulatedShape, read_shape
 from crmix.fit.relation import scaling_relation
 from crmix.fit.shape import ShapeFit, fit_run
 from crmix.io import atomic_write, check_output_folder
+from crmix.plots.fit import write_fit_plot
 from crmix.provenance import provenance
 from crmix.solver.closure import CLOSURES
 
@@ -168,34 +168,6 @@ def _relation_table(results: list[tuple[SimulatedShape, list[ShapeFit]]]) -> Tab
     return table
 
 
-def _plot(path: Path, results: list[tuple[SimulatedShape, list[ShapeFit]]]) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    n = len(results)
-    cols = min(n, 3)
-    rows = math.ceil(n / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 4.2 * rows), squeeze=False)
-    for ax, (shape, fits) in zip(axes.ravel(), results):
-        ok = shape.ratio > 0
-        ax.errorbar(shape.ells[ok], shape.ratio[ok], yerr=shape.error[ok], fmt="o", ms=3, color="k", label="simulation")
-        for f in fits:
-            name = "Omega dT" if f.parameter == "omega_dt" else "alpha"
-            ax.loglog(shape.ells, f.theory, lw=1.2,
-                      label=f"l_max {f.lmax}: {name} = {f.best:.3g} [{f.low:.3g}, {f.high:.3g}], chi2/dof = {f.reduced_chi2:.2g}")
-        ax.set_xlabel(r"$\ell$")
-        ax.set_ylabel(r"$C_\ell / C_1$")
-        ax.set_title(f"rho = {shape.model.rho:.3g}, eta = {shape.model.eta:g}, T = {shape.time:.4g}/Omega", fontsize=9)
-        ax.legend(fontsize=7)
-    for ax in axes.ravel()[n:]:
-        ax.set_visible(False)
-    fig.tight_layout()
-    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
-    plt.close(fig)
-
-
 def run(args: argparse.Namespace) -> int:
     """Check everything, read the runs, fit each at each l_max, write the tables and the plot."""
     lo, hi = _pair(args.ell, "--ell", int)
@@ -224,7 +196,7 @@ def run(args: argparse.Namespace) -> int:
         table.meta["provenance"] = provenance("numpy", "float64")  # the theory's matrices
     atomic_write(out / "fit.ecsv", lambda tmp: fit_table.write(tmp, format="ascii.ecsv", overwrite=True))
     atomic_write(out / "fit_shapes.ecsv", lambda tmp: shape_table.write(tmp, format="ascii.ecsv", overwrite=True))
-    _plot(out / "fit.png", results)
+    write_fit_plot(out / "fit.png", results)
     relation = _relation_table(results)
     if relation is not None:
         atomic_write(out / "fit_relation.ecsv", lambda tmp: relation.write(tmp, format="ascii.ecsv", overwrite=True))

@@ -32,6 +32,7 @@ from crmix.observe.compare import DEFAULT_FIELD, DEFAULT_LMAX, Comparison, Cover
 from crmix.observe.data import icetop11, icetop11_path, read_measured
 from crmix.observe.simulated import read_simulated_sky_maps
 from crmix.observe.sky import FILTERS, check_band, read_weights
+from crmix.plots.style import spectrum_name
 from crmix.units import parse_quantity
 from crmix.validation import real
 
@@ -185,8 +186,9 @@ def run(args: argparse.Namespace) -> int:
     meta["data"] = str(icetop11_path().name if args.data is None else args.data)
     meta["command_line"] = {k: v for k, v in vars(args).items() if not k.startswith("_") and k != "command"}
     report.write_tables(out, result.tiers, meta)
-    title = (f"{cmp.coverage.describe()}, filter {cmp.filter}, B0 at RA {cmp.field_direction[0]:g}, Dec "
-             f"{cmp.field_direction[1]:g}; slab {cmp.spectrum.kind}, eta = {cmp.eta:g}, l_max = {cmp.lmax}")
+    title = (f"{out.name}: {meta['data']} against {'simulated sky maps' if cmp.maps is not None else 'the slab prediction'}\n"
+             f"{cmp.coverage.describe()}, filter {cmp.filter}, B0 at RA {cmp.field_direction[0]:g}, Dec "
+             f"{cmp.field_direction[1]:g}; slab, {spectrum_name(cmp.spectrum.kind, cmp.spectrum.index)}, eta = {cmp.eta:g}, l_max = {cmp.lmax}")
     report.write_plot(out, result.tiers, title)
     for line in _summary(result):
         print(line)

@@ -321,7 +321,9 @@ def _run_simulated(cmp: Comparison) -> ComparisonResult:
         row = {"tier": d.tier, "energy_TeV": d.energy_TeV if d.energy_TeV is not None else math.nan, **_row(tf)}
         label = f"tier {d.tier}: simulated sky maps (T = {sim.time:g}), χ²/dof = {tf.chi2:.1f}/{tf.dof}"
         tiers.append(TierComparison(dk, tf.model, tf.signal, tf.noise_part, tf.noise_part + a_lo * template,
-                                    tf.noise_part + a_hi * template, tf.model, std, None, row, label))
+                                    tf.noise_part + a_hi * template, tf.model, std, None, row, label,
+                                    band_label="simulated shape, amplitude over its 1σ interval",
+                                    one_sky_label="one sky: 1σ scatter of the simulated skies"))
         fits.append(tf)
     meta = {"parameters": cmp.describe(), "simulation": sim.parameters, "simulated_time": sim.time,
             "simulated_realisations": list(sim.realisations), "fits": {tf.tier: tf.describe() for tf in fits}}

@@ -32,6 +32,7 @@ from crmix.backend import namespace_by_name
 from crmix.geometry import add_geometry_arguments, geometry_from_arguments
 from crmix.io import atomic_write, check_output_folder, plain
 from crmix.model import NAMED_SPECTRA, RG_OVER_LAMBDA_MIN, TurbulenceModel
+from crmix.plots.spectrum import write_spectrum_plot
 from crmix.provenance import provenance
 from crmix.resources import HOURS_WITHOUT_CONFIRMATION, require
 from crmix.solver.closure import CLOSURES, ZONAL_CLOSURES
@@ -225,27 +226,6 @@ def _write_table(path: Path, results: list[tuple[str, AngularSpectrum]], paramet
     atomic_write(path, lambda tmp: table.write(tmp, format="ascii.ecsv", overwrite=True))
 
 
-def _write_plot(path: Path, results: list[tuple[str, AngularSpectrum]]) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.4, 4.8))
-    for label, res in results:
-        ell, ratio = res.ell[1:], res.ratio[1:]
-        ax.loglog(ell, ratio, marker=".", lw=1, label=f"{label}: Omega dt = {res.timestep.omega_dt:.3g}")
-    ax.set_xlabel(r"multipole $\ell$")
-    ax.set_ylabel(r"$C_\ell / C_1$")
-    model = results[0][1].model
-    shape = "white" if model.spectrum.kind == "white" else f"{model.spectrum.kind} {model.spectrum.index:.3g}"
-    ax.set_title(f"{model.geometry}, {shape}, eta = {model.eta:g}, lmax = {results[0][1].steady.lmax}")
-    ax.legend()
-    fig.tight_layout()
-    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=120))
-    plt.close(fig)
-
-
 def _summary(label: str, res: AngularSpectrum) -> str:
     m = res.metadata
     lines = [
@@ -306,6 +286,6 @@ def run(args: argparse.Namespace) -> int:
     parameters["gradient_length_pc"] = float(gradient.to_value(u.pc))
     out.mkdir(parents=True, exist_ok=True)
     _write_table(out / TABLE_NAME, results, parameters, args.backend)
-    _write_plot(out / PLOT_NAME, results)
+    write_spectrum_plot(out / PLOT_NAME, results)
     print(f"wrote {out / TABLE_NAME} and {out / PLOT_NAME}")
     return 0
