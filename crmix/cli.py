@@ -55,17 +55,33 @@ def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _missing(command: str | None, exc: ModuleNotFoundError) -> int:
+    """Exit code 2 with the extra to install, when a module of an extra is missing (crmix.extras)."""
+    from crmix.extras import missing_extra
+
+    message = missing_extra(exc)
+    if message is None:
+        raise exc
+    print(f"crmix {command}: error: {message}", file=sys.stderr)
+    return 2
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run a subcommand; exit code 0 when done, 2 for bad input (before any work), 1 for an I/O failure while working."""
     argv = list(sys.argv[1:] if argv is None else argv)
     selected = next((a for a in argv if not a.startswith("-")), None)
-    parser = build_parser(selected if selected in COMMANDS else None)
+    try:
+        parser = build_parser(selected if selected in COMMANDS else None)
+    except ModuleNotFoundError as exc:  # the command's module needs an extra that is not installed
+        return _missing(selected, exc)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 0
     try:
         return int(args._module.run(args) or 0)
+    except ModuleNotFoundError as exc:
+        return _missing(args.command, exc)
     except (ValueError, FileExistsError, PermissionError) as exc:
         print(f"crmix {args.command}: error: {exc}", file=sys.stderr)
         return 2
