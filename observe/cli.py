@@ -27,7 +27,7 @@ import astropy.units as u
 
 from crmix.io import check_output_folder
 from crmix.model import NAMED_SPECTRA
-from crmix.observe import report
+from crmix.observe import namaster, report
 from crmix.observe.compare import DEFAULT_FIELD, DEFAULT_LMAX, Comparison, Coverage, run_comparison
 from crmix.observe.data import icetop11, icetop11_path, read_measured
 from crmix.observe.simulated import read_simulated_sky_maps
@@ -84,6 +84,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="random seed of the Gaussian skies (default: 0)")
     parser.add_argument("--out", default=DEFAULT_OUT, help=f"output folder (default: ./{DEFAULT_OUT}); predictions are cached "
                         "in OUT/predictions")
+    parser.add_argument("--no-one-sky-variance", action="store_true",
+                        help="chi^2 with the published errors alone, without the scatter of one sky around the ensemble average")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
@@ -126,6 +128,8 @@ def comparison_from_args(args: argparse.Namespace) -> Comparison:
     events = _per_tier("--events", args.events, tiers)
     levels = _per_tier("--noise-level", args.noise_level, tiers)
     coverage = _coverage(args.coverage)
+    if not coverage.is_band:
+        namaster.require()  # a weight map's kernel or one-sky covariance comes from NaMaster
     if events is not None:
         for tier, n in events.items():
             real(f"--events of tier {tier}", n, gt=0)
@@ -152,6 +156,7 @@ def comparison_from_args(args: argparse.Namespace) -> Comparison:
         noise_levels=levels, charge=args.charge, eta=args.eta, b_rms_uG=b_rms, l_c_pc=l_c, spectrum=SPECTRA[args.spectrum](),
         lmax=args.lmax, omega_dt_range=None if args.omega_dt_range is None else tuple(args.omega_dt_range),
         grid_points=args.grid, realisations=args.realisations, nside=args.nside, seed=args.seed, maps=maps,
+        one_sky_variance=not args.no_one_sky_variance,
         cache=out / "predictions", progress=not args.no_progress,
     )
 
@@ -192,5 +197,7 @@ def run(args: argparse.Namespace) -> int:
     report.write_plot(out, result.tiers, title)
     for line in _summary(result):
         print(line)
+    for line in result.meta.get("warnings", []):
+        print(f"WARNING: {line}")
     print(f"wrote {out / report.SPECTRA_TABLE}, {out / report.FIT_TABLE} and {out / report.PLOT}")
     return 0

@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 
 from crmix.io import atomic_write
 from crmix.model import Spectrum, TurbulenceModel
-from crmix.observe import coupling, fit, forward, sky
+from crmix.observe import coupling, fit, forward, namaster, onesky, sky
 from crmix.observe.data import MeasuredSpectrum
 from crmix.observe.report import TierComparison
 from crmix.observe.simulated import SimulatedSky
@@ -92,6 +92,7 @@ class Comparison:
     realisations: int = 200
     nside: int = 64
     seed: int = 0
+    one_sky_variance: bool = True
     maps: SimulatedSky | None = None
     cache: Path | None = None
     progress: bool = False
@@ -140,6 +141,7 @@ class Comparison:
                 "spectrum_index": self.spectrum.index, "lmax_model": self.lmax, "omega_dt_range": self.omega_dt_range,
                 "grid_points": self.grid_points, "realisations": self.realisations, "nside": self.nside, "seed": self.seed,
                 "noise_levels": self.noise_levels, "gradient_length_nominal_pc": GRADIENT_LENGTH_PC,
+                "one_sky_variance_in_chi2": self.one_sky_variance,
                 "model_source": "theory" if self.maps is None else "simulated sky maps"}
 
 
@@ -170,7 +172,8 @@ def _kernel(cmp: Comparison) -> coupling.Coupling:
     if path is not None and path.is_file():
         with np.load(path) as stored:
             return coupling.Coupling(stored["matrix"], stored["noise"], json.loads(str(stored["description"])))
-    K = coupling.harmonic_coupling(w, lmax_data, cmp.lmax, cmp.filter, axis, progress=cmp.progress)
+    K = (namaster.namaster_coupling(w, lmax_data, cmp.lmax, axis) if cmp.filter == "none"  # NaMaster has no filter
+         else coupling.harmonic_coupling(w, lmax_data, cmp.lmax, cmp.filter, axis, progress=cmp.progress))
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, lambda tmp: np.savez(tmp, matrix=K.matrix, noise=K.noise, description=json.dumps(K.description)))
@@ -242,7 +245,15 @@ def run_comparison(cmp: Comparison) -> ComparisonResult:
     problems, info = _theory_tiers(cmp, cache)
     K = info[0]["kernel"]
     event_factor = cmp.coverage.event_factor()
-    fits = [fit.fit_tier(p, cmp.grid_points, cmp.refinements, progress=bar.update) for p in problems]
+    if cmp.one_sky_variance:
+        fits, fits_made = onesky.fit_with_one_sky(
+            problems, lambda k, tf: tf.amplitude.value * cache(info[k]["model"], tf.omega_dt.value, cmp.lmax).ratio,
+            lambda C, ell: onesky.sky_covariance(C, ell, band=(cmp.coverage.dec_min, cmp.coverage.dec_max) if cmp.coverage.is_band
+                                                 else None, weights=cmp.coverage.weights, filter=cmp.filter,
+                                                 dipole_axis=cmp.axis if cmp.dipole == "b0" else None),
+            cmp.grid_points, cmp.refinements, progress=bar.update)
+    else:
+        fits, fits_made = [fit.fit_tier(p, cmp.grid_points, cmp.refinements, progress=bar.update) for p in problems], 1
     joint = None
     if len(problems) > 1:
         joint = fit.fit_joint(problems, [i["tau_s"] for i in info], refinements=cmp.refinements, progress=bar.update)
@@ -278,7 +289,9 @@ def run_comparison(cmp: Comparison) -> ComparisonResult:
             joint.extra["delta_chi2_at_c4"] = sum(q.profile(KPM51_COEFFICIENT * s) for q, s in zip(problems, scale)) - joint.chi2
     meta = {"parameters": cmp.describe(), "coupling": K.description,
             "fits": {tf.tier: tf.describe() for tf in fits}, "joint_fit": None if joint is None else joint.describe(),
-            "predictions_evaluated": cache.evaluations}
+            "predictions_evaluated": cache.evaluations, "fits_per_tier": fits_made,
+            "chi2_errors": "published errors + one-sky covariance at the best fit" if cmp.one_sky_variance else "published errors",
+            "warnings": onesky.edge_warnings(fits, problems, joint)}
     return ComparisonResult(tiers, fits, joint, meta)
 
 

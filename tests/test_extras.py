@@ -40,14 +40,20 @@ def test_crmix_spectrum_runs_on_the_numerical_core_alone(tmp_path: Path) -> None
 @pytest.mark.parametrize(("blocked", "argv", "extra"), [
     (("numba",), ["simulate", "--nside", "2", "--times", "1", "--realisations", "1", "--out", "sim"], "simulate"),
     (("sympy",), ["derive", "--check"], "derive"),
-    (("pymaster",), ["compare", "--tiers", "4", "--out", "cmp"], "observe"),
+    (("pymaster",), ["compare", "--tiers", "4", "--coverage", "../mask.fits", "--out", "cmp"], "observe"),
 ])
 def test_a_command_without_its_extra_exits_2_naming_the_extra(blocked: tuple[str, ...], argv: list[str], extra: str,
                                                                tmp_path: Path) -> None:
-    done = _crmix_without(blocked, argv, tmp_path)
+    import healpy as hp
+
+    from crmix.observe.sky import band_weights
+
+    hp.write_map(str(tmp_path / "mask.fits"), band_weights(16, -90.0, -35.0))
+    (tmp_path / "run").mkdir()
+    done = _crmix_without(blocked, argv, tmp_path / "run")
     assert done.returncode == 2, done.stdout + done.stderr
     assert f"pip install 'crmix[{extra}]'" in done.stderr and "Traceback" not in done.stderr
-    assert not any(tmp_path.iterdir())  # nothing written
+    assert not any((tmp_path / "run").iterdir())  # nothing written
 
 
 def test_every_module_of_the_extras_table_is_installed_by_that_extra() -> None:

@@ -16,7 +16,7 @@ import numpy as np
 
 from crmix.plots.style import log_axis, log_limits, new_figure, save, style
 
-__all__ = ["write_compare_plot"]
+__all__ = ["compare_figure", "write_compare_plot"]
 
 
 def _limits(t: Any) -> tuple[float, float]:
@@ -26,7 +26,13 @@ def _limits(t: Any) -> tuple[float, float]:
 
 
 def write_compare_plot(path: str | Path, tiers: list[Any], title: str) -> Path:
-    """``path``: one panel per TierComparison (crmix.observe.report), titled by its label; ``title`` names the run."""
+    """``path``: :func:`compare_figure` as PNG."""
+    with style():
+        return save(compare_figure(tiers, title), path)
+
+
+def compare_figure(tiers: list[Any], title: str) -> Any:
+    """One panel per TierComparison (crmix.observe.report), titled by its label; ``title`` names the run."""
     n = len(tiers)
     cols = 2 if n > 1 else 1
     rows = math.ceil(n / cols)
@@ -60,4 +66,4 @@ def write_compare_plot(path: str | Path, tiers: list[Any], title: str) -> Path:
             ax.set_visible(False)
         fig.legend(list(labelled.values()), list(labelled), loc="outside lower center", ncol=min(len(labelled), 6))
         fig.suptitle(title)
-        return save(fig, path)
+        return fig
