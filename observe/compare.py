@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 
 from crmix.io import atomic_write
 from crmix.model import Spectrum, TurbulenceModel
-from crmix.observe import coupling, fit, forward, namaster, onesky, sky
+from crmix.observe import budget, coupling, fit, forward, namaster, onesky, sky
 from crmix.observe.data import MeasuredSpectrum
 from crmix.observe.report import TierComparison
 from crmix.observe.simulated import SimulatedSky
@@ -239,10 +239,11 @@ def run_comparison(cmp: Comparison) -> ComparisonResult:
     if cmp.maps is not None:
         return _run_simulated(cmp)
     cache = PredictionCache(cmp.cache)
-    n = len(cmp.data)
-    bar = tqdm(total=n * (cmp.grid_points + cmp.refinements) + n * cmp.refinements, desc="predictions", unit="eval",
-               disable=not cmp.progress)
     problems, info = _theory_tiers(cmp, cache)
+    count, estimate = budget.comparison_estimate(cmp, [p.range for p in problems])
+    if cmp.progress:
+        print(f"crmix compare: {len(problems)} tier(s) at l_max = {cmp.lmax}: {budget.describe(count, estimate)}", flush=True)
+    bar = tqdm(total=count, desc="predictions", unit="eval", disable=not cmp.progress)
     K = info[0]["kernel"]
     event_factor = cmp.coverage.event_factor()
     if cmp.one_sky_variance:
@@ -290,6 +291,7 @@ def run_comparison(cmp: Comparison) -> ComparisonResult:
     meta = {"parameters": cmp.describe(), "coupling": K.description,
             "fits": {tf.tier: tf.describe() for tf in fits}, "joint_fit": None if joint is None else joint.describe(),
             "predictions_evaluated": cache.evaluations, "fits_per_tier": fits_made,
+            "estimate": {"predictions": count, "seconds": estimate.seconds},
             "chi2_errors": "published errors + one-sky covariance at the best fit" if cmp.one_sky_variance else "published errors",
             "warnings": onesky.edge_warnings(fits, problems, joint)}
     return ComparisonResult(tiers, fits, joint, meta)

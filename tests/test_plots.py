@@ -59,7 +59,7 @@ def test_the_sky_map_is_centred_on_zero_and_marks_b0_and_the_dipole() -> None:
         ax = draw_sky_map(fig, 111, sky, title="test", unit="relative intensity")
     low, high = ax.collections[0].get_clim()
     assert low == -high and high >= np.max(np.abs(sky))
-    (b0_lon, b0_lat), (d_lon, d_lat) = (line.get_xydata()[0] for line in ax.lines[:2])
+    (_, b0_lat), (d_lon, d_lat) = (line.get_xydata()[0] for line in ax.lines[:2])
     assert b0_lat == pytest.approx(math.pi / 2, abs=1e-2)
     assert math.degrees(d_lon) == pytest.approx(100.0, abs=3.0) and math.degrees(d_lat) == pytest.approx(30.0, abs=3.0)
 

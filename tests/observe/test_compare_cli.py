@@ -19,6 +19,13 @@ def test_compare_runs_on_the_shipped_icetop_table(tmp_path: Path, capsys):
     assert main(["compare", "--tiers", "3", "4", "--out", str(out), *QUICK]) == 0
     text = capsys.readouterr().out
     assert "tier 3 (2300 TeV)" in text and "joint KPM (51)" in text
+    fits = Table.read(out / "compare_fit.ecsv")
+    # the work estimated before the run against the work counted in it
+    assert 0.5 <= fits.meta["estimate"]["predictions"] / fits.meta["predictions_evaluated"] <= 2.0
+    # chi^2 holds the one-sky covariance; best fits at an edge of the range are warned about and recorded
+    assert fits.meta["parameters"]["one_sky_variance_in_chi2"] and fits.meta["fits_per_tier"] >= 2
+    at_edge = [t for t in ("3", "4") if fits.meta["fits"][t]["omega_dt"]["at_lower_edge"] or fits.meta["fits"][t]["omega_dt"]["at_upper_edge"]]
+    assert len(fits.meta["warnings"]) >= len(at_edge) and all(f"WARNING: tier {t}:" in text for t in at_edge)
     assert sorted(p.name for p in out.iterdir()) == ["compare.png", "compare_fit.ecsv", "compare_spectra.ecsv", "predictions"]
     fits = Table.read(out / "compare_fit.ecsv")
     assert list(fits["tier"]) == ["3", "4"] and np.all(fits["dof"] == 41 - 3)

@@ -1,0 +1,52 @@
+"""What ``crmix compare`` will cost, printed before it starts: the exact predictions it makes, and their time.
+
+The work is the exact predictions (one steady state of KPM (20) each, crmix.observe.theory): per tier
+the log grid of ``grid_points`` values of Omega dT, then refinements near the best fit, which stop as
+soon as the best fit lies on a prediction already made (a best fit at the edge of the range, the
+usual case, lies on the grid).  Refits with the one-sky covariance and the joint fit reuse what was
+made and add a few more.  :func:`prediction_count` is the expected count
+(:data:`REFINEMENTS_PER_FIT` per tier and fit); the time is that count times the solver's estimate
+of one steady state (crmix.solver.resources) at the middle of each tier's range, plus the Gaussian
+skies of the one-sky band.  tests/observe/test_compare_cli.py holds the count to the counted work.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import healpy as hp
+
+from crmix.resources import ResourceEstimate
+from crmix.solver.resources import spectrum_estimate
+
+__all__ = ["REFINEMENTS_PER_FIT", "SKY_SECONDS_PER_PIXEL", "comparison_estimate", "describe", "prediction_count"]
+
+#: exact predictions a fit adds beyond the grid, on average per tier (measured: 0 to 2)
+REFINEMENTS_PER_FIT = 0.5
+#: CPU seconds per pixel of one Gaussian sky through the detector (alm2map, filter, anafast)
+SKY_SECONDS_PER_PIXEL = 3e-7
+
+
+def prediction_count(tiers: int, grid_points: int, refinements: int, joint: bool) -> int:
+    """The exact predictions expected (module docstring), at least the grid."""
+    per_tier = grid_points + min(refinements, REFINEMENTS_PER_FIT * (2 + int(joint)))
+    return math.ceil(tiers * per_tier)
+
+
+def comparison_estimate(cmp: Any, ranges: list[tuple[float, float]]) -> tuple[int, ResourceEstimate]:
+    """(predictions, time) of a comparison of ``cmp`` (crmix.observe.compare.Comparison) with each tier's Omega dT range."""
+    count = prediction_count(len(cmp.data), cmp.grid_points, cmp.refinements, len(cmp.data) > 1)
+    per_tier = []
+    for d, (lo, hi) in zip(cmp.data, ranges):
+        model = cmp.model(d.energy_TeV)
+        per_tier.append(spectrum_estimate([(model, math.sqrt(lo * hi) / model.Omega)], cmp.lmax))
+    seconds = count * sum(e.seconds for e in per_tier) / len(per_tier)
+    seconds += len(cmp.data) * cmp.realisations * hp.nside2npix(cmp.nside) * SKY_SECONDS_PER_PIXEL
+    return count, ResourceEstimate(memory=max((e.memory for e in per_tier), key=lambda m: sum(m.values())), seconds=seconds)
+
+
+def describe(count: int, estimate: ResourceEstimate) -> str:
+    """The line printed before the work."""
+    return f"about {count} exact predictions, {estimate.describe()}" if estimate.seconds else f"about {count} exact predictions"
+
