@@ -191,6 +191,9 @@ def run(args: argparse.Namespace) -> int:
     fit_table = _fit_table(results)
     fit_table.meta["parameters"] = {"runs": list(args.runs), "time": args.time, "ell": [lo, hi], "lmax": lmax_values,
                                     "covariance": args.covariance, "closure": args.closure, "bounds": list(bounds) if bounds else None}
+    warnings = [f"{shape.run}, l_max = {f.lmax}: the best {f.parameter} = {f.best:.4g} sits at the {f.at_bound} bound of the "
+                "searched range (a bound, not a measurement; --bounds widens it)" for shape, fits in results for f in fits if f.at_bound]
+    fit_table.meta["warnings"] = warnings
     shape_table = _shape_table(results)
     for table in (fit_table, shape_table):
         table.meta["provenance"] = provenance("numpy", "float64")  # the theory's matrices
@@ -208,6 +211,8 @@ def run(args: argparse.Namespace) -> int:
             flag = f" (at the {f.at_bound} bound)" if f.at_bound else ""
             print(f"  l_max = {f.lmax:4d}: {f.parameter} = {f.best:.4g} [{f.low:.4g}, {f.high:.4g}]{flag}, "
                   f"chi2/dof = {f.chi2:.3g}/{f.dof} = {f.reduced_chi2:.3g} ({f.evaluations} theory evaluations)")
+    for line in warnings:
+        print(f"WARNING: {line}")
     if relation is not None:
         print("Omega dT = c (Omega tau_s)^p over the runs:")
         for r in relation:

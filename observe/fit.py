@@ -281,8 +281,9 @@ def fit_tier(problem: TierProblem, grid_points: int = 7, refinements: int = 4,
              progress: Callable[[], None] | None = None) -> TierFit:
     """Profile fit of one tier: exact predictions on a log grid, interpolation, exact refinement."""
     for x in np.geomspace(*problem.range, grid_points):
+        new = float(x) not in problem.exact  # a refit finds its grid made already: progress counts predictions made
         problem.add_exact(x)
-        if progress is not None:
+        if progress is not None and new:
             progress()
     fine = problem.fine_grid()
     best_x = _minimise_log(problem.profile, fine)

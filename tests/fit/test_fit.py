@@ -138,7 +138,15 @@ def test_fit_command_end_to_end(tiny_run: Path, tmp_path: Path, capsys: pytest.C
     assert len(shapes) == 5 and "theory_lmax24" in shapes.colnames
     assert reproducible(table.meta["provenance"]) == reproducible(shapes.meta["provenance"]) == reproducible(provenance("numpy", "float64"))
     assert (out / "fit.png").stat().st_size > 1000
-    assert "omega_dt" in capsys.readouterr().out
+    text = capsys.readouterr().out
+    assert "omega_dt" in text
+    # a best fit at a bound is warned about and recorded
+    at_bound = [row["lmax"] for row in table if row["at_bound"]]
+    assert len(table.meta["warnings"]) == len(at_bound) == text.count("WARNING:")
+    assert cli.run(_args(str(tiny_run), "--ell", "2:6", "--lmax", "16", "--bounds", "50:60", "--out", str(tmp_path / "edge"))) == 0
+    edge = Table.read(tmp_path / "edge" / "fit.ecsv")
+    assert edge["at_bound"][0] and "bound of the searched range" in edge.meta["warnings"][0]
+    assert "WARNING:" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(("argv", "match"), [
