@@ -1,13 +1,15 @@
-"""What ``crmix compare`` will cost, printed before it starts: the exact predictions it makes, and their time.
+"""What ``crmix compare`` will cost, printed before its fits start: the exact predictions it makes, and their time.
 
 The work is the exact predictions (one steady state of KPM (20) each, crmix.observe.theory): per tier
 the log grid of ``grid_points`` values of Omega dT, then refinements near the best fit, which stop as
 soon as the best fit lies on a prediction already made (a best fit at the edge of the range, the
 usual case, lies on the grid).  Refits with the one-sky covariance and the joint fit reuse what was
 made and add a few more.  :func:`prediction_count` is the expected count
-(:data:`REFINEMENTS_PER_FIT` per tier and fit); the time is that count times the solver's estimate
-of one steady state (crmix.solver.resources) at the middle of each tier's range, plus the Gaussian
-skies of the one-sky band.  tests/observe/test_compare_cli.py holds the count to the counted work.
+(:data:`REFINEMENTS_PER_FIT` per tier and fit; tests/observe/test_compare_cli.py holds it to the
+counted work).  The time is that count times the measured CPU time of one prediction (the first
+one the comparison makes anyway), scaled per tier by the solver's relative cost estimate
+(crmix.solver.resources), plus the Gaussian skies of the one-sky band; benchmarks/compare.py
+measures it against the run.
 """
 
 from __future__ import annotations
@@ -34,14 +36,20 @@ def prediction_count(tiers: int, grid_points: int, refinements: int, joint: bool
     return math.ceil(tiers * per_tier)
 
 
-def comparison_estimate(cmp: Any, ranges: list[tuple[float, float]]) -> tuple[int, ResourceEstimate]:
-    """(predictions, time) of a comparison of ``cmp`` (crmix.observe.compare.Comparison) with each tier's Omega dT range."""
+def comparison_estimate(cmp: Any, ranges: list[tuple[float, float]], seconds_first: float | None) -> tuple[int, ResourceEstimate]:
+    """(predictions, time) of a comparison of ``cmp`` (crmix.observe.compare.Comparison) with each tier's Omega dT range.
+
+    ``seconds_first``: the CPU time of a prediction of the first tier at the geometric middle of its range
+    (None when it was stored: then the solver's own estimate, which is several times too high on a
+    fast CPU).
+    """
     count = prediction_count(len(cmp.data), cmp.grid_points, cmp.refinements, len(cmp.data) > 1)
     per_tier = []
     for d, (lo, hi) in zip(cmp.data, ranges):
         model = cmp.model(d.energy_TeV)
         per_tier.append(spectrum_estimate([(model, math.sqrt(lo * hi) / model.Omega)], cmp.lmax))
-    seconds = count * sum(e.seconds for e in per_tier) / len(per_tier)
+    scale = per_tier[0].seconds if seconds_first is None else seconds_first
+    seconds = count * scale * sum(e.seconds / per_tier[0].seconds for e in per_tier) / len(per_tier)
     seconds += len(cmp.data) * cmp.realisations * hp.nside2npix(cmp.nside) * SKY_SECONDS_PER_PIXEL
     return count, ResourceEstimate(memory=max((e.memory for e in per_tier), key=lambda m: sum(m.values())), seconds=seconds)
 

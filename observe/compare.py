@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -240,21 +241,25 @@ def run_comparison(cmp: Comparison) -> ComparisonResult:
         return _run_simulated(cmp)
     cache = PredictionCache(cmp.cache)
     problems, info = _theory_tiers(cmp, cache)
-    count, estimate = budget.comparison_estimate(cmp, [p.range for p in problems])
+    middle = float(np.geomspace(*problems[0].range, cmp.grid_points)[cmp.grid_points // 2])  # a grid point: made anyway
+    started = time.process_time()
+    problems[0].add_exact(middle)
+    measured = time.process_time() - started if cache.evaluations else None  # None: it was stored already
+    count, estimate = budget.comparison_estimate(cmp, [p.range for p in problems], measured)
     if cmp.progress:
         print(f"crmix compare: {len(problems)} tier(s) at l_max = {cmp.lmax}: {budget.describe(count, estimate)}", flush=True)
-    bar = tqdm(total=count, desc="predictions", unit="eval", disable=not cmp.progress)
+    bar = tqdm(total=count, initial=cache.evaluations, desc="predictions", unit="eval", disable=not cmp.progress)
     K = info[0]["kernel"]
     event_factor = cmp.coverage.event_factor()
     if cmp.one_sky_variance:
-        fits, fits_made = onesky.fit_with_one_sky(
+        fits, fits_made, settled = onesky.fit_with_one_sky(
             problems, lambda k, tf: tf.amplitude.value * cache(info[k]["model"], tf.omega_dt.value, cmp.lmax).ratio,
             lambda C, ell: onesky.sky_covariance(C, ell, band=(cmp.coverage.dec_min, cmp.coverage.dec_max) if cmp.coverage.is_band
                                                  else None, weights=cmp.coverage.weights, filter=cmp.filter,
                                                  dipole_axis=cmp.axis if cmp.dipole == "b0" else None),
             cmp.grid_points, cmp.refinements, progress=bar.update)
     else:
-        fits, fits_made = [fit.fit_tier(p, cmp.grid_points, cmp.refinements, progress=bar.update) for p in problems], 1
+        fits, fits_made, settled = [fit.fit_tier(p, cmp.grid_points, cmp.refinements, progress=bar.update) for p in problems], 1, True
     joint = None
     if len(problems) > 1:
         joint = fit.fit_joint(problems, [i["tau_s"] for i in info], refinements=cmp.refinements, progress=bar.update)
@@ -290,10 +295,11 @@ def run_comparison(cmp: Comparison) -> ComparisonResult:
             joint.extra["delta_chi2_at_c4"] = sum(q.profile(KPM51_COEFFICIENT * s) for q, s in zip(problems, scale)) - joint.chi2
     meta = {"parameters": cmp.describe(), "coupling": K.description,
             "fits": {tf.tier: tf.describe() for tf in fits}, "joint_fit": None if joint is None else joint.describe(),
-            "predictions_evaluated": cache.evaluations, "fits_per_tier": fits_made,
+            "predictions_evaluated": cache.evaluations, "fits_per_tier": fits_made, "one_sky_fits_settled": settled,
             "estimate": {"predictions": count, "seconds": estimate.seconds},
             "chi2_errors": "published errors + one-sky covariance at the best fit" if cmp.one_sky_variance else "published errors",
-            "warnings": onesky.edge_warnings(fits, problems, joint)}
+            "warnings": onesky.edge_warnings(fits, problems, joint) + ([] if settled else [
+                f"the fits with the one-sky covariance still moved by more than {onesky.TOLERANCE:g} after {fits_made - 1} refits"])}
     return ComparisonResult(tiers, fits, joint, meta)
 
 

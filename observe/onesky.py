@@ -49,8 +49,8 @@ def sky_covariance(C: np.ndarray, ell: np.ndarray, *, band: tuple[float, float] 
 
 def fit_with_one_sky(problems: Sequence[fit.TierProblem], signal: Callable[[int, fit.TierFit], np.ndarray],
                      covariance: Callable[[np.ndarray, np.ndarray], np.ndarray], grid_points: int, refinements: int,
-                     progress: Callable[[], None] | None = None) -> tuple[list[fit.TierFit], int]:
-    """Fits of every tier with the one-sky covariance of its best-fit signal (module docstring); also the fits made.
+                     progress: Callable[[], None] | None = None) -> tuple[list[fit.TierFit], int, bool]:
+    """Fits of every tier with the one-sky covariance of its best-fit signal (module docstring), the fits made, whether they settled.
 
     ``signal(k, tier_fit)`` is the full-sky C_l of tier k's signal at that fit; ``covariance(C, ell)`` its
     one-sky covariance at the multipoles ell.
@@ -64,8 +64,8 @@ def fit_with_one_sky(problems: Sequence[fit.TierProblem], signal: Callable[[int,
                       and abs(a.amplitude.value / b.amplitude.value - 1.0) < TOLERANCE for a, b in zip(new, fits))
         fits = new
         if settled:
-            return fits, made + 1
-    return fits, ITERATIONS + 1
+            return fits, made + 1, True
+    return fits, ITERATIONS + 1, False
 
 
 def edge_warnings(fits: Sequence[fit.TierFit], problems: Sequence[fit.TierProblem], joint: fit.JointFit | None) -> list[str]:
