@@ -8,8 +8,10 @@ made and add a few more.  :func:`prediction_count` is the expected count
 (:data:`REFINEMENTS_PER_FIT` per tier and fit; tests/observe/test_compare_cli.py holds it to the
 counted work).  The time is that count times the measured CPU time of one prediction (the first
 one the comparison makes anyway), scaled per tier by the solver's relative cost estimate
-(crmix.solver.resources), plus the Gaussian skies of the one-sky band; benchmarks/compare.py
-measures it against the run.
+(crmix.solver.resources), plus the fits (each tier is fitted up to five times with the one-sky
+covariance, each fit profiling hundreds of linear fits: at small l_max they cost more than the
+predictions), timed on one fit of the first tier, plus the Gaussian skies of the one-sky band;
+benchmarks/compare.py measures it against the run.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ from typing import Any
 
 import healpy as hp
 
+from crmix.observe.onesky import ITERATIONS
 from crmix.resources import ResourceEstimate
 from crmix.solver.resources import spectrum_estimate
 
-__all__ = ["REFINEMENTS_PER_FIT", "SKY_SECONDS_PER_PIXEL", "comparison_estimate", "describe", "prediction_count"]
+__all__ = ["REFINEMENTS_PER_FIT", "SKY_SECONDS_PER_PIXEL", "comparison_estimate", "describe", "fits_per_tier", "prediction_count"]
 
 #: exact predictions a fit adds beyond the grid, on average per tier (measured: 0 to 2)
 REFINEMENTS_PER_FIT = 0.5
@@ -36,12 +39,18 @@ def prediction_count(tiers: int, grid_points: int, refinements: int, joint: bool
     return math.ceil(tiers * per_tier)
 
 
-def comparison_estimate(cmp: Any, ranges: list[tuple[float, float]], seconds_first: float | None) -> tuple[int, ResourceEstimate]:
+def fits_per_tier(cmp: Any) -> int:
+    """Fits of each tier expected: the first and, with the one-sky covariance, every refit (crmix.observe.onesky)."""
+    return 1 + (ITERATIONS if cmp.one_sky_variance else 0)
+
+
+def comparison_estimate(cmp: Any, ranges: list[tuple[float, float]], seconds_first: float | None,
+                        seconds_fit: float) -> tuple[int, ResourceEstimate]:
     """(predictions, time) of a comparison of ``cmp`` (crmix.observe.compare.Comparison) with each tier's Omega dT range.
 
     ``seconds_first``: the CPU time of a prediction of the first tier at the geometric middle of its range
     (None when it was stored: then the solver's own estimate, which is several times too high on a
-    fast CPU).
+    fast CPU); ``seconds_fit``: the CPU time of one fit of the first tier (its profiles and intervals).
     """
     count = prediction_count(len(cmp.data), cmp.grid_points, cmp.refinements, len(cmp.data) > 1)
     per_tier = []
@@ -50,6 +59,7 @@ def comparison_estimate(cmp: Any, ranges: list[tuple[float, float]], seconds_fir
         per_tier.append(spectrum_estimate([(model, math.sqrt(lo * hi) / model.Omega)], cmp.lmax))
     scale = per_tier[0].seconds if seconds_first is None else seconds_first
     seconds = count * scale * sum(e.seconds / per_tier[0].seconds for e in per_tier) / len(per_tier)
+    seconds += len(cmp.data) * (fits_per_tier(cmp) + 1) * seconds_fit  # + the timed fit and the joint fit's profiles
     seconds += len(cmp.data) * cmp.realisations * hp.nside2npix(cmp.nside) * SKY_SECONDS_PER_PIXEL
     return count, ResourceEstimate(memory=max((e.memory for e in per_tier), key=lambda m: sum(m.values())), seconds=seconds)
 
