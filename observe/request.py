@@ -34,6 +34,7 @@ class CompareRequest:
     events, noise_level  shot noise per tier (at most one; None: fitted).
     eta, b_rms, l_c, spectrum, charge   the slab model (rigidity = E/Z).
     maps, time      a crmix simulate run whose sky maps give the shape, and its backtracking time.
+    one_sky_variance  chi^2 with the one-sky covariance at the best fit beside the published errors (False: those alone).
     out             output folder; predictions are cached in ``out/predictions``.
     """
 
@@ -59,6 +60,7 @@ class CompareRequest:
     realisations: int = 200
     nside: int = 64
     seed: int = 0
+    one_sky_variance: bool = True
     out: str | os.PathLike[str] = "crmix-out/compare"
     progress: bool = True
     comparison: Comparison = field(init=False, repr=False, compare=False)
@@ -167,6 +169,10 @@ def _comparison(args: CompareRequest) -> Comparison:
         coverage = _coverage(args.coverage)
     except ValueError as exc:
         raise ValueError(exc if str(exc).startswith("--coverage") else f"--coverage: {exc}") from None
+    if not coverage.is_band:
+        from crmix.observe import namaster
+
+        namaster.require()  # a weight map's kernel or one-sky covariance comes from NaMaster
     if events is not None:
         levels = {t: 4.0 * math.pi * coverage.event_factor() / n for t, n in events.items()}
     b_rms = quantity(args.b_rms, u.G, "--brms").to_value(u.uG)
@@ -190,7 +196,7 @@ def _comparison(args: CompareRequest) -> Comparison:
         noise_levels=levels, charge=args.charge, eta=args.eta, b_rms_uG=b_rms, l_c_pc=l_c, spectrum=NAMED_SPECTRA[args.spectrum](),
         lmax=args.lmax, omega_dt_range=None if args.omega_dt_range is None else (float(args.omega_dt_range[0]), float(args.omega_dt_range[1])),
         grid_points=args.grid, realisations=args.realisations, nside=args.nside, seed=args.seed, maps=maps,
-        cache=out / "predictions", progress=args.progress,
+        one_sky_variance=args.one_sky_variance, cache=out / "predictions", progress=args.progress,
     )
 
 

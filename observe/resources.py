@@ -1,10 +1,10 @@
-"""Memory and time of ``crmix compare`` before it starts (crmix.resources; benchmarks/RESULTS.md).
+"""Memory and time of ``crmix compare`` before it starts, for its refusals (crmix.resources; benchmarks/RESULTS.md).
 
 The work of a comparison with the theory is its exact predictions: one mixing matrix and steady
-state at --lmax per trial Omega dT (crmix.observe.theory), per tier the --grid points and the
-refinements of the tier's fit and of the joint fit (crmix.observe.fit), each round ending as soon as
-the best fit lies on an exact point: ``grid + EXPECTED_REFINEMENTS`` per tier (between grid and
-grid + 2 --refinements + 2; the model band's envelope is interpolated, no prediction).  One prediction
+state at --lmax per trial Omega dT (crmix.observe.theory), counted as crmix.observe.budget counts
+them (the --grid points and the refinements, which end as soon as the best fit lies on an exact
+point; the model band's envelope is interpolated, no prediction).  Once the comparison has timed
+its first prediction and fit, crmix.observe.budget prints the finer estimate.  One prediction
 costs what crmix spectrum estimates for that matrix (crmix.solver.resources) in the middle of the
 Omega dT range.  Then per tier --realisations Gaussian skies at --nside, each synthesised and
 analysed through the detector (healpy: about SKY_SECONDS per pixel and multipole), all held in
@@ -17,16 +17,15 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from crmix.observe.budget import prediction_count
 from crmix.resources import ResourceEstimate
 from crmix.solver.resources import spectrum_estimate
 
 if TYPE_CHECKING:
     from crmix.observe.compare import Comparison
 
-__all__ = ["EXPECTED_REFINEMENTS", "compare_estimate"]
+__all__ = ["compare_estimate"]
 
-#: exact predictions per tier beyond the grid (the refinements, of 0 to 2 --refinements + 2; tests/test_estimates.py)
-EXPECTED_REFINEMENTS = 2
 #: seconds per pixel and multipole of one sky's synthesis and analysis (healpy alm2map + anafast), reference machine
 SKY_SECONDS = 2.5e-9
 #: maps of one sky held at once: the skies, their observed copies, the filter's work array
@@ -43,9 +42,9 @@ def compare_estimate(cmp: Comparison) -> ResourceEstimate:
     skies = cmp.realisations * tiers if cmp.maps is None else len(cmp.maps.maps)
     seconds = SKY_SECONDS * skies * npix * sky_lmax
     memory = {"Gaussian skies": SKY_COPIES * 8.0 * npix * max(cmp.realisations, skies if cmp.maps else 0)}
-    predictions = 0
+    predictions = 0.0
     if cmp.maps is None:
-        per_tier = cmp.grid_points + EXPECTED_REFINEMENTS
+        per_tier = prediction_count(tiers, cmp.grid_points, cmp.refinements, tiers > 1) / tiers
         matrix_bytes = 0.0
         for d in cmp.data:
             model = cmp.model(float(d.energy_TeV or math.nan))

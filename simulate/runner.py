@@ -24,7 +24,7 @@ import numpy as np
 
 from crmix.checks import dipole_amplitude, ell_ranges, record_warnings, table_warnings
 from crmix.io import WriteFile, published_together
-from crmix.provenance import provenance
+from crmix.provenance import provenance, reproducible
 from crmix.simulate.cluster import Engine, RealisationTask, compute_realisations
 from crmix.simulate.config import Analysis, SimulationConfig
 from crmix.simulate.ensemble import EnsembleSummary, LiouvilleMapping, RealisationResult, ensemble_statistics
@@ -74,8 +74,10 @@ def result_warnings(summary: EnsembleSummary, tables: dict[str, Any]) -> list[st
 
 
 def _digest(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> str:
-    """The reduction's identity, recorded in every file of it: the same inputs and analysis give the same digest."""
-    h = hashlib.sha256(json.dumps(meta, sort_keys=True).encode())
+    """The reduction's identity, recorded in every file of it: the same inputs and analysis give the same digest
+    (the provenance's date and command line aside, crmix.provenance.reproducible)."""
+    same = {**meta, "provenance": reproducible(meta["provenance"])} if "provenance" in meta else meta
+    h = hashlib.sha256(json.dumps(same, sort_keys=True).encode())
     for key in sorted(arrays):
         h.update(key.encode() + np.ascontiguousarray(arrays[key]).tobytes())
     return h.hexdigest()[:16]

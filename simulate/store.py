@@ -57,6 +57,7 @@ __all__ = [
     "open_run",
     "prepare_folder",
     "read_finished_realisation",
+    "recorded_parameters",
     "recorded_time",
     "run_parameters",
     "sky_maps",
@@ -198,6 +199,14 @@ def _run_record(out: Path) -> tuple[dict[str, Any] | None, str]:
             why = f"run.json is unreadable ({exc})"
     recorded = _recorded_by_realisations(out)
     return (recorded, "its realisation files") if recorded is not None else (None, why)
+
+
+def recorded_parameters(out: Path) -> dict[str, Any]:
+    """The parameters of the run in ``out`` (run.json, else its realisation files); ValueError when it holds none."""
+    params, why = _run_record(Path(out))
+    if params is None:
+        raise ValueError(f"run folder {str(out)!r} {why}")
+    return params
 
 
 def check_folder(out: Path, params: dict[str, Any]) -> None:

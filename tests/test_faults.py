@@ -27,6 +27,7 @@ import numpy as np
 import pytest
 
 from crmix.io import FAULT_VARIABLE, is_temporary
+from crmix.provenance import reproducible
 from crmix.simulate.store import folder_lock
 
 SIMULATION = ["--nside", "2", "--times", "1,2", "--rigidity", "30PV", "--rg-over-lambda-min", "5", "--scheduler", "serial",
@@ -63,18 +64,25 @@ def _temporaries(folder: Path) -> list[str]:
 
 
 def _arrays(folder: Path) -> dict[str, dict[str, np.ndarray]]:
+    """Every array of the realisations and of ensemble.npz; the metadata without the provenance's date and command line."""
     out = {}
     for f in sorted(folder.glob("realisation_*.npz")) + [folder / "ensemble.npz"]:
         with np.load(f) as d:
-            out[f.name] = {k: d[k] for k in d.files}
+            out[f.name] = {k: d[k] for k in d.files if k != "metadata"}
+            if "metadata" in d.files:
+                meta = json.loads(str(d["metadata"]))
+                out[f.name]["metadata"] = np.array(json.dumps({**meta, "provenance": reproducible(meta["provenance"])},
+                                                              sort_keys=True))
     return out
 
 
 def _assert_same_run(a: Path, b: Path) -> None:
-    """The realisations and the reduction of two run folders are equal bit for bit."""
+    """The realisations and the reduction of two run folders are equal bit for bit (but for when and by which command
+    line they were made)."""
     ra, rb = _arrays(a), _arrays(b)
     assert ra.keys() == rb.keys()
     for name in ra:
+        assert ra[name].keys() == rb[name].keys(), name
         for key in ra[name]:
             np.testing.assert_array_equal(ra[name][key], rb[name][key], err_msg=f"{name}:{key}")
 

@@ -6,7 +6,8 @@ code   meaning
 0      done
 2      the user's input or a file given is at fault: a ValueError of a check (it names the
        option or the file), a path the system cannot take (too long, not a folder, not
-       permitted, read-only), a file that does not exist
+       permitted, read-only), a file that does not exist, a module of an optional extra
+       that is not installed (crmix.extras names the extra)
 1      a failure while working: a full disk or another I/O error (naming the file), a
        worker lost repeatedly (naming the realisation), memory exhausted, an internal error
 130    interrupted by SIGINT (Ctrl-C) or SIGTERM: what was finished is kept; a rerun resumes
@@ -67,6 +68,12 @@ def exit_code(exc: BaseException) -> tuple[int, str]:
         return 130, f"interrupted ({name}); finished work is kept: rerun the same command to resume"
     if isinstance(exc, ValueError):
         return 2, str(exc)
+    if isinstance(exc, ModuleNotFoundError):
+        from crmix.extras import missing_extra
+
+        missing = missing_extra(exc)
+        if missing is not None:  # a module of an optional extra that is not installed: the extra named
+            return 2, missing
     if isinstance(exc, OSError):
         if exc.errno in INPUT_ERRNOS or isinstance(exc, (FileExistsError, PermissionError, NotADirectoryError, IsADirectoryError)):
             return 2, _path_error(exc)

@@ -56,22 +56,19 @@ def request_from_args(args: argparse.Namespace) -> FitRequest:
 
 def result_warnings(results: list[tuple[Any, list[Any]]]) -> list[str]:
     """The result checks of the fits (crmix.checks): a chi^2 or a best fit that is not finite is refused
-    (ResultError naming the run and l_max); a best fit or an interval at a bound is a warning."""
+    (ResultError naming the run and l_max); a best fit at a bound is a warning (crmix.fit.report.bound_warnings)."""
     import numpy as np
 
     from crmix.checks import ResultError
+    from crmix.fit.report import bound_warnings
 
-    found = []
     for shape, fits in results:
         for f in fits:
             values = (f.best, f.low, f.high, f.chi2)
             if not all(math.isfinite(v) for v in values) or not np.all(np.isfinite(f.theory) & (f.theory > 0)):
                 raise ResultError(f"{shape.run}, l_max = {f.lmax}: the fit gives {f.parameter} = {f.best:.4g} [{f.low:.4g}, "
                                   f"{f.high:.4g}] with chi^2 = {f.chi2:.4g}: no finite fit within --bounds; narrow --bounds or --ell")
-            if f.at_bound:
-                found.append(f"{shape.run}, l_max = {f.lmax}: {f.parameter} = {f.best:.4g} [{f.low:.4g}, {f.high:.4g}] reaches "
-                             f"the {f.at_bound} bound of --bounds: the interval is open there")
-    return found
+    return bound_warnings(results)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -81,10 +78,11 @@ def run(args: argparse.Namespace) -> int:
 
     from crmix.checks import record_warnings
     from crmix.fit.data import read_shape
-    from crmix.fit.report import fit_table, relation_table, shape_table, write_plot
+    from crmix.fit.report import fit_table, relation_table, shape_table
     from crmix.fit.resources import fit_estimate
     from crmix.fit.shape import fit_run
     from crmix.io import check_output_folder, published_together
+    from crmix.plots.fit import write_fit_plot
     from crmix.provenance import provenance
     from crmix.resources import calibrated, require
 
@@ -114,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
     with published_together() as files:
         files.write(out / "fit.ecsv", lambda tmp: fits.write(tmp, format="ascii.ecsv", overwrite=True))
         files.write(out / "fit_shapes.ecsv", lambda tmp: shapes_table.write(tmp, format="ascii.ecsv", overwrite=True))
-        write_plot(out / "fit.png", results, files.write)
+        write_fit_plot(out / "fit.png", results, write=files.write)
         if relation is not None:
             files.write(out / "fit_relation.ecsv", lambda tmp: relation.write(tmp, format="ascii.ecsv", overwrite=True))
     for shape, fits in results:
@@ -125,6 +123,8 @@ def run(args: argparse.Namespace) -> int:
             flag = f" (at the {f.at_bound} bound)" if f.at_bound else ""
             print(f"  l_max = {f.lmax:4d}: {f.parameter} = {f.best:.4g} [{f.low:.4g}, {f.high:.4g}]{flag}, "
                   f"chi2/dof = {f.chi2:.3g}/{f.dof} = {f.reduced_chi2:.3g} ({f.evaluations} theory evaluations)")
+    for line in warnings:
+        print(f"WARNING: {line}")
     if relation is not None:
         print("Omega dT = c (Omega tau_s)^p over the runs:")
         for r in relation:

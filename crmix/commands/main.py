@@ -8,7 +8,8 @@ crmix.fit.request.FitRequest, crmix.observe.request.CompareRequest) whose constr
 value; the ValueError it raises names the option and its range.
 
 The exit codes (crmix.commands.errors): 0 done; 2 the user's input or a file given is at fault
-(a ValueError, a path the system cannot take, a file missing or unreadable); 1 a failure while
+(a ValueError, a path the system cannot take, a file missing or unreadable, a module of an optional
+extra that is not installed: crmix.extras names the extra); 1 a failure while
 working (a full disk, a lost worker, an internal error); 130 interrupted (SIGINT or SIGTERM:
 finished work is kept and a rerun resumes).  The message names the option or the file; no
 traceback reaches the user unless ``--debug`` is given.

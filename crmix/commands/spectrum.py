@@ -28,7 +28,6 @@ from crmix.solver.choices import CLOSURES, DEFAULT_LMAX, DEFAULT_LMAX_GENERIC
 from crmix.solver.timestep import DT_RULES, KPM51_COEFFICIENT
 
 if TYPE_CHECKING:
-    from crmix.io import WriteFile
     from crmix.solver.spectrum import AngularSpectrum
 
 __all__ = ["add_arguments", "request_from_args", "run"]
@@ -77,29 +76,6 @@ def request_from_args(args: argparse.Namespace) -> Any:
         omega_dt=args.omega_dt, alpha=args.alpha, dt_coefficient=args.dt_coefficient, gradient_length=args.gradient_length,
         cos_alpha_correction=args.cos_alpha_correction, extrapolate=args.extrapolate, closure=args.closure, backend=args.backend,
     )
-
-
-def _write_plot(path: Path, results: list[tuple[str, AngularSpectrum]], write: WriteFile) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.4, 4.8))
-    for label, res in results:
-        ell, ratio = res.ell[1:], res.ratio[1:]
-        ax.loglog(ell, ratio, marker=".", lw=1, label=f"{label}: Omega dt = {res.timestep.omega_dt:.3g}")
-    ax.set_xlabel(r"multipole $\ell$")
-    ax.set_ylabel(r"$C_\ell / C_1$")
-    model = results[0][1].model
-    shape = "white" if model.spectrum.kind == "white" else f"{model.spectrum.kind} {model.spectrum.index:.3g}"
-    ax.set_title(f"{model.geometry}, {shape}, eta = {model.eta:g}, lmax = {results[0][1].steady.lmax}")
-    ax.legend()
-    fig.tight_layout()
-    try:
-        write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=120))
-    finally:
-        plt.close(fig)
 
 
 def _summary(label: str, res: AngularSpectrum) -> str:
@@ -173,6 +149,7 @@ def run(args: argparse.Namespace) -> int:
 
     from crmix.checks import record_warnings
     from crmix.io import check_output_folder, published_together
+    from crmix.plots.spectrum import write_spectrum_plot
     from crmix.resources import calibrated, require
     from crmix.theory import angular_power_spectra, spectrum_table
 
@@ -200,6 +177,6 @@ def run(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     with published_together() as files:
         files.write(out / TABLE_NAME, lambda tmp: table.write(tmp, format="ascii.ecsv", overwrite=True))
-        _write_plot(out / PLOT_NAME, results, files.write)
+        write_spectrum_plot(out / PLOT_NAME, results, write=files.write)
     print(f"wrote {out / TABLE_NAME} and {out / PLOT_NAME}")
     return 0
