@@ -1,5 +1,5 @@
 """Numbers leaving crmix carry their units: the model's units (crmix.units.ModelUnits) against hand computations,
-the records and columns of crmix.records.
+the records and columns of crmix.records, and the spectrum table read back with ``QTable.read``.
 
 The tables of the other commands are read back the same way in their own tests (the ``units_everywhere``
 fixture of tests/conftest.py): simulate (tests/simulate/test_runner.py), scan (tests/simulate/test_scan.py),
@@ -9,12 +9,14 @@ fit (tests/fit/test_fit.py), compare (tests/observe/test_compare_cli.py).
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import astropy.constants as const
 import astropy.units as u
 import pytest
 from scipy import integrate
 
+from crmix.cli import main
 from crmix.model import TurbulenceModel
 from crmix.qlt import parallel_diffusion
 from crmix.records import DROP, KEYS, Renamed, column_pair, with_units
@@ -92,3 +94,13 @@ def test_records_give_every_float_its_unit() -> None:
     assert list(columns["Omega_T"]) == [1.0 * u.one, 2.0 * u.one]
     assert all(isinstance(k, (str, u.UnitBase, Renamed)) for k in KEYS.values()) and DROP in KEYS.values()
 
+
+def test_spectrum_table_states_every_unit(tmp_path: Path, units_everywhere) -> None:
+    out = tmp_path / "spectrum"
+    assert main(["spectrum", "--lmax", "20", "--no-progress", "--out", str(out)]) == 0
+    table = units_everywhere(out / "spectrum.ecsv")
+    run = table.meta["runs"]["10TV"]
+    assert run["K_zz"].unit == u.cm**2 / u.s and run["K_zz"].value == pytest.approx(1.316e29, rel=1e-3)
+    assert run["tau_s"].unit == u.yr and run["L_c"].to_value(u.pc) == pytest.approx(30.0, rel=1e-12)
+    assert run["gradient_length"].to_value(u.pc) == pytest.approx(1000.0, rel=1e-12)
+    assert run["Omega_tau_s"].unit == u.one and run["Omega_K_zz"].value == pytest.approx(run["Omega_tau_s"].value / 3, rel=1e-12)
