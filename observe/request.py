@@ -34,6 +34,7 @@ class CompareRequest:
     events, noise_level  shot noise per tier (at most one; None: fitted).
     eta, b_rms, l_c, spectrum, charge   the slab model (rigidity = E/Z).
     maps, time      a crmix simulate run whose sky maps give the shape, and its backtracking time.
+    one_sky_variance  chi^2 with the one-sky covariance at the best fit beside the published errors (False: those alone).
     out             output folder; predictions are cached in ``out/predictions``.
     """
 
@@ -59,6 +60,7 @@ class CompareRequest:
     realisations: int = 200
     nside: int = 64
     seed: int = 0
+    one_sky_variance: bool = True
     out: str | os.PathLike[str] = "crmix-out/compare"
     progress: bool = True
     comparison: Comparison = field(init=False, repr=False, compare=False)
@@ -124,6 +126,10 @@ def _comparison(args: CompareRequest) -> Comparison:
     events = _per_tier("--events", args.events, tiers)
     levels = _per_tier("--noise-level", args.noise_level, tiers)
     coverage = _coverage(args.coverage)
+    if not coverage.is_band:
+        from crmix.observe import namaster
+
+        namaster.require()  # a weight map's kernel or one-sky covariance comes from NaMaster
     if events is not None:
         for tier, n in events.items():
             real(f"--events of tier {tier}", n, gt=0)
@@ -150,7 +156,7 @@ def _comparison(args: CompareRequest) -> Comparison:
         noise_levels=levels, charge=args.charge, eta=args.eta, b_rms_uG=b_rms, l_c_pc=l_c, spectrum=NAMED_SPECTRA[args.spectrum](),
         lmax=args.lmax, omega_dt_range=None if args.omega_dt_range is None else (float(args.omega_dt_range[0]), float(args.omega_dt_range[1])),
         grid_points=args.grid, realisations=args.realisations, nside=args.nside, seed=args.seed, maps=maps,
-        cache=out / "predictions", progress=args.progress,
+        one_sky_variance=args.one_sky_variance, cache=out / "predictions", progress=args.progress,
     )
 
 

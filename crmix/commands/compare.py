@@ -72,6 +72,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--realisations", type=int, default=200, help="Gaussian skies for the one-sky scatter (default: 200)")
     parser.add_argument("--nside", type=int, default=64, help="HEALPix Nside of the simulated skies (default: 64)")
     parser.add_argument("--seed", type=int, default=0, help="random seed of the Gaussian skies (default: 0)")
+    parser.add_argument("--no-one-sky-variance", action="store_true",
+                        help="chi^2 with the published errors alone, without the scatter of one sky around the ensemble average")
     add_output_options(parser, DEFAULT_OUT, confirm=False, extra="; predictions are cached in OUT/predictions")
 
 
@@ -82,7 +84,7 @@ def request_from_args(args: argparse.Namespace) -> CompareRequest:
         field_direction=tuple(args.field_direction), dipole=args.dipole, events=args.events, noise_level=args.noise_level,
         spectrum=args.spectrum, eta=args.eta, b_rms=args.brms, l_c=args.lc, lmax=args.lmax, omega_dt_range=args.omega_dt_range,
         grid=args.grid, maps=args.maps, time=args.time, realisations=args.realisations, nside=args.nside, seed=args.seed,
-        out=args.out, progress=not args.no_progress,
+        one_sky_variance=not args.no_one_sky_variance, out=args.out, progress=not args.no_progress,
     )
 
 
@@ -111,6 +113,7 @@ def run(args: argparse.Namespace) -> int:
     from crmix.observe import report
     from crmix.observe.compare import run_comparison
     from crmix.observe.data import icetop11_path
+    from crmix.plots.style import spectrum_name
 
     cmp = request_from_args(args).comparison
     result = run_comparison(cmp)
@@ -118,11 +121,14 @@ def run(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     meta = dict(result.meta)
     meta["data"] = str(icetop11_path().name if args.data is None else args.data)
-    report.write_tables(out, result.tiers, meta, result.units)
-    title = (f"{cmp.coverage.describe()}, filter {cmp.filter}, B0 at RA {cmp.field_direction[0]:g}, Dec "
-             f"{cmp.field_direction[1]:g}; slab {cmp.spectrum.kind}, eta = {cmp.eta:g}, l_max = {cmp.lmax}")
+    report.write_tables(out, result.tiers, meta, result.units)  # the command line: in the provenance
+    title = (f"{out.name}: {meta['data']} against {'simulated sky maps' if cmp.maps is not None else 'the slab prediction'}\n"
+             f"{cmp.coverage.describe()}, filter {cmp.filter}, B0 at RA {cmp.field_direction[0]:g}, Dec "
+             f"{cmp.field_direction[1]:g}; slab, {spectrum_name(cmp.spectrum.kind, cmp.spectrum.index)}, eta = {cmp.eta:g}, l_max = {cmp.lmax}")
     report.write_plot(out, result.tiers, title)
     for line in _summary(result):
         print(line)
+    for line in result.meta.get("warnings", []):
+        print(f"WARNING: {line}")
     print(f"wrote {out / report.SPECTRA_TABLE}, {out / report.FIT_TABLE} and {out / report.PLOT}")
     return 0
