@@ -38,7 +38,7 @@ def cp():
 
 #: a clean column name: words of letters and digits joined by "_", no float noise (no ".") and no unit in the name
 CLEAN_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)*$")
-_UNIT_SUFFIXES = ("TeV", "GeV", "PeV", "TV", "PV", "GV", "V", "pc", "kpc", "deg", "rad", "uG", "G", "yr", "s", "cm")
+_UNIT_SUFFIXES = ("TeV", "GeV", "PeV", "TV", "PV", "GV", "V", "pc", "kpc", "deg", "rad", "uG", "G", "yr", "cm")  # not "s": tau_s
 
 
 def _bare_floats(value: Any, where: str) -> list[str]:
