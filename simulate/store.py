@@ -30,7 +30,7 @@ column's unit (TUNITn: r in pc, p-hat dimensionless), the frame (COORDSYS = CRFR
 frame of the regular field, which HEALPix's G, E and C cannot name), the backtracking times T_k
 (CRTk in yr, CROMTk = Omega T_k), the run parameters -- physical (rigidity, B_rms, B0, L_c, r_g,
 lambda_min, lambda_max, each with its unit in brackets in its comment) and in the model's units --
-and the provenance (crmix.provenance).
+and the provenance (crmix.provenance: version, git commit, backend, precision).
 """
 
 from __future__ import annotations
@@ -125,6 +125,7 @@ def _fits_header(params: dict[str, Any], index: int, units: ModelUnits) -> list[
                    for k, t in enumerate(times, 1)]
     return header + [
         ("CRVERSN", origin["crmix"], "crmix version"),
+        ("CRCOMMIT", origin["commit"], "git commit"),
         ("CRBACKND", origin["backend"], "pusher backend"),
         ("CRPREC", origin["precision"], "precision of the backtracking"),
         ("COMMENT", "column C_k: component C of (r, p-hat) at t0 = t - T_k,"),

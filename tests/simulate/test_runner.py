@@ -256,7 +256,8 @@ def test_fits_maps_read_with_healpy_and_carry_frame_units_and_parameters(tmp_pat
     assert (header["CRGEOM"], header["CRSPEC"], header["CRSEED"], header["CRINDEX"]) == ("slab", "power_law", 42, 0)
     assert header["CRETA"] == MODEL.eta and header["CRRHO"] == MODEL.rho and header["CROMDT"] == params["dt"]
     assert header["CRNTIME"] == len(CONFIG.times) and header["CRFIELD"] == "grid"
-    assert (header["CRVERSN"], header["CRBACKND"], header["CRPREC"]) == (provenance("numba", "float64")["crmix"], "numba", "float64")
+    origin = provenance("numba", "float64")
+    assert (header["CRVERSN"], header["CRCOMMIT"], header["CRBACKND"], header["CRPREC"]) == (origin["crmix"], origin["commit"], "numba", "float64")
 
 
 def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
