@@ -370,7 +370,7 @@ def test_sigkill_in_the_middle_of_a_realisation_write_loses_only_that_realisatio
     _assert_same_runs(killed, tmp_path / "whole")
 
 
-def test_a_run_reduced_by_an_earlier_crmix_is_refused_then_rereduced(tmp_path: Path) -> None:
+def test_a_run_reduced_by_an_earlier_crmix_is_refused_then_rereduced(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Tables of the earlier layout (a column per time, times in 1/Omega without units) are refused by name with the
     way to re-reduce; crmix.simulate.rereduce rewrites them from the realisation files; maps whose columns are
     named by time (RX_T8) still read."""
@@ -390,6 +390,8 @@ def test_a_run_reduced_by_an_earlier_crmix_is_refused_then_rereduced(tmp_path: P
                                                                                          overwrite=True)
     with pytest.raises(ValueError, match=r"ensemble_realisations\.ecsv was written by an earlier crmix.*rereduce\("):
         read_shape(out, ells=(2, 6))
+    assert main(["fit", str(out), "--ell", "2:6", "--lmax", "16", "--out", str(tmp_path / "fit"), "--no-progress"]) == 2
+    assert "was written by an earlier crmix" in capsys.readouterr().err and not (tmp_path / "fit").exists()
     rereduce(out)
     for name, table in now.items():
         again = QTable.read(out / name)
