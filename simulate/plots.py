@@ -19,6 +19,6 @@ def write_summary_plot(out: str | Path, summary: EnsembleSummary, *, k_zz_qlt: f
     """``out``/simulate.png: sky map of realisation 0 at T_max, <C_l>^sub(T_max) with errors and N_l, K_zz(T), K_perp(T);
     ``write``: how the file is written (atomically, or as part of a crmix.io.published_together set, before the
     reduction's tables are published: the maps and parameters come from the realisations and run.json)."""
-    maps = weighted_maps(out, summary.mapping, float(summary.times[-1]), [0])
-    return write_run_summary(Path(out) / PLOT_NAME, maps[0], summary, recorded_parameters(Path(out)), k_zz_qlt=k_zz_qlt,
-                             write=write)
+    parameters = recorded_parameters(Path(out))
+    maps = weighted_maps(out, parameters, summary.mapping, float(summary.times[-1]), [0])
+    return write_run_summary(Path(out) / PLOT_NAME, maps[0], summary, parameters, k_zz_qlt=k_zz_qlt, write=write)

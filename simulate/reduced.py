@@ -1,10 +1,11 @@
 """A reduced run folder read back (``crmix fit``, ``crmix compare --maps``), its structure checked before any work.
 
-A ``crmix simulate`` folder's reduction is three tables written as one set (crmix.simulate.runner):
-``ensemble_cl.ecsv``, ``ensemble_transport.ecsv`` and ``ensemble_realisations.ecsv``.
-:func:`read_reduced_run` reads them through crmix.inputs.read_table and checks what the readers use:
-the columns (per backtracking time T where they are per T), the metadata (the run's parameters, its
-analysis, the times, the number of realisations), finite values, the tables' sizes against one
+A ``crmix simulate`` folder's reduction is ensemble.npz and three tables written as one set
+(crmix.simulate.runner): ``ensemble_cl.ecsv``, ``ensemble_transport.ecsv`` and
+``ensemble_realisations.ecsv``, one row per backtracking time Omega_T (and multipole, and
+realisation; crmix.simulate.tables).  :func:`read_reduced_run` reads them through
+crmix.inputs.read_table and checks what the readers use: the columns, the metadata (the run's
+parameters, its analysis, the number of realisations), finite values, the tables' sizes against one
 another, and that all three come from ONE reduction (the ``reduction`` digest of their metadata: a
 reduction cut short between its files leaves tables of two analyses, which are refused).  Every
 refusal is a ValueError naming the file and the column or key (exit code 2).
@@ -20,15 +21,14 @@ from typing import Any
 import numpy as np
 
 from crmix.inputs import metadata_value, read_table
-from crmix.simulate.tables import time_tag
 
 __all__ = ["REDUCTION_TABLES", "ReducedRun", "read_reduced_run"]
 
 #: the tables of a reduction, in the order they are written
 REDUCTION_TABLES = ("ensemble_cl.ecsv", "ensemble_transport.ecsv", "ensemble_realisations.ecsv")
-_CL_META = ("times", "realisations", "analysis.lmax", "analysis.K_liouville", "analysis.gradient", "parameters.model",
-            "parameters.spectrum", "parameters.recorded_times", "parameters.dt", "parameters.nside")
-_TRANSPORT_META = ("Omega_tau_s", "Omega_tau_s_err", "cos_alpha", "K_zz_converged")
+_CL_META = ("realisations", "analysis", "parameters.model", "parameters.spectrum")
+#: the column of the backtracking time in every table (crmix.simulate.tables.TIME_COLUMN)
+_TIME = "Omega_T"
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,8 @@ class ReducedRun:
 
     @property
     def times(self) -> np.ndarray:
-        return np.asarray(self.cl.meta["times"], dtype=float)
+        """The backtracking times Omega T of the tables."""
+        return np.unique(np.asarray(self.cl[_TIME], dtype=float))
 
 
 def _count(meta: dict[str, Any], path: Path) -> int:
@@ -67,25 +68,30 @@ def read_reduced_run(run: str | os.PathLike[str]) -> ReducedRun:
         raise ValueError(f"run folder {str(folder)!r} holds no {REDUCTION_TABLES[0]}: give the --out folder of a crmix simulate "
                          "run (a killed run has none until it is resumed to the end)")
     what = f"{REDUCTION_TABLES[0]} of the run"
-    cl = read_table(cl_path, what, columns=("ell",), meta=_CL_META, finite=("ell",))
-    times = np.asarray(metadata_value(cl.meta, "times", cl_path), dtype=float)
-    if times.ndim != 1 or times.size == 0 or not np.all(np.isfinite(times) & (times > 0)):
-        raise ValueError(f"{str(cl_path)!r}: the metadata 'times' must be backtracking times > 0, got {cl.meta['times']!r}")
+    per_row = (_TIME, "ell", "C_sub", "ratio", "ratio_err")
+    for name in reversed(REDUCTION_TABLES):  # a run reduced by an earlier crmix: refused with how to re-reduce it
+        path = folder / name
+        if path.is_file() and _TIME not in read_table(path, f"{name} of the run").colnames:
+            from crmix.simulate.tables import read_table as read_current_layout
+
+            read_current_layout(path)
+    cl = read_table(cl_path, what, columns=per_row, meta=_CL_META, finite=per_row)
+    times = np.unique(np.asarray(cl[_TIME], dtype=float))
+    if times.size == 0 or not np.all(times > 0):
+        raise ValueError(f"{str(cl_path)!r}: column {_TIME} must hold backtracking times > 0")
     n_real = _count(cl.meta, cl_path)
-    lmax = int(metadata_value(cl.meta, "analysis.lmax", cl_path, number=True))
-    per_time = [f"{name}_{time_tag(t)}" for t in times for name in ("C_sub", "ratio", "ratio_err")]
-    cl = read_table(cl_path, what, columns=("ell", *per_time), finite=("ell", *per_time))
-    if len(cl) != lmax + 1:
-        raise ValueError(f"{str(cl_path)!r} has {len(cl)} rows, its metadata says l_max = {lmax}: the file is cut short")
+    lmax = int(np.max(np.asarray(cl["ell"], dtype=int)))
+    if len(cl) != times.size * (lmax + 1):
+        raise ValueError(f"{str(cl_path)!r} has {len(cl)} rows, not {times.size} times x {lmax + 1} multipoles: the file is cut short")
     transport_path = folder / REDUCTION_TABLES[1]
-    transport = read_table(transport_path, f"{REDUCTION_TABLES[1]} of the run", columns=("T", "K_zz", "C1_sub", "C1_QLT"),
-                           meta=_TRANSPORT_META, finite=("T", "C1_sub"))
+    transport = read_table(transport_path, f"{REDUCTION_TABLES[1]} of the run", columns=(_TIME, "Omega_K_zz", "C1_sub", "C1_QLT"),
+                           finite=(_TIME, "C1_sub"))
     if len(transport) != times.size:
         raise ValueError(f"{str(transport_path)!r} has {len(transport)} rows for the {times.size} backtracking times of "
                          f"{REDUCTION_TABLES[0]}: the tables come from different reductions")
     per_path = folder / REDUCTION_TABLES[2]
-    per = read_table(per_path, f"{REDUCTION_TABLES[2]} of the run", columns=("realisation", "T", "ell", "C_sub"),
-                     finite=("realisation", "T", "ell", "C_sub"))
+    per = read_table(per_path, f"{REDUCTION_TABLES[2]} of the run", columns=("realisation", _TIME, "ell", "C_sub"),
+                     finite=("realisation", _TIME, "ell", "C_sub"))
     if len(per) != n_real * times.size * (lmax + 1):
         raise ValueError(f"{str(per_path)!r} has {len(per)} rows, not {n_real} realisations x {times.size} times x "
                          f"{lmax + 1} multipoles: the tables come from different reductions, or the file is cut short")

@@ -24,15 +24,19 @@ import numpy as np
 
 from crmix.checks import dipole_amplitude, ell_ranges, record_warnings, table_warnings
 from crmix.io import WriteFile, published_together
+from crmix.model import TurbulenceModel
 from crmix.provenance import provenance, reproducible
+from crmix.records import with_units
+from crmix.simulate.boris import StepRule
 from crmix.simulate.cluster import Engine, RealisationTask, compute_realisations
 from crmix.simulate.config import Analysis, SimulationConfig
 from crmix.simulate.ensemble import EnsembleSummary, LiouvilleMapping, RealisationResult, ensemble_statistics
-from crmix.simulate.store import check_folder, finished_realisations, open_run, run_parameters
-from crmix.simulate.tables import cl_table, realisation_table, transport_table
+from crmix.simulate.store import check_folder, finished_realisations, open_run, reduction_record, run_parameters
+from crmix.simulate.tables import cl_table, realisation_table, run_record, transport_table
+from crmix.units import model_units
 from crmix.validation import integer
 
-__all__ = ["liouville_mapping", "reduce_ensemble", "result_warnings", "run_ensemble"]
+__all__ = ["liouville_mapping", "reduce_ensemble", "rereduce", "result_warnings", "run_ensemble"]
 
 
 def liouville_mapping(config: SimulationConfig, analysis: Analysis) -> LiouvilleMapping:
@@ -88,6 +92,8 @@ def reduce_ensemble(config: SimulationConfig, analysis: Analysis, out: Path, res
     """Ensemble statistics of ``results`` under ``analysis``; writes ensemble.npz and the three tables as one set
     (crmix.io.published_together), each with the ``reduction`` digest and the result checks' warnings in its metadata.
 
+    ensemble.npz keeps the record of the reduction in the model's units (JSON, ``metadata``: what
+    :func:`rereduce` and the readers of the maps take); the tables state it with units (crmix.records).
     ``extra(out, summary, write)``: more files of the same set (the command's plot), written with ``write``.
     """
     out = Path(out)
@@ -96,23 +102,50 @@ def reduce_ensemble(config: SimulationConfig, analysis: Analysis, out: Path, res
     params = run_parameters(config)
     meta: dict[str, Any] = {"parameters": params, "analysis": {**summary.mapping, "noise_estimator": summary.noise_estimator,
                                                                "lmax": summary.lmax}, "realisations": summary.n_realisations,
-                            "warnings": list(summary.warnings), "time_unit": "1/Omega", "length_unit": "1/Omega (c = 1)",
-                            "provenance": provenance(config.backend, config.dtype)}
+                            "warnings": list(summary.warnings), "provenance": provenance(config.backend, config.dtype)}
     arrays = {k: np.asarray(v) for k, v in asdict(summary).items() if isinstance(v, np.ndarray)}
     arrays.update({f"K_zz_{k}": np.asarray(v) for k, v in asdict(summary.K_zz).items()})
     arrays.update({f"K_perp_{k}": np.asarray(v) for k, v in asdict(summary.K_perp).items()})
-    tables = {"ensemble_cl.ecsv": cl_table(summary), "ensemble_transport.ecsv": transport_table(summary),
-              "ensemble_realisations.ecsv": realisation_table(summary, results)}
+    units = model_units(config.model)
+    tables = {"ensemble_cl.ecsv": cl_table(summary, units), "ensemble_transport.ecsv": transport_table(summary, units),
+              "ensemble_realisations.ecsv": realisation_table(summary, results, units)}
     record_warnings(meta, result_warnings(summary, tables))
     meta["reduction"] = _digest(meta, arrays)
+    table_meta = {**meta, "parameters": run_record(params), "analysis": with_units(meta["analysis"], units)}
     with published_together() as files:
         files.write(out / "ensemble.npz", lambda tmp: np.savez(tmp, metadata=json.dumps(meta, sort_keys=True), **arrays))
         for name, table in tables.items():
-            table.meta.update(meta)
+            table.meta.update(table_meta)
             files.write(out / name, lambda tmp, t=table: t.write(tmp, format="ascii.ecsv", overwrite=True))
         if extra is not None:
             extra(out, summary, files.write)
     return replace(summary, warnings=tuple(meta["warnings"]))
+
+
+def rereduce(out: str | os.PathLike[str]) -> EnsembleSummary:
+    """Reduce a run folder again from its realisation files, under the analysis it was reduced with, and rewrite its
+    ensemble.npz and tables (in the current layout; a folder written by an earlier crmix is read the same way)."""
+    out = Path(out)
+    record = reduction_record(out)
+    params = json.loads((out / "run.json").read_text())
+    params.pop("provenance", None)
+    config = SimulationConfig(
+        model=TurbulenceModel.from_description(params["model"], params["spectrum"]), nside=int(params["nside"]),
+        times=tuple(params["times"]), seed=int(params["seed"]), step=StepRule(**params["step_rule"]), method=params["method"],
+        l_avg=params["l_avg"], dtype=params["dtype"], backend=params["backend"],
+        synthesis_options=tuple(params["synthesis_options"].items()))
+    if run_parameters(config) != params:
+        raise ValueError(f"{out / 'run.json'}: the run's parameters cannot be rebuilt by this crmix; rerun crmix simulate")
+    done = record["analysis"]
+    source = done["diffusion_source"]
+    diffusion = tuple(tuple(row) for row in done["K_liouville"]) if source == "given" else source
+    analysis = Analysis(gradient=tuple(done["gradient"]), diffusion=diffusion, noise=done["noise_estimator"], lmax=int(done["lmax"]))
+    realisations = int(record["realisations"])
+    results = finished_realisations(out, params, realisations)
+    missing = sorted(set(range(realisations)) - set(results))
+    if missing:
+        raise ValueError(f"run folder {out}: realisations {missing} are missing or fail their checks; rerun crmix simulate to compute them")
+    return reduce_ensemble(config, analysis, out, [results[i] for i in range(realisations)])
 
 
 def run_ensemble(

@@ -3,8 +3,9 @@
 Solves the mixing equation (Kuhlen, Phan & Mertsch (20); Mertsch & Ahlers (3.7)) for a turbulence
 model given in physical units, truncated at --lmax (exact there), and writes
 
-  DIR/spectrum.ecsv   columns ell, C_ell, C_ell_over_C_1 (one pair per rigidity), every parameter
-                      and the derived rho, tau_s, Omega dt, l_max drift and power budget as metadata
+  DIR/spectrum.ecsv   one row per rigidity and l: rigidity, ell, C_ell, C_ell_over_C_1, lmax_drift; the
+                      request and the derived rho, tau_s, Delta T, K_zz, power budget as metadata, each
+                      with its unit (physical, and in the model's units as Omega_<name>: crmix.records)
   DIR/spectrum.png    C_l/C_1 against l, log axes, all rigidities
 
 Default: slab, Kolmogorov, eta = 0.5, B_rms = 4 uG, L_c = 30 pc, R = 10 TV, l_max = 100,
@@ -145,8 +146,6 @@ def check_results(args: argparse.Namespace, results: list[tuple[str, AngularSpec
 def run(args: argparse.Namespace) -> int:
     """Check everything (the request, the output folder, the estimates), solve, check the results, write the table and
     the plot together."""
-    import astropy.units as u
-
     from crmix.checks import record_warnings
     from crmix.io import check_output_folder, published_together
     from crmix.plots.spectrum import write_spectrum_plot
@@ -169,10 +168,7 @@ def run(args: argparse.Namespace) -> int:
         print(_summary(label, res))
         for text in res.metadata["warnings"]:
             print(f"  WARNING: {text}")
-    parameters = {k: v for k, v in vars(args).items() if not k.startswith("_") and k != "command"}
-    parameters.update(eta=request.eta, lmax=request.lmax, extrapolate=request.extrapolate,
-                      gradient_length_pc=float(u.Quantity(request.gradient_length).to_value(u.pc)))
-    table = spectrum_table(request, results, parameters)
+    table = spectrum_table(request, results)
     record_warnings(table.meta, warnings)
     out.mkdir(parents=True, exist_ok=True)
     with published_together() as files:
