@@ -94,17 +94,19 @@ def backtrack(
     dtype: Any = np.float64,
     progress: Any = None,
     chunk_particle_steps: float = 2e8,
+    directions: Any = None,
 ) -> Backtracked:
     """Backtrack one particle per HEALPix pixel through ``field`` + Omega0 z-hat for all ``times``.
 
     The steps between records are cut into calls of about ``chunk_particle_steps`` particle-steps,
     after each of which ``progress.update(particle_steps)`` is called (a tqdm bar, or None).
+    ``directions`` (3, N) unit vectors replace the pixel centres as the momenta at the observer.
     """
     push = kernels.pusher(backend)
     steps = record_steps(times, dt)
     xp = namespace_by_name(push.namespace)
     field_x = push.place(field, xp, dtype)
-    p_obs = healpix_directions(nside, xp, dtype)
+    p_obs = healpix_directions(nside, xp, dtype) if directions is None else xp.asarray(directions, dtype=dtype)
     n = p_obs.shape[1]
     x = xp.zeros((3, n), dtype=dtype)
     v = xp.ascontiguousarray(-p_obs)
