@@ -39,6 +39,7 @@ from tqdm.auto import tqdm
 
 from crmix.io import atomic_write, plain
 from crmix.provenance import provenance
+from crmix.resources import ResourceEstimate
 from crmix.simulate import skymap
 from crmix.simulate.backtrack import backtrack, total_particle_steps
 from crmix.simulate.fields import Field
@@ -49,6 +50,7 @@ from crmix.simulate.pair_propagator import (
     real_harmonics,
     transfer_amplitudes,
 )
+from crmix.simulate.resources import simulation_estimate
 from crmix.simulate.runner import Analysis, SimulationConfig, liouville_mapping, prepare_folder, run_parameters, synthesize_field
 from crmix.validation import integer
 
@@ -60,12 +62,15 @@ __all__ = [
     "jitter_rng",
     "measure_field",
     "measure_realisation",
+    "mixing_estimate",
     "reduce_mixing",
     "run_mixing",
 ]
 
 #: What the run measures M with (recorded in run.json).
 ESTIMATOR = "two jittered particle sets, transfer amplitudes, identity-map control variate"
+#: Floating-point operations per second of the transfer amplitudes' matrix products (one core, benchmarks/RESULTS.md).
+MATMUL_FLOPS = 1e10
 #: The stream of a realisation's random numbers that draws the jittered directions (the field uses [seed, index]).
 _JITTER_STREAM = 1
 
@@ -86,6 +91,16 @@ class MixingConfig:
 
     def parameters(self) -> dict[str, Any]:
         return {**run_parameters(self.simulation), "mixing_lmax": int(self.lmax), "estimator": ESTIMATOR}
+
+
+def mixing_estimate(config: MixingConfig, realisations: int) -> ResourceEstimate:
+    """Peak memory and time: the simulation's for twice the particles, plus the harmonics and transfer amplitudes."""
+    sim = config.simulation
+    base = simulation_estimate(sim, 2 * realisations)
+    n, size = 12 * sim.nside**2, (config.lmax + 1) ** 2
+    matmul = 2.0 * 2.0 * n * size * (size + 6) * (len(sim.times) + 1)
+    memory = {**base.memory, "particles": 2.0 * base.memory["particles"], "harmonics": 8.0 * (2.0 * n * size + 4.0 * size * size)}
+    return ResourceEstimate(memory=memory, seconds=base.seconds + realisations * matmul / MATMUL_FLOPS)
 
 
 def jitter_rng(seed: int, index: int) -> np.random.Generator:
