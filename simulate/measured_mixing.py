@@ -44,6 +44,7 @@ from crmix.simulate import skymap
 from crmix.simulate.backtrack import backtrack, total_particle_steps
 from crmix.simulate.fields import Field
 from crmix.simulate.pair_propagator import (
+    axial_cross_mixing,
     component_cross_spectra,
     cross_mixing,
     jittered_directions,
@@ -113,6 +114,7 @@ class RealisationMixing:
     """What one realisation measured, per recorded Delta T (first axis).
 
     mixing   (n_T, lmax+1, lmax+1)   M_{l l0}
+    axial    (n_T, lmax+1, lmax+1)   M^ax_{l l0}: the same for states axisymmetric about B0 (m0 = 0)
     cross    (n_T, lmax+1, 6, 6)     cross spectra of the component maps between the two sets
     moments  (n_T, 3, 3)             <r_i r_j> over both sets
     """
@@ -120,6 +122,7 @@ class RealisationMixing:
     index: int
     times: np.ndarray
     mixing: np.ndarray
+    axial: np.ndarray
     cross: np.ndarray
     moments: np.ndarray
 
@@ -150,14 +153,15 @@ def measure_field(config: MixingConfig, field: Field, rng: np.random.Generator, 
     weighted = [real_harmonics(s, lmax) * (4.0 * math.pi / n) for s in sets]
     identity = [transfer_amplitudes(w, s, lmax) for w, s in zip(weighted, sets)]
     halves = (slice(0, n), slice(n, 2 * n))
-    mixing, cross = [], []
+    mixing, axial, cross = [], [], []
     for position, momentum in zip(bt.position, bt.momentum):
         t_a, t_b = (transfer_amplitudes(w, momentum[:, h], lmax) for w, h in zip(weighted, halves))
         mixing.append(cross_mixing(t_a, t_b, *identity, lmax))
+        axial.append(axial_cross_mixing(t_a, t_b, *identity, lmax))
         comps = skymap.component_maps(position, momentum)
         a_a, a_b = (w.T @ comps[:, h].T for w, h in zip(weighted, halves))
         cross.append(component_cross_spectra(a_a, a_b, lmax))
-    return RealisationMixing(index=index, times=bt.times, mixing=np.stack(mixing), cross=np.stack(cross),
+    return RealisationMixing(index=index, times=bt.times, mixing=np.stack(mixing), axial=np.stack(axial), cross=np.stack(cross),
                              moments=skymap.displacement_moments(bt.position))
 
 
@@ -186,8 +190,8 @@ def _read(out: Path, params: dict[str, Any], index: int) -> RealisationMixing | 
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         return None
     n_t, size = len(params["recorded_times"]), params["mixing_lmax"] + 1
-    shapes_ok = result.mixing.shape == (n_t, size, size) and result.cross.shape == (n_t, size, 6, 6)
-    finite = all(np.all(np.isfinite(a)) for a in (result.mixing, result.cross, result.moments))
+    shapes_ok = result.mixing.shape == result.axial.shape == (n_t, size, size) and result.cross.shape == (n_t, size, 6, 6)
+    finite = all(np.all(np.isfinite(a)) for a in (result.mixing, result.axial, result.cross, result.moments))
     return result if result.index == index and shapes_ok and finite else None
 
 
@@ -197,6 +201,7 @@ class MixingEnsemble:
 
     mixing, mixing_error        (n_T, lmax+1, lmax+1)  mean M and its standard error (scatter / sqrt N)
     mixing_realisations         (N, n_T, lmax+1, lmax+1)
+    axial, axial_error          (n_T, lmax+1, lmax+1)  the same for states axisymmetric about B0 (RealisationMixing)
     cl, cl_error                (n_T, lmax+1)          the sky's C_l (two-set cross spectrum, no noise bias)
     ratio, ratio_error          (n_T, lmax+1)          mean C_l / mean C_1 with jackknife errors
     cl_realisations             (N, n_T, lmax+1)
@@ -210,6 +215,8 @@ class MixingEnsemble:
     mixing: np.ndarray
     mixing_error: np.ndarray
     mixing_realisations: np.ndarray
+    axial: np.ndarray
+    axial_error: np.ndarray
     cl: np.ndarray
     cl_error: np.ndarray
     ratio: np.ndarray
@@ -241,6 +248,7 @@ def reduce_mixing(config: MixingConfig, analysis: Analysis, results: list[Realis
     K = mapping.tensor(results)  # type: ignore[arg-type]  # reads .moments and .times, as of RealisationResult
     w = skymap.liouville_weights(np.asarray(mapping.gradient, dtype=float), K)
     m = np.stack([r.mixing for r in results])
+    ax = np.stack([r.axial for r in results])
     cl = np.stack([skymap.quadratic_form(w, r.cross) for r in results])
     times = results[0].times
     mean_cl = cl.mean(axis=0)
@@ -248,7 +256,7 @@ def reduce_mixing(config: MixingConfig, analysis: Analysis, results: list[Realis
         ratio = mean_cl / mean_cl[:, 1:2]
     k_zz = np.mean([r.moments[:, 2, 2] for r in results], axis=0) / (2.0 * times)
     return MixingEnsemble(times=times, n_realisations=len(results), lmax=config.lmax, mapping=mapping.describe(K),
-                          mixing=m.mean(axis=0), mixing_error=_standard_error(m), mixing_realisations=m,
+                          mixing=m.mean(axis=0), mixing_error=_standard_error(m), mixing_realisations=m, axial=ax.mean(axis=0), axial_error=_standard_error(ax),
                           cl=mean_cl, cl_error=_standard_error(cl), ratio=ratio, ratio_error=_jackknife_ratio_error(cl),
                           cl_realisations=cl, K_zz=k_zz)
 
@@ -259,10 +267,12 @@ def _tables(ensemble: MixingEnsemble) -> tuple[Table, Table]:
     mixing = Table({
         "dT": np.repeat(ensemble.times, size * size), "ell": np.tile(ell.ravel(), n_t), "ell0": np.tile(ell0.ravel(), n_t),
         "M": ensemble.mixing.reshape(-1), "M_err": ensemble.mixing_error.reshape(-1),
+        "M_axial": ensemble.axial.reshape(-1), "M_axial_err": ensemble.axial_error.reshape(-1),
     })
     mixing["dT"].unit = "1/Omega"
     mixing.meta["description"] = ("mixing matrix M_{l l0}(Delta T) of KPM (17) measured by backtracking (pair average of "
-                                  "(2 l0 + 1) P_l(p_A.p_B) P_l0(p'_A.p'_B)), mean over realisations and its standard error")
+                                  "(2 l0 + 1) P_l(p_A.p_B) P_l0(p'_A.p'_B)), mean over realisations and its standard error; "
+                                  "M_axial: the same for the initial states axisymmetric about B0 (m0 = 0 alone)")
     spectra = Table({
         "dT": np.repeat(ensemble.times, size), "ell": np.tile(np.arange(size), n_t),
         "C": ensemble.cl.reshape(-1), "C_err": ensemble.cl_error.reshape(-1),

@@ -30,6 +30,7 @@ E[T^A T^B | field] = T T exactly (stratified sampling is unbiased), so sum_{m m0
 self-pairs and no quadrature bias; the same product on the identity map (p' = p), whose expectation
 is exactly 1, is subtracted as a control variate, which makes Delta T = 0 and every rotation exact
 for the sample at hand and cancels most of the sampling noise at small Delta T.
+:func:`axial_cross_mixing` is the same for the states that are axisymmetric about B0 (m0 = 0).
 :func:`self_pair_mixing` is the single-set form with the self-pairs subtracted exactly.
 
 The sky's angular power spectrum from the same particles: a_{lm} = sum_i w_i Y_{lm}(p_i) delta_i per
@@ -51,6 +52,7 @@ from crmix.simulate.backtrack import validate_nside
 
 __all__ = [
     "JITTER_NSIDE_MAX",
+    "axial_cross_mixing",
     "block_trace",
     "component_cross_spectra",
     "cross_mixing",
@@ -141,6 +143,21 @@ def cross_mixing(t_a: np.ndarray, t_b: np.ndarray, identity_a: np.ndarray, ident
     same directions (module docstring): unbiased, exact at Delta T = 0 and for rotations about any axis.
     """
     return np.eye(lmax + 1) + block_trace(t_a * t_b - identity_a * identity_b, lmax)
+
+
+def axial_cross_mixing(t_a: np.ndarray, t_b: np.ndarray, identity_a: np.ndarray, identity_b: np.ndarray, lmax: int) -> np.ndarray:
+    """The propagation of axisymmetric states, as :func:`cross_mixing` for m0 = 0 alone (the axis: z, B0).
+
+    M^ax_{l l0} = ((2 l0 + 1)/(2 l + 1)) sum_m T_{lm, l0 0}^2 maps C_l0 of a sky map P_l0(p . z-hat) to the C_l it
+    becomes; the dipole along B0 that the gradient of KPM (3) draws is column l0 = 1.  KPM (17) averages this
+    over m0 (:func:`cross_mixing`); the two differ where the turbulence is not isotropic.
+    """
+    ell = np.arange(lmax + 1)
+    columns = ell * ell + ell
+    product = (t_a * t_b - identity_a * identity_b)[:, columns]
+    edges = ell**2
+    summed = np.add.reduceat(product, edges, axis=0) * ((2.0 * ell + 1.0)[None, :] / (2.0 * ell + 1.0)[:, None])
+    return np.eye(lmax + 1) + summed
 
 
 def self_pair_mixing(t: np.ndarray, weights: np.ndarray, lmax: int) -> np.ndarray:

@@ -209,3 +209,34 @@ def test_component_cross_spectra_give_the_spectrum_of_the_map():
         a = [(real_harmonics(s, lmax) * w).T @ (real_harmonics(s, lmax) @ coefficients)[:, None] for s in sets]
         estimates.append(component_cross_spectra(a[0], a[1], lmax)[:, 0, 0])
     np.testing.assert_allclose(np.mean(estimates, axis=0), exact, rtol=0.02)
+
+
+def test_axial_mixing_of_an_axisymmetric_map_is_exact_and_averages_to_M():
+    """For a map symmetric about z, the m0 = 0 propagation is the exact one; the m0 average of KPM (17) differs."""
+    from crmix.simulate.pair_propagator import axial_cross_mixing
+
+    lmax = 5
+    mu_map = lambda mu: (mu + 0.3) / np.sqrt(1 + 0.6 * mu + 0.09)  # noqa: E731
+    exact_m0 = _exact_axisymmetric_m0(mu_map, lmax)
+    rng = np.random.default_rng(8)
+    draws = []
+    for _ in range(30):
+        sets = [jittered_directions(4, rng) for _ in range(2)]
+        w = 4 * math.pi / sets[0].shape[1]
+        weighted = [real_harmonics(s, lmax) * w for s in sets]
+        t = [transfer_amplitudes(y, _focusing(s, 0.3), lmax) for y, s in zip(weighted, sets)]
+        t0 = [transfer_amplitudes(y, s, lmax) for y, s in zip(weighted, sets)]
+        draws.append(axial_cross_mixing(*t, *t0, lmax))
+    mean, err = np.mean(draws, axis=0), np.std(draws, axis=0, ddof=1) / math.sqrt(len(draws))
+    assert np.max(np.abs(mean - exact_m0) / np.maximum(err, 1e-9)) < 4.5
+    assert np.max(np.abs(exact_m0 - _exact_axisymmetric_mixing(mu_map, lambda mu: 0 * mu, lmax))) > 0.01
+
+
+def _exact_axisymmetric_m0(mu_map, lmax: int, nodes: int = 400) -> np.ndarray:
+    """((2 l0 + 1)/(2 l + 1)) T_{l0, l0 0}^2 of an axisymmetric map (diagonal in m: only m = 0 feeds m0 = 0)."""
+    mu, w = np.polynomial.legendre.leggauss(nodes)
+    ells = np.arange(lmax + 1)
+    P = np.array([special.sph_legendre_p(ell, 0, np.arccos(mu))[0] for ell in ells])
+    Pp = np.array([special.sph_legendre_p(ell, 0, np.arccos(np.clip(mu_map(mu), -1, 1)))[0] for ell in ells])
+    T = 2.0 * math.pi * (P * w) @ Pp.T
+    return T**2 * (2.0 * ells + 1.0)[None, :] / (2.0 * ells + 1.0)[:, None]
