@@ -16,7 +16,7 @@ from astropy.table import Table
 from crmix.model import TurbulenceModel
 from crmix.solver.axisymmetric import model_mixing_matrix
 
-__all__ = ["first_order", "first_order_table"]
+__all__ = ["first_order", "first_order_table", "residual_scaling"]
 
 
 def first_order(model: TurbulenceModel, times: np.ndarray, lmax: int) -> np.ndarray:
@@ -44,3 +44,19 @@ def first_order_table(model: TurbulenceModel, ensemble: Any) -> Table:
         "model": model.describe(), "realisations": ensemble.n_realisations,
     })
     return table
+
+
+def residual_scaling(power: Any, residual: Any, error: Any) -> tuple[np.ndarray, np.ndarray, float]:
+    """Fit R = A s^2 + B s^3 to residuals R(s) = M_meas - M^(1) measured at turbulence powers s = <omega^2>.
+
+    A correct first order leaves the next order, R = O(s^2) at fixed Delta T: A finite, the fit acceptable.
+    Weighted least squares on (s, R, sigma) (1D arrays); returns ((A, B), their standard errors, chi^2).
+    """
+    s, r, e = (np.asarray(a, dtype=float) for a in (power, residual, error))
+    if s.ndim != 1 or s.shape != r.shape or s.shape != e.shape or s.size < 3 or np.any(e <= 0):
+        raise ValueError("power, residual and error must be 1D arrays of one length >= 3 with positive errors")
+    design = np.stack([s**2, s**3], axis=1) / e[:, None]
+    coef, *_ = np.linalg.lstsq(design, r / e, rcond=None)
+    cov = np.linalg.inv(design.T @ design)
+    chi2 = float(np.sum((design @ coef - r / e) ** 2))
+    return coef, np.sqrt(np.diag(cov)), chi2

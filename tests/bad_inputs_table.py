@@ -122,6 +122,17 @@ BAD_INPUTS: list[BadInput] = [
         ("RUN --out FILE", "--out", "exists and is not a folder"),
     ),
     *_rows(
+        "mixing",
+        ("--rigidity 1000", "--rigidity", "has no unit; give one, e.g. 1PV"),
+        ("--lmax 99", "--lmax", "3 nside - 1"),
+        ("--nside 8192", "--nside", "this run needs about"),
+        ("--times 30,10", "--times", "must be strictly increasing"),
+        ("--scheduler local", "--scheduler", "runs its realisations serially"),
+        ("--noise kpm", "--noise", "has no noise bias"),
+        ("--realisations 0", "--realisations", "must be >= 1"),
+        ("--out FILE", "--out", "exists and is not a folder"),
+    ),
+    *_rows(
         "scan",
         ("--rigidity 1PV 1PV", "--rigidity", "values must be distinct"),
         ("--rigidity 1PV 1000", "--rigidity", "has no unit"),
