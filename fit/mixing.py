@@ -1,13 +1,22 @@
-"""The measured mixing matrix (crmix.simulate.measured_mixing) against the theory's.
+"""The measured mixing matrix (crmix.simulate.measured_mixing) against the theory's, and as the theory's input.
 
 The first order of the diagram expansion, M^(1) = 1 + 2 M^(1a) + M^(1c) (KPM (22)-(25), (38), (47);
 crmix.solver.mixing), is compared element by element with the M that test particles realise,
 with pulls (M_meas - M^(1))/sigma_meas; the residual of a correct first order is the next order,
 O(<omega^2>^2) at fixed Delta T.
+
+:class:`MeasuredMixing` reads a ``crmix mixing`` run and serves its M(Delta T) to the mixing equation
+(a crmix.solver.spectrum.MixingSource: ``angular_power_spectrum(..., mixing=...)``, ``SpectrumFamily``):
+KPM (20) solved with the M that particles realise instead of the first order (docs/validation.md).
+Between recorded Delta T the matrix is interpolated linearly, element by element.
 """
 
 from __future__ import annotations
 
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -16,7 +25,7 @@ from astropy.table import Table
 from crmix.model import TurbulenceModel
 from crmix.solver.axisymmetric import model_mixing_matrix
 
-__all__ = ["first_order", "first_order_table", "residual_scaling"]
+__all__ = ["MeasuredMixing", "first_order", "first_order_table", "residual_scaling"]
 
 
 def first_order(model: TurbulenceModel, times: np.ndarray, lmax: int) -> np.ndarray:
@@ -60,3 +69,63 @@ def residual_scaling(power: Any, residual: Any, error: Any) -> tuple[np.ndarray,
     cov = np.linalg.inv(design.T @ design)
     chi2 = float(np.sum((design @ coef - r / e) ** 2))
     return coef, np.sqrt(np.diag(cov)), chi2
+
+
+#: The model parameters two models must share for a run's M to stand for the other's (relative tolerance).
+_MODEL_KEYS = ("geometry", "eta", "rho", "spectrum_kind", "spectrum_index", "kmin_Lc", "kmax_Lc")
+
+
+@dataclass(frozen=True)
+class MeasuredMixing:
+    """M(Delta T) of a ``crmix mixing`` run folder (its ``mixing.npz``), as a mixing source (module docstring).
+
+    ``axial``: the propagation of states axisymmetric about B0 (the gradient's dipole) instead of KPM (17)'s
+    m0 average.
+    """
+
+    run: Path
+    model: TurbulenceModel
+    times: np.ndarray
+    matrices: np.ndarray
+    realisations: int
+
+    @classmethod
+    def read(cls, run: str | Path, *, axial: bool = False) -> MeasuredMixing:
+        run = Path(run)
+        path = run / "mixing.npz"
+        if not path.is_file():
+            raise ValueError(f"--mixing-run {str(run)!r} holds no mixing.npz: give the --out folder of a crmix mixing run")
+        with np.load(path) as data:
+            meta = json.loads(str(data["metadata"]))
+            times = np.asarray(data["times"], dtype=float)
+            matrices = np.asarray(data["axial" if axial else "mixing"], dtype=float)
+        params = meta["parameters"]
+        model = TurbulenceModel.from_description(params["model"], params["spectrum"])
+        return cls(run=run, model=model, times=times, matrices=matrices, realisations=int(meta["realisations"]))
+
+    @property
+    def lmax(self) -> int:
+        return self.matrices.shape[-1] - 1
+
+    def check_model(self, model: TurbulenceModel) -> None:
+        """ValueError unless ``model`` is the run's (geometry, eta, rho and spectrum to 1e-6)."""
+        mine, theirs = self.model.describe(), model.describe()
+        for key in _MODEL_KEYS:
+            a, b = mine.get(key), theirs.get(key)
+            same = a == b if isinstance(a, str) or isinstance(b, str) else math.isclose(float(a), float(b), rel_tol=1e-6)
+            if not same:
+                raise ValueError(f"--mixing-run {str(self.run)!r} measured another model: {key} = {a} there, {b} here")
+
+    def __call__(self, dt: float, lmax: int) -> np.ndarray:
+        """M(dt) truncated at lmax, linear in dt between the recorded Delta T (ValueError outside them)."""
+        if lmax > self.lmax:
+            raise ValueError(f"--mixing-run {str(self.run)!r} measured M up to l = {self.lmax}; lmax {lmax} is larger")
+        t = self.times
+        if not t[0] * (1 - 1e-9) <= dt <= t[-1] * (1 + 1e-9):
+            raise ValueError(f"--mixing-run {str(self.run)!r} recorded Omega dT from {t[0]:.4g} to {t[-1]:.4g} "
+                             f"(in 1/Omega); dt = {dt:.4g} is outside")
+        k = int(np.clip(np.searchsorted(t, dt), 1, len(t) - 1)) if len(t) > 1 else 0
+        if len(t) == 1:
+            return self.matrices[0][: lmax + 1, : lmax + 1]
+        w = float(np.clip((dt - t[k - 1]) / (t[k] - t[k - 1]), 0.0, 1.0))
+        return ((1 - w) * self.matrices[k - 1] + w * self.matrices[k])[: lmax + 1, : lmax + 1]

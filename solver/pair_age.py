@@ -35,6 +35,8 @@ from typing import Any
 import numpy as np
 from scipy.linalg import expm
 
+from crmix.generated import pair_age as kernels
+
 __all__ = ["age_integrated_spectrum", "age_ordered_exponential", "generator_path"]
 
 
@@ -66,7 +68,8 @@ def age_integrated_spectrum(ages: Any, dipole_column: Any, gradient: float, diff
 
     ``ages`` (n,) start at 0; ``dipole_column`` (n, L) is c(t) = M(t) e_1 there (c(0) = e_1); ``gradient`` is
     |grad fbar|/fbar along B0, ``diffusion`` the K_zz of the mapping KPM (3), ``particle_diffusion`` the particles'
-    own K_zz (tau_1 = 3 K of the single-particle decorrelation; default: the mapping's).  With tau = 3 K_p,
+    own K_zz (tau_1 = 3 K of the single-particle decorrelation; default: the mapping's).  With tau = 3 K_p
+    (the weights are crmix.generated.pair_age, derived in crmix.derive.pair_age),
 
         C(T) = (4 pi/9) g^2 [2 tau int_0^T c(t) (1 - e^{-(T-t)/tau}) dt + 6 K int_0^T c(t) e^{-(T-t)/tau} dt + 9 K^2 c(T)],
 
@@ -82,7 +85,6 @@ def age_integrated_spectrum(ages: Any, dipole_column: Any, gradient: float, diff
     tau = 3.0 * (diffusion if particle_diffusion is None else particle_diffusion)
     out = np.empty_like(c)
     for k, T in enumerate(t):
-        decay = np.exp(-(T - t[: k + 1]) / tau)[:, None]
-        integrand = c[: k + 1] * (2.0 * tau * (1.0 - decay) + 6.0 * diffusion * decay)
-        out[k] = np.trapezoid(integrand, t[: k + 1], axis=0) + 9.0 * diffusion**2 * c[k]
-    return 4.0 * np.pi / 9.0 * gradient**2 * out
+        integrand = c[: k + 1] * kernels.age_weight(T - t[: k + 1], tau, diffusion, xp=np)[:, None]
+        out[k] = np.trapezoid(integrand, t[: k + 1], axis=0) + kernels.age_present_weight(diffusion, xp=np) * c[k]
+    return kernels.age_prefactor(gradient, xp=np) * out
