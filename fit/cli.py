@@ -50,6 +50,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="range of the fitted parameter (default: Omega dT in 2:300, alpha in 2:3000)")
     parser.add_argument("--closure", choices=CLOSURES, default="truncated",
                         help="the theory's steady state: KPM (20) truncated at l_max (default) or an l_max closure (docs/validation.md)")
+    parser.add_argument("--mixing-run", nargs="+", default=None, metavar="DIR",
+                        help="crmix mixing run(s), one per fitted run's model: KPM (20) with the M measured by test particles "
+                        "instead of the first order (docs/physics.md); Omega dT within each run's recorded range")
     parser.add_argument("--out", default="crmix-out/fit", help="output folder (default: ./crmix-out/fit)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
@@ -209,16 +212,23 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--lmax must exceed the largest fitted multipole {hi}, got {lmax_values[0]}")
     out = check_output_folder(args.out)
     shapes = [read_shape(run_dir, time=args.time, ells=(lo, hi), covariance=args.covariance) for run_dir in args.runs]
+    from crmix.fit.mixing import measured_sources
+
+    if args.mixing_run and args.closure != "truncated":
+        raise ValueError(f"--mixing-run is solved by KPM (20) truncated at lmax: drop --closure {args.closure}")
+    sources = measured_sources(args.mixing_run, [s.model for s in shapes], lmax_values[-1])
     from tqdm.auto import tqdm
 
     results = []
     with tqdm(desc="theory evaluations", unit="matrix", disable=args.no_progress) as bar:
-        for shape in shapes:
-            results.append((shape, fit_run(shape, lmax_values, bounds=bounds, closure=args.closure, progress=bar)))
+        for shape, source in zip(shapes, sources):
+            span = bounds if source is None else source.omega_dt_range(bounds)
+            results.append((shape, fit_run(shape, lmax_values, bounds=span, closure=args.closure, progress=bar, mixing=source)))
     out.mkdir(parents=True, exist_ok=True)
     fit_table = _fit_table(results)
     fit_table.meta["parameters"] = {"runs": list(args.runs), "time": args.time, "ell": [lo, hi], "lmax": lmax_values,
-                                    "covariance": args.covariance, "closure": args.closure, "bounds": list(bounds) if bounds else None}
+                                    "covariance": args.covariance, "closure": args.closure, "bounds": list(bounds) if bounds else None,
+                                    "mixing_runs": args.mixing_run}
     shape_table = _shape_table(results)
     for table in (fit_table, shape_table):
         table.meta["provenance"] = provenance("numpy", "float64")  # the theory's matrices

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from astropy.table import Table
 from crmix.model import TurbulenceModel
 from crmix.solver.axisymmetric import model_mixing_matrix
 
-__all__ = ["MeasuredMixing", "first_order", "first_order_table", "residual_scaling"]
+__all__ = ["MeasuredMixing", "first_order", "first_order_table", "measured_sources", "residual_scaling"]
 
 
 def first_order(model: TurbulenceModel, times: np.ndarray, lmax: int) -> np.ndarray:
@@ -107,6 +108,11 @@ class MeasuredMixing:
     def lmax(self) -> int:
         return self.matrices.shape[-1] - 1
 
+    def describe(self) -> dict[str, Any]:
+        """What identifies the measured M: the run folder, its recorded Delta T, realisations and l_max."""
+        return {"run": str(self.run.resolve()), "times": [float(t) for t in self.times], "realisations": self.realisations,
+                "lmax": self.lmax}
+
     def check_model(self, model: TurbulenceModel) -> None:
         """ValueError unless ``model`` is the run's (geometry, eta, rho and spectrum to 1e-6)."""
         mine, theirs = self.model.describe(), model.describe()
@@ -115,6 +121,16 @@ class MeasuredMixing:
             same = a == b if isinstance(a, str) or isinstance(b, str) else math.isclose(float(a), float(b), rel_tol=1e-6)
             if not same:
                 raise ValueError(f"--mixing-run {str(self.run)!r} measured another model: {key} = {a} there, {b} here")
+
+    def omega_dt_range(self, bounds: tuple[float, float] | None = None) -> tuple[float, float]:
+        """The recorded Omega Delta T range, cut to ``bounds`` (ValueError naming --bounds when they do not overlap)."""
+        lo, hi = float(self.times[0] * self.model.Omega), float(self.times[-1] * self.model.Omega)
+        if bounds is not None:
+            lo, hi = max(lo, bounds[0]), min(hi, bounds[1])
+        if not lo < hi:
+            raise ValueError(f"--bounds {bounds} miss the Omega dT range {self.times[0] * self.model.Omega:.4g} .. "
+                             f"{self.times[-1] * self.model.Omega:.4g} of --mixing-run {str(self.run)!r}")
+        return lo, hi
 
     def __call__(self, dt: float, lmax: int) -> np.ndarray:
         """M(dt) truncated at lmax, linear in dt between the recorded Delta T (ValueError outside them)."""
@@ -129,3 +145,32 @@ class MeasuredMixing:
             return self.matrices[0][: lmax + 1, : lmax + 1]
         w = float(np.clip((dt - t[k - 1]) / (t[k] - t[k - 1]), 0.0, 1.0))
         return ((1 - w) * self.matrices[k - 1] + w * self.matrices[k])[: lmax + 1, : lmax + 1]
+
+
+def measured_sources(runs: Sequence[str | Path] | None, models: Sequence[TurbulenceModel], lmax: int) -> list[MeasuredMixing | None]:
+    """For each model the ``crmix mixing`` run among ``runs`` that measured it (``--mixing-run``), checked for ``lmax``.
+
+    ``runs`` None: no measured M (the first order; a list of None).  A ValueError names --mixing-run when a
+    run is unreadable, measured no model of the list, or no run measured one of the models.
+    """
+    if not runs:
+        return [None] * len(models)
+    read = [MeasuredMixing.read(run) for run in runs]
+    chosen: list[MeasuredMixing | None] = []
+    for model in models:
+        for mix in read:
+            try:
+                mix.check_model(model)
+            except ValueError:
+                continue
+            if lmax > mix.lmax:
+                raise ValueError(f"--mixing-run {str(mix.run)!r} measured M up to l = {mix.lmax}: --lmax must be <= {mix.lmax}, got {lmax}")
+            chosen.append(mix)
+            break
+        else:
+            raise ValueError(f"--mixing-run: none of {[str(r) for r in runs]} measured the model with rho = {model.rho:.4g}, "
+                             f"eta = {model.eta:g} ({model.geometry}, k_max L_c = {model.describe()['kmax_Lc']:.4g})")
+    unused = [str(m.run) for m in read if all(m is not c for c in chosen)]
+    if unused:
+        raise ValueError(f"--mixing-run {unused} measured none of the models of this command")
+    return chosen

@@ -74,6 +74,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"truncation l_max of the prediction, >= the largest measured l (default: {DEFAULT_LMAX})")
     parser.add_argument("--omega-dt-range", nargs=2, type=float, default=None, metavar=("LO", "HI"),
                         help="range of Omega dT searched (default per tier: 2 pi .. Omega tau_s, the validity range)")
+    parser.add_argument("--mixing-run", nargs="+", default=None, metavar="DIR",
+                        help="crmix mixing runs, one per tier's model: the prediction with the M measured by test particles "
+                        "instead of the first order (docs/physics.md); Omega dT within each run's recorded range")
     parser.add_argument("--grid", type=int, default=7, help="exact predictions per tier on a log grid in Omega dT (default: 7)")
     parser.add_argument("--maps", default=None, metavar="RUN",
                         help="a crmix simulate output folder: its sky maps (rotated to the field direction) give the shape")
@@ -146,13 +149,20 @@ def comparison_from_args(args: argparse.Namespace) -> Comparison:
         raise ValueError(f"--grid must be >= 3, got {args.grid}")
     out = Path(args.out)
     check_output_folder(out)
-    return Comparison(
+    if args.mixing_run is not None and maps is not None:
+        raise ValueError("--mixing-run gives the theory's M; --maps replaces the theory by simulated skies: choose one")
+    cmp = Comparison(
         data=data, coverage=coverage, filter=args.filter, field_direction=tuple(args.field_direction), dipole=args.dipole,
         noise_levels=levels, charge=args.charge, eta=args.eta, b_rms_uG=b_rms, l_c_pc=l_c, spectrum=SPECTRA[args.spectrum](),
         lmax=args.lmax, omega_dt_range=None if args.omega_dt_range is None else tuple(args.omega_dt_range),
         grid_points=args.grid, realisations=args.realisations, nside=args.nside, seed=args.seed, maps=maps,
-        cache=out / "predictions", progress=not args.no_progress,
+        mixing_runs=None if args.mixing_run is None else tuple(args.mixing_run), cache=out / "predictions", progress=not args.no_progress,
     )
+    if cmp.mixing_runs:
+        from crmix.fit.mixing import measured_sources
+
+        measured_sources(cmp.mixing_runs, [cmp.model(d.energy_TeV) for d in cmp.data], cmp.lmax)
+    return cmp
 
 
 def _summary(result) -> list[str]:

@@ -93,6 +93,7 @@ class Comparison:
     nside: int = 64
     seed: int = 0
     maps: SimulatedSky | None = None
+    mixing_runs: tuple[str, ...] | None = None
     cache: Path | None = None
     progress: bool = False
 
@@ -140,7 +141,8 @@ class Comparison:
                 "spectrum_index": self.spectrum.index, "lmax_model": self.lmax, "omega_dt_range": self.omega_dt_range,
                 "grid_points": self.grid_points, "realisations": self.realisations, "nside": self.nside, "seed": self.seed,
                 "noise_levels": self.noise_levels, "gradient_length_nominal_pc": GRADIENT_LENGTH_PC,
-                "model_source": "theory" if self.maps is None else "simulated sky maps"}
+                "model_source": ("simulated sky maps" if self.maps is not None else "theory, M measured by test particles"
+                                 if self.mixing_runs else "theory"), "mixing_runs": list(self.mixing_runs or [])}
 
 
 @dataclass
@@ -206,20 +208,25 @@ def _derived(cmp: Comparison, tf: fit.TierFit, model: TurbulenceModel, C1_nomina
 
 
 def _theory_tiers(cmp: Comparison, cache: PredictionCache) -> tuple[list[fit.TierProblem], list[dict[str, Any]]]:
+    from crmix.fit.mixing import measured_sources
+
     K = _kernel(cmp)
     problems, info = [], []
-    for d in cmp.data:
-        model = cmp.model(d.energy_TeV)
+    models = [cmp.model(d.energy_TeV) for d in cmp.data]
+    sources = measured_sources(cmp.mixing_runs, models, cmp.lmax)
+    for d, model, source in zip(cmp.data, models, sources):
         tau_s = model.turbulence.qlt(model).tau_s  # cached per model: the predictions read it again
         rng = cmp.omega_dt_range or default_omega_dt_range(tau_s)
+        if source is not None:
+            rng = source.omega_dt_range(rng)
         ell = d.ell
 
-        def template(x: float, model: TurbulenceModel = model, ell: np.ndarray = ell) -> np.ndarray:
-            return K.apply(cache(model, x, cmp.lmax).ratio)[ell]
+        def template(x: float, model: TurbulenceModel = model, ell: np.ndarray = ell, source: Any = source) -> np.ndarray:
+            return K.apply(cache(model, x, cmp.lmax, source).ratio)[ell]
 
         noise_n = K.noise[ell]
         problems.append(fit.TierProblem(d, template, noise_n, rng, (cmp.noise_levels or {}).get(d.tier)))
-        info.append({"model": model, "tau_s": tau_s})
+        info.append({"model": model, "tau_s": tau_s, "mixing": source})
     return problems, [dict(i, kernel=K) for i in info]
 
 
@@ -250,7 +257,7 @@ def run_comparison(cmp: Comparison) -> ComparisonResult:
     tiers = []
     for k, (p, tf, i) in enumerate(zip(problems, fits, info)):
         d = p.data
-        prediction = cache(i["model"], tf.omega_dt.value, cmp.lmax)
+        prediction = cache(i["model"], tf.omega_dt.value, cmp.lmax, i["mixing"])
         C = tf.amplitude.value * prediction.ratio
         noise_level = tf.noise_level.value if tf.noise_level is not None else (cmp.noise_levels or {}).get(d.tier, 0.0)
         sims = _one_sky(cmp, C, noise_level, d.lmax, cmp.seed + k)

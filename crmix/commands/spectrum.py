@@ -96,6 +96,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(default); flux = relative diffusion in conservative form, power into the noise; continuum = the "
         "l_max -> infinity limit of truncated; bourret = self-energy resummation",
     )
+    parser.add_argument("--mixing-run", nargs="+", default=None, metavar="DIR",
+                        help="crmix mixing run(s), one per rigidity: KPM (20) with the M measured by test particles instead of "
+                        "the first order (docs/physics.md; --lmax <= the run's, --closure truncated)")
     parser.add_argument("--backend", choices=("numpy", "cupy"), default="numpy",
                         help="array library of the closed-form mixing matrix: numpy (CPU, default) or cupy (a CUDA GPU)")
     parser.add_argument("--out", default="crmix-out", help="output folder (default: ./crmix-out)")
@@ -278,8 +281,13 @@ def _summary(label: str, res: AngularSpectrum) -> str:
 def run(args: argparse.Namespace) -> int:
     """Validate everything, build and solve, write the table and the plot atomically, print a summary."""
     models, gradient, out = _validate(args)
+    from crmix.fit.mixing import measured_sources
+
+    sources = measured_sources(args.mixing_run, [m for _, m in models], args.lmax)
+    if args.mixing_run and args.closure != "truncated":
+        raise ValueError(f"--mixing-run is solved by KPM (20) truncated at lmax: drop --closure {args.closure}")
     results = []
-    for label, model in models:
+    for (label, model), source in zip(models, sources):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             res = angular_power_spectrum(
@@ -295,6 +303,7 @@ def run(args: argparse.Namespace) -> int:
                 closure=args.closure,
                 progress=not args.no_progress,
                 xp=namespace_by_name(args.backend),
+                mixing=source,
             )
         messages = [str(w.message) for w in caught]
         res.metadata["warnings"] = messages
