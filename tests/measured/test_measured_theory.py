@@ -1,0 +1,75 @@
+"""KPM (20) with a measured M: the mixing source of the solver, crmix.fit.mixing.MeasuredMixing, and the commands."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from crmix import Spectrum, TurbulenceModel
+from crmix.cli import main
+from crmix.fit.mixing import MeasuredMixing, measured_sources
+from crmix.simulate.measured_mixing import MixingConfig, run_mixing
+from crmix.simulate.runner import SimulationConfig
+from crmix.solver.family import SpectrumFamily
+from crmix.solver.mixing import mixing_matrix
+from crmix.solver.spectrum import angular_power_spectrum
+
+MODEL = TurbulenceModel(geometry="slab", eta=0.3, rho=0.1, spectrum=Spectrum(kmax=2 * math.pi * 5 / 0.1))
+GRADIENT = 100.0
+
+
+def test_a_source_giving_the_first_order_reproduces_the_first_order_spectrum():
+    first = angular_power_spectrum(MODEL, lmax=12, omega_dt=5.0, gradient_length=GRADIENT)
+    sourced = angular_power_spectrum(MODEL, lmax=12, omega_dt=5.0, gradient_length=GRADIENT,
+                                     mixing=lambda dt, lmax: mixing_matrix(MODEL, dt, lmax).full)
+    np.testing.assert_allclose(sourced.C, first.C, rtol=1e-12)
+    assert sourced.metadata["mixing_path"] == "given (measured)"
+    family = SpectrumFamily(MODEL, 12, mixing=lambda dt, lmax: mixing_matrix(MODEL, dt, lmax).full)
+    np.testing.assert_allclose(family.ratio(5.0 / MODEL.Omega), first.ratio, rtol=1e-12)
+
+
+def test_a_source_is_solved_by_the_truncated_steady_state_only():
+    with pytest.raises(ValueError, match="closure must be 'truncated'"):
+        angular_power_spectrum(MODEL, lmax=12, omega_dt=5.0, gradient_length=GRADIENT, closure="flux", mixing=lambda dt, lmax: np.eye(13))
+    with pytest.raises(ValueError, match="finite \\(13, 13\\) matrix"):
+        angular_power_spectrum(MODEL, lmax=12, omega_dt=5.0, gradient_length=GRADIENT, mixing=lambda dt, lmax: np.eye(5))
+
+
+@pytest.fixture(scope="module")
+def run_folder(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("mixing") / "run"
+    run_mixing(MixingConfig(SimulationConfig(model=MODEL, nside=4, times=(2.0, 4.0, 6.0)), 8), out, 3, progress=False)
+    return out
+
+
+def test_measured_mixing_interpolates_linearly_between_recorded_times(run_folder):
+    mix = MeasuredMixing.read(run_folder)
+    t = mix.times
+    np.testing.assert_allclose(mix(float(t[1]), 8), mix.matrices[1])
+    middle = 0.25 * t[1] + 0.75 * t[2]
+    np.testing.assert_allclose(mix(float(middle), 6), (0.25 * mix.matrices[1] + 0.75 * mix.matrices[2])[:7, :7])
+    with pytest.raises(ValueError, match="outside"):
+        mix(float(t[-1]) * 1.5, 6)
+    with pytest.raises(ValueError, match="up to l = 8"):
+        mix(float(t[1]), 9)
+
+
+def test_runs_are_matched_to_their_models(run_folder):
+    (source,) = measured_sources([run_folder], [MODEL], 8)
+    assert source is not None and source.lmax == 8
+    other = MODEL.with_(eta=0.4)
+    with pytest.raises(ValueError, match="none of .* measured the model"):
+        measured_sources([run_folder], [other], 8)
+    with pytest.raises(ValueError, match="--lmax must be <= 8"):
+        measured_sources([run_folder], [MODEL], 12)
+    assert measured_sources(None, [MODEL], 8) == [None]
+
+
+def test_crmix_spectrum_refuses_a_run_of_another_model(run_folder, tmp_path, capsys):
+    code = main(["spectrum", "--rigidity", "1PV", "--lmax", "8", "--mixing-run", str(run_folder), "--out", str(tmp_path / "s"),
+                 "--no-progress"])
+    assert code == 2
+    assert "--mixing-run" in capsys.readouterr().err
