@@ -61,7 +61,7 @@ def test_runs_are_matched_to_their_models(run_folder):
     (source,) = measured_sources([run_folder], [MODEL], 8)
     assert source is not None and source.lmax == 8
     other = MODEL.with_(eta=0.4)
-    with pytest.raises(ValueError, match="none of .* measured the model"):
+    with pytest.raises(ValueError, match=r"none of .* measured the model"):
         measured_sources([run_folder], [other], 8)
     with pytest.raises(ValueError, match="--lmax must be <= 8"):
         measured_sources([run_folder], [MODEL], 12)

@@ -22,6 +22,13 @@ def _column(t: np.ndarray) -> np.ndarray:
     return np.stack([np.exp(-t / 4.0), 0.3 * (np.exp(-t / 9.0) - np.exp(-t / 2.0))], axis=1)
 
 
+def _two_time_sum(c, g: float, T: float, tau: float, k_map: float) -> float:
+    """(4 pi/9) g^2 [int int c(min) rho(|t - s|) + 6K int c rho(T - t) + 9K^2 c(T)] by adaptive quadrature."""
+    double, _ = integrate.dblquad(lambda t2, t1: c(min(t1, t2)) * math.exp(-abs(t1 - t2) / tau), 0, T, 0, T, epsabs=1e-11)
+    cross, _ = integrate.quad(lambda s: c(s) * math.exp(-(T - s) / tau), 0, T, epsabs=1e-12)
+    return 4 * math.pi / 9 * g**2 * (double + 6 * k_map * cross + 9 * k_map**2 * c(T))
+
+
 @pytest.mark.parametrize("k_map, k_particle", [(2.0, 2.0), (2.0, 1.3)])
 def test_age_integral_equals_the_two_time_double_integral(k_map, k_particle):
     """(4 pi/9) g^2 <[int mu_A + 3K mu_A(T)][int mu_B + 3K mu_B(T)]> with <mu_A(t) mu_B(t')> = c(min) rho(|t - t'|)."""
@@ -30,10 +37,7 @@ def test_age_integral_equals_the_two_time_double_integral(k_map, k_particle):
     t = np.linspace(0.0, T, 4001)
     result = age_integrated_spectrum(t, _column(t), g, k_map, k_particle)[-1]
     for ell in range(2):
-        c = lambda s: _column(np.atleast_1d(s))[0, ell]  # noqa: E731
-        double, _ = integrate.dblquad(lambda t2, t1: c(min(t1, t2)) * math.exp(-abs(t1 - t2) / tau), 0, T, 0, T, epsabs=1e-11)
-        cross, _ = integrate.quad(lambda s: c(s) * math.exp(-(T - s) / tau), 0, T, epsabs=1e-12)
-        expected = 4 * math.pi / 9 * g**2 * (double + 6 * k_map * cross + 9 * k_map**2 * c(T))
+        expected = _two_time_sum(lambda s, ell=ell: _column(np.atleast_1d(s))[0, ell], g, T, tau, k_map)
         assert result[ell] == pytest.approx(expected, rel=2e-6)
 
 
