@@ -20,6 +20,7 @@ Markov chain M(dT)^n e_1 of pairs that restart from a common point every dT.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 
 import sympy as sp
@@ -57,8 +58,9 @@ def __getattr__(name: str) -> object:
     raise AttributeError(name)
 
 
-def _emitted() -> tuple[sp.Expr, sp.Expr, sp.Expr]:
-    return tuple(claimed(SOURCE, name) for name in _EMITTED)  # type: ignore[return-value]
+def _emitted(kernels: Mapping[str, sp.Expr] | None = None) -> tuple[sp.Expr, sp.Expr, sp.Expr]:
+    """(prefactor, w, present weight) as emitted, or as claimed in ``kernels`` (a check's claimed forms)."""
+    return tuple(claimed(SOURCE, name, kernels) for name in _EMITTED)  # type: ignore[return-value]
 
 
 def two_time_reduction(c: sp.Expr, rho: sp.Expr, time: sp.Symbol = _T) -> sp.Expr:
@@ -73,8 +75,9 @@ def two_time_reduction(c: sp.Expr, rho: sp.Expr, time: sp.Symbol = _T) -> sp.Exp
     return 4 * sp.pi * g**2 / 9 * (double + 6 * K * cross + 9 * K**2 * at(c, time))
 
 
-def _age_integral(c: sp.Expr, time: sp.Symbol = _T) -> sp.Expr:
-    prefactor, weight, present = _emitted()
+def _age_integral(c: sp.Expr, time: sp.Expr, kernels: Mapping[str, sp.Expr] | None, values: Mapping[sp.Symbol, sp.Expr]) -> sp.Expr:
+    """(prefactor) [int_0^T c(t) w(T - t) dt + (present weight) c(T)] with the parameters ``values`` put in first."""
+    prefactor, weight, present = (e.subs(values) for e in _emitted(kernels))
     return prefactor * (sp.integrate(c * weight.subs(gap, time - _t), (_t, 0, time)) + present * c.subs(_t, time))
 
 
@@ -86,7 +89,7 @@ _POINTS = ((sp.Rational(3, 10), sp.Integer(2), sp.Rational(7, 10), sp.Integer(5)
 
 @identity("age_integral_two_time", "KPM", "(3)-(4), (17); docs/physics.md The mixing equation with the pair's age",
           covers=_EMITTED)
-def age_integral_two_time() -> Verdict:
+def age_integral_two_time(kernels: Mapping[str, sp.Expr] | None = None) -> Verdict:
     """The two look-back times of KPM (3) reduce to one: C(T) = (4 pi/9) g^2 [int c w + 9 K^2 c(T)] equals the direct
     double integral of c(min(t, s)) rho(|t - s|) plus the cross and present terms (c = e^{-a t}, rho = e^{-t/tau};
     exact integrals at three rational (a, tau, K, T), compared to 40 digits; tau = 1/a included)."""
@@ -95,7 +98,7 @@ def age_integral_two_time() -> Verdict:
         values = {tau: decay, K: k, g: 1}
         c = sp.exp(-a * _t)
         direct = two_time_reduction(c, sp.exp(-_t / decay), time).subs(values)
-        reduced = _age_integral(c, time).subs(values)
+        reduced = _age_integral(c, time, kernels, values)
         residuals.append(abs(sp.N(direct - reduced, 50)) / abs(sp.N(direct, 50)))
     ok = all(r < 1e-40 for r in residuals)
     return verdict(ok, "relative differences " + ", ".join(f"{float(r):.1e}" for r in residuals))
@@ -103,10 +106,10 @@ def age_integral_two_time() -> Verdict:
 
 @identity("age_integral_kpm_source", "KPM", "(3), (18); docs/physics.md The mixing equation with the pair's age",
           covers=_EMITTED)
-def age_integral_kpm_source() -> Verdict:
+def age_integral_kpm_source(kernels: Mapping[str, sp.Expr] | None = None) -> Verdict:
     """With tau = 3K (the particles' own K): prefactor x w = (8 pi/3) K g^2 = S of KPM (18) at every age and
     prefactor x 9 K^2 = 4 pi K^2 g^2 = C_1(0) of KPM (3), so C(T) = S int_0^T c dt + C_1(0) c(T)."""
-    prefactor, weight, present = _emitted()
+    prefactor, weight, present = _emitted(kernels)
     source = sp.simplify(prefactor * weight.subs(tau, 3 * K) - sp.Rational(8, 3) * sp.pi * K * g**2)
     dipole = sp.simplify(prefactor * present - 4 * sp.pi * K**2 * g**2)
     return verdict(source == 0 and dipole == 0, f"prefactor w - S = {source}; prefactor 9K^2 - C_1(0) = {dipole}")
@@ -114,11 +117,11 @@ def age_integral_kpm_source() -> Verdict:
 
 @identity("age_integral_fick_dipole", "KPM", "(56)-(57); docs/physics.md The mixing equation with the pair's age",
           covers=_EMITTED)
-def age_integral_fick_dipole() -> Verdict:
+def age_integral_fick_dipole(kernels: Mapping[str, sp.Expr] | None = None) -> Verdict:
     """Independent particles, c_1(t) = rho(t)^2 = e^{-2t/(3K)} (tau = 3K): C_1(T -> infinity) = 4 pi K^2 g^2, Fick's
     dipole of the gradient (KPM (56)-(57))."""
     c1 = sp.exp(-2 * _t / (3 * K))
-    prefactor, weight, present = _emitted()
+    prefactor, weight, present = _emitted(kernels)
     integral = sp.integrate(c1 * weight.subs({tau: 3 * K, gap: _T - _t}), (_t, 0, _T)) + present * c1.subs(_t, _T)
     limit = sp.limit(prefactor * integral, _T, sp.oo)
     difference = sp.simplify(limit - 4 * sp.pi * K**2 * g**2)
@@ -126,12 +129,12 @@ def age_integral_fick_dipole() -> Verdict:
 
 
 @identity("age_integral_kpm19", "KPM", "(19); docs/physics.md The mixing equation with the pair's age", covers=_EMITTED)
-def age_integral_kpm19(steps: int = 3) -> Verdict:
+def age_integral_kpm19(steps: int = 3, kernels: Mapping[str, sp.Expr] | None = None) -> Verdict:
     """KPM (19) is the age integral with c(t) the Markov chain of restarting pairs: for c = M^k e_1 on
     [k dT, (k+1) dT) (a scalar M here) and tau = 3K the rule sum_k dT c_k S + C_1(0) c_n is KPM (19)'s
     M^n C_1(0) + S dT sum_{n0=1}^{n} M^(n0-1) (n = 3)."""
     m, dt = sp.symbols("m dT", positive=True)
-    prefactor, weight, present = _emitted()
+    prefactor, weight, present = _emitted(kernels)
     rate = prefactor * weight.subs(tau, 3 * K)  # S at every age gap
     chain = sum((dt * rate * m**k for k in range(steps)), sp.Integer(0)) + prefactor * present * m**steps
     kpm19 = m**steps * 4 * sp.pi * K**2 * g**2 + sp.Rational(8, 3) * sp.pi * K * g**2 * dt * sum(m**(n0 - 1) for n0 in range(1, steps + 1))
