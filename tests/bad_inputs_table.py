@@ -108,6 +108,7 @@ BAD_INPUTS: list[BadInput] = [
         ("--spectrum foo", "--spectrum", "invalid choice"),
         ("--extrapolate 50", "--extrapolate", "must be an lmax >= --lmax"),
         ("--closure flux --extrapolate", "--extrapolate", "applies to --closure truncated only"),
+        ("--mixing-run RUN", "--mixing-run", "holds no mixing.npz"),
         ("--out /proc/crmix-x", "--out", "is not writable"),
         ("--out FILE", "--out", "exists and is not a folder"),
     ),
