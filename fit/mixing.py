@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,7 @@ import numpy as np
 from astropy.table import Table
 
 from crmix.model import TurbulenceModel
-from crmix.solver.axisymmetric import model_mixing_matrix
+from crmix.solver.dispatch import model_mixing_matrix
 
 __all__ = ["MeasuredMixing", "first_order", "first_order_table", "measured_sources", "residual_scaling"]
 
@@ -91,7 +92,7 @@ class MeasuredMixing:
     realisations: int
 
     @classmethod
-    def read(cls, run: str | Path, *, axial: bool = False) -> MeasuredMixing:
+    def read(cls, run: str | os.PathLike[str], *, axial: bool = False) -> MeasuredMixing:
         run = Path(run)
         path = run / "mixing.npz"
         if not path.is_file():
@@ -147,7 +148,7 @@ class MeasuredMixing:
         return ((1 - w) * self.matrices[k - 1] + w * self.matrices[k])[: lmax + 1, : lmax + 1]
 
 
-def measured_sources(runs: Sequence[str | Path] | None, models: Sequence[TurbulenceModel], lmax: int) -> list[MeasuredMixing | None]:
+def measured_sources(runs: Sequence[str | os.PathLike[str]] | None, models: Sequence[TurbulenceModel], lmax: int) -> list[MeasuredMixing | None]:
     """For each model the ``crmix mixing`` run among ``runs`` that measured it (``--mixing-run``), checked for ``lmax``.
 
     ``runs`` None: no measured M (the first order; a list of None).  A ValueError names --mixing-run when a

@@ -26,6 +26,7 @@ from tqdm.auto import tqdm
 from crmix.io import atomic_write
 from crmix.model import Spectrum, TurbulenceModel
 from crmix.observe import coupling, fit, forward, sky
+from crmix.observe.choices import DEFAULT_FIELD, DEFAULT_LMAX
 from crmix.observe.data import MeasuredSpectrum
 from crmix.observe.report import TierComparison
 from crmix.observe.simulated import SimulatedSky
@@ -34,11 +35,6 @@ from crmix.solver.timestep import KPM51_COEFFICIENT
 
 __all__ = ["DEFAULT_FIELD", "DEFAULT_LMAX", "Comparison", "ComparisonResult", "Coverage", "default_omega_dt_range", "run_comparison"]
 
-#: l_max of the model: three times the largest measured l (41), near KPM's l_max = 100 at which
-#: c = 4 of KPM (51) was calibrated (docs/observations.md: the truncation and errata entry 22)
-DEFAULT_LMAX = 123
-#: The local field direction from the HAWC-IceCube dipole at 10 TeV, ApJ 871, 96 (2019): RA, Dec (deg)
-DEFAULT_FIELD = (229.2, 11.4)
 
 
 @dataclass(frozen=True)

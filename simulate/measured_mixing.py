@@ -41,7 +41,8 @@ from crmix.io import atomic_write, plain
 from crmix.provenance import provenance
 from crmix.resources import ResourceEstimate
 from crmix.simulate import skymap
-from crmix.simulate.backtrack import backtrack, total_particle_steps
+from crmix.simulate.backtrack import backtrack
+from crmix.simulate.config import Analysis, SimulationConfig
 from crmix.simulate.fields import Field
 from crmix.simulate.pair_propagator import (
     axial_cross_mixing,
@@ -51,8 +52,10 @@ from crmix.simulate.pair_propagator import (
     real_harmonics,
     transfer_amplitudes,
 )
+from crmix.simulate.realisation import synthesize_field
 from crmix.simulate.resources import simulation_estimate
-from crmix.simulate.runner import Analysis, SimulationConfig, liouville_mapping, prepare_folder, run_parameters, synthesize_field
+from crmix.simulate.runner import liouville_mapping
+from crmix.simulate.store import prepare_folder, run_parameters
 from crmix.validation import integer
 
 __all__ = [
@@ -149,7 +152,7 @@ def measure_field(config: MixingConfig, field: Field, rng: np.random.Generator, 
     sets = [jittered_directions(sim.nside, rng) for _ in range(2)]
     n = sets[0].shape[1]
     bt = backtrack(field, sim.model.Omega, sim.nside, sim.times, sim.dt, backend=sim.backend, dtype=np.dtype(sim.dtype),
-                   progress=progress, directions=np.concatenate(sets, axis=1))
+                   progress=progress, steps=sim.steps, directions=np.concatenate(sets, axis=1))
     weighted = [real_harmonics(s, lmax) * (4.0 * math.pi / n) for s in sets]
     identity = [transfer_amplitudes(w, s, lmax) for w, s in zip(weighted, sets)]
     halves = (slice(0, n), slice(n, 2 * n))
@@ -310,7 +313,7 @@ def run_mixing(config: MixingConfig, out: str | os.PathLike[str], realisations: 
     results = {i: r for i, r in stored.items() if r is not None}
     todo = [i for i in range(realisations) if i not in results]
     sim = config.simulation
-    per_realisation = 2 * total_particle_steps(sim.nside, sim.times, sim.dt)
+    per_realisation = 2 * sim.particle_steps
     with tqdm(total=per_realisation * len(todo), unit="particle-step", unit_scale=True, disable=not progress,
               desc=f"{len(todo)} of {realisations} realisations") as bar:
         for i in todo:

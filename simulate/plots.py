@@ -13,7 +13,7 @@ import numpy as np
 
 from crmix.io import atomic_write
 from crmix.simulate.ensemble import EnsembleSummary
-from crmix.simulate.runner import sky_maps
+from crmix.simulate.store import sky_maps
 
 __all__ = ["PLOT_NAME", "write_summary_plot"]
 

@@ -24,20 +24,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from types import ModuleType
 
 import numpy as np
 
-from crmix.model import TurbulenceModel
 from crmix.solver.axisymmetric_coupling import GRAM_ENTRIES, contract_m1c, gram_blocks
 from crmix.solver.axisymmetric_cubature import Box, adaptive_cubature
 from crmix.solver.axisymmetric_orbits import helix_multipoles, mu_nodes, straight_multipoles
-from crmix.solver.mixing import MixingMatrix, m1a_diagonal, m1c_matrix, mixing_matrix
+from crmix.solver.mixing import MixingMatrix, m1a_diagonal, m1c_matrix
 from crmix.spectral_tensors import AxisymmetricTensor, TensorComponent
 from crmix.validation import integer, real
 
 __all__ = ["DEFAULT_MAX_NODES", "GENERIC_RTOL", "GenericIntegrals", "GenericMixingMatrix", "axisymmetric_mixing_matrix",
-           "generic_integrals", "initial_wave_vectors", "is_standard_slab", "model_mixing_matrix"]
+           "generic_integrals", "initial_wave_vectors", "is_standard_slab"]
 
 #: Default relative tolerance of the generic path's cubature (benchmarks/axisymmetric.py).
 GENERIC_RTOL = 1e-8
@@ -263,25 +261,3 @@ def axisymmetric_mixing_matrix(tensor: AxisymmetricTensor, omega: float, dt: flo
         error += 2.0 * lmax * (lmax + 1) * integrals.lam_error + err_c
         nodes, converged = integrals.nodes, integrals.converged
     return GenericMixingMatrix(dt=dt, lmax=lmax, m1a=m1a, m1c=m1c, error=error, nodes=nodes, converged=converged)
-
-
-def model_mixing_matrix(model: TurbulenceModel, dt: float, lmax: int, *, rtol: float | None = None,
-                        xp: ModuleType = np, progress: bool = False) -> MixingMatrix:
-    """M(dt) of ``model`` through the reduction its geometry names (crmix.geometry).
-
-    A closed form on the model's orbit (slab; isotropic on straight lines): crmix.solver.mixing, rtol
-    default 1e-10.  Otherwise the generic path on the geometry's tensor, on helices (Omega > 0) or
-    straight lines, rtol default :data:`GENERIC_RTOL`.  ``rtol`` of the result's path is in
-    :func:`mixing_rtol`.  ``xp``: the closed forms' array namespace (the generic path runs in NumPy).
-    """
-    rtol = mixing_rtol(model, rtol)
-    if model.turbulence.closed_form(model) is not None:
-        return mixing_matrix(model, dt, lmax, rtol=rtol, xp=xp, progress=progress)
-    return axisymmetric_mixing_matrix(model.turbulence.tensor(model), model.Omega, dt, lmax, rtol=rtol, progress=progress)
-
-
-def mixing_rtol(model: TurbulenceModel, rtol: float | None = None) -> float:
-    """``rtol``, or the default of the model's path: 1e-10 for a closed form, GENERIC_RTOL for the generic one."""
-    if rtol is not None:
-        return real("rtol", rtol, ge=1e-13, lt=1)
-    return 1e-10 if model.turbulence.closed_form(model) is not None else GENERIC_RTOL

@@ -120,6 +120,7 @@ BAD_INPUTS: list[BadInput] = [
         ("RUN --lmax 1", "--lmax", "integers >= 2"),
         ("RUN --bounds 3:1", "--bounds", "0 < lo < hi"),
         ("RUN --covariance full-ish", "--covariance", "invalid choice"),
+        ("RUN --mixing-run RUN --closure flux", "--mixing-run", "drop --closure flux"),
         ("RUN --out FILE", "--out", "exists and is not a folder"),
     ),
     *_rows(

@@ -24,16 +24,11 @@ estimator of 'crmix simulate' does not apply (the two-set cross spectrum has no 
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
-import numpy as np
+from crmix.commands.simulate import add_simulation_options, config_from_args
 
-from crmix.io import atomic_write, check_output_folder
-from crmix.resources import require
-from crmix.simulate.cli import add_arguments as add_simulation_arguments
-from crmix.simulate.cli import config_from_args
-from crmix.simulate.measured_mixing import MixingConfig, mixing_estimate, run_mixing
-
-__all__ = ["add_arguments", "run"]
+__all__ = ["add_arguments", "request_from_args", "run"]
 
 DEFAULT_OUT = "crmix-out/mixing"
 #: multipoles of M printed at the end
@@ -42,7 +37,7 @@ PRINT_LMAX = 6
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``crmix mixing``: the options of ``crmix simulate`` (the model, the particles, the times)."""
-    add_simulation_arguments(parser, default_out=DEFAULT_OUT)
+    add_simulation_options(parser, several=False, default_out=DEFAULT_OUT)
 
 
 def _refuse_engine_options(args: argparse.Namespace) -> None:
@@ -52,10 +47,26 @@ def _refuse_engine_options(args: argparse.Namespace) -> None:
         raise ValueError("--noise does not apply to crmix mixing: the cross spectrum of its two particle sets has no noise bias")
 
 
-def run(args: argparse.Namespace) -> int:
+def request_from_args(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The run's :class:`crmix.simulate.measured_mixing.MixingConfig` (its constructor and the simulation's check
+    every value) and the analysis of its spectra; ValueError naming an option that does not apply."""
+    from crmix.simulate.measured_mixing import MixingConfig
+
     simulation, analysis = config_from_args(args)
     _refuse_engine_options(args)
-    config = MixingConfig(simulation, analysis.lmax_for(simulation.nside))
+    return MixingConfig(simulation, analysis.lmax_for(simulation.nside)), analysis
+
+
+def run(args: argparse.Namespace) -> int:
+    """Check everything, measure M over the realisations (resuming a killed run), write the tables, print the diagonal."""
+    import numpy as np
+
+    from crmix.io import atomic_write, check_output_folder
+    from crmix.resources import require
+    from crmix.simulate.measured_mixing import mixing_estimate, run_mixing
+
+    config, analysis = request_from_args(args)
+    simulation = config.simulation
     out = check_output_folder(args.out)
     estimate = mixing_estimate(config, args.realisations)
     require(estimate, size_options="--nside, --lmax, --rigidity, --rg-over-lambda-min or --times", yes=args.yes)

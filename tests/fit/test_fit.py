@@ -14,12 +14,14 @@ import pytest
 from astropy.table import Table
 
 from crmix import Spectrum, TurbulenceModel
-from crmix.fit import cli
+from crmix.commands import fit as cli
 from crmix.fit.data import read_shape
 from crmix.fit.relation import scaling_relation
+from crmix.fit.report import relation_table
 from crmix.fit.shape import ShapeFit, fit_shape
 from crmix.provenance import provenance
-from crmix.simulate.runner import SimulationConfig, run_ensemble
+from crmix.simulate.config import SimulationConfig
+from crmix.simulate.runner import run_ensemble
 from crmix.solver.family import SpectrumFamily
 
 MODEL = TurbulenceModel(eta=0.5, rho=0.1, spectrum=Spectrum(kmax=2 * math.pi * 10 / 0.1))
@@ -164,7 +166,7 @@ def test_relation_table_fits_the_runs_closed_intervals_per_lmax_and_tau_source()
     shapes = [SimpleNamespace(model=MODEL.with_(rho=r), omega_tau_s=t, omega_tau_s_error=0.05 * t) for r, t in zip(rhos, taus)]
     results = [(s, [_fit(50, 4.0 * s.omega_tau_s ** (1 / 3)), _fit(100, 5.0, at_bound="low" if i == 0 else "")])
                for i, s in enumerate(shapes)]
-    table = cli._relation_table(results)
+    table = relation_table(results)
     sim50 = table[(table["lmax"] == 50) & (table["tau_s"] == "sim")][0]
     expected = scaling_relation(np.array(taus), 0.05 * np.array(taus), *(np.array([f[0].__getattribute__(a) for _, f in results])
                                                                           for a in ("best", "low", "high")))
@@ -173,7 +175,7 @@ def test_relation_table_fits_the_runs_closed_intervals_per_lmax_and_tau_source()
     assert table[(table["lmax"] == 100) & (table["tau_s"] == "sim")][0]["fits"] == 2  # the fit at a bound is left out
     qlt = table[(table["lmax"] == 50) & (table["tau_s"] == "QLT")][0]
     assert qlt["fits"] == 3 and qlt["p"] != pytest.approx(1 / 3, abs=1e-3)  # against QLT times, another slope
-    assert cli._relation_table(results[:1]) is None
+    assert relation_table(results[:1]) is None
     assert table.meta["provenance"] == provenance("numpy", "float64")
 
 

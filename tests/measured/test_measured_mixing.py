@@ -10,9 +10,9 @@ import pytest
 from astropy.table import Table
 
 from crmix import Spectrum, TurbulenceModel
+from crmix.simulate.config import Analysis, SimulationConfig
 from crmix.simulate.fields import SlabTable
 from crmix.simulate.measured_mixing import MixingConfig, jitter_rng, measure_field, run_mixing
-from crmix.simulate.runner import Analysis, SimulationConfig
 
 MODEL = TurbulenceModel(geometry="slab", eta=0.3, rho=0.1, spectrum=Spectrum(kmax=2 * math.pi * 5 / 0.1))
 

@@ -11,8 +11,8 @@ import pytest
 from crmix import Spectrum, TurbulenceModel
 from crmix.cli import main
 from crmix.fit.mixing import MeasuredMixing, measured_sources
+from crmix.simulate.config import SimulationConfig
 from crmix.simulate.measured_mixing import MixingConfig, run_mixing
-from crmix.simulate.runner import SimulationConfig
 from crmix.solver.family import SpectrumFamily
 from crmix.solver.mixing import mixing_matrix
 from crmix.solver.spectrum import angular_power_spectrum

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from crmix.model import NAMED_SPECTRA, TurbulenceModel
+from crmix.simulate.config import SimulationConfig
 from crmix.simulate.measured_mixing import MixingConfig, measure_realisation
-from crmix.simulate.runner import SimulationConfig
 from crmix.solver.mixing import mixing_matrix
 
 LMAX = 4

@@ -15,9 +15,10 @@ import pytest
 from astropy.table import Table
 from test_cluster import _assert_identical_folders
 
+from crmix.commands import scan
+from crmix.commands import simulate as cli
 from crmix.provenance import provenance
 from crmix.qlt import parallel_diffusion
-from crmix.simulate import cli, scan
 
 RIGIDITIES = ("30PV", "10PV")
 ETAS = ("0.3", "0.5")
@@ -162,7 +163,7 @@ def test_the_command_exits_2_with_the_option_named(tmp_path: Path, capsys) -> No
 
 def test_a_scan_feeds_crmix_fit(tmp_path: Path) -> None:
     """crmix fit reads the scan's points as runs: one fit row per point, the relation over them."""
-    from crmix.fit import cli as fit_cli
+    from crmix.commands import fit as fit_cli
 
     parser = argparse.ArgumentParser()
     fit_cli.add_arguments(parser)

@@ -8,13 +8,14 @@ import numpy as np
 import pytest
 
 import crmix.cli
+import crmix.commands.main
 from crmix.provenance import provenance
 
 
 @pytest.fixture
 def main(monkeypatch):
     """crmix.cli.main with the router limited to this subcommand (other layers' commands are theirs to test)."""
-    monkeypatch.setattr(crmix.cli, "COMMANDS", {"spectrum": crmix.cli.COMMANDS["spectrum"]})
+    monkeypatch.setattr(crmix.commands.main, "COMMANDS", {"spectrum": crmix.cli.COMMANDS["spectrum"]})
     return crmix.cli.main
 
 
