@@ -76,7 +76,8 @@ class SpectrumRequest:
     rg_over_lambda_min  r_g / smallest wavelength; None: the model's default (150, KPM Sec. 2.1.2).
     lmax                truncation; None: DEFAULT_LMAX (closed forms) or DEFAULT_LMAX_GENERIC (generic path).
     dt_rule, omega_dt, alpha, dt_coefficient
-                        Delta T: the KPM (51) rule with its coefficient, Omega dT, or alpha = k_max dT (one at most).
+                        Delta T: a rule (KPM (51), or c tau_s for a measured M) with its coefficient (None: the
+                        rule's default), Omega dT, or alpha = k_max dT (one at most).
     gradient_length     fbar/|d_z fbar| along B0 (a length).
     cos_alpha_correction, extrapolate, closure, backend
                         as crmix.solver.spectrum.angular_power_spectrum.
@@ -112,7 +113,7 @@ class SpectrumRequest:
     def __post_init__(self) -> None:
         from crmix.solver.choices import DEFAULT_LMAX, DEFAULT_LMAX_GENERIC, MIN_LMAX_EXTRAPOLATION
         from crmix.solver.closure import CLOSURES, ZONAL_CLOSURES
-        from crmix.solver.timestep import DT_RULES, KPM51_COEFFICIENT
+        from crmix.solver.timestep import DT_RULES, RULE_COEFFICIENTS
 
         def put(name: str, value: Any) -> None:
             object.__setattr__(self, name, value)
@@ -172,7 +173,7 @@ class SpectrumRequest:
                  if v is not None]
         if len(given) > 1:
             raise ValueError(f"give at most one of --dt-rule, --omega-dt, --alpha; got {', '.join(given)}")
-        put("dt_coefficient", KPM51_COEFFICIENT if self.dt_coefficient is None else self.dt_coefficient)
+        put("dt_coefficient", RULE_COEFFICIENTS[self.dt_rule or "kpm51"] if self.dt_coefficient is None else self.dt_coefficient)
         for name, value in (("--omega-dt", self.omega_dt), ("--alpha", self.alpha), ("--dt-coefficient", self.dt_coefficient)):
             if value is not None:
                 real(name, value, gt=0)

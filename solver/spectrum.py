@@ -60,7 +60,7 @@ from crmix.solver.steady_state import (
     lmax_drift,
     steady_state,
 )
-from crmix.solver.timestep import KPM51_COEFFICIENT, MixingTime, MixingTimeRule, mixing_time
+from crmix.solver.timestep import MixingTime, MixingTimeRule, mixing_time
 from crmix.validation import integer
 
 __all__ = [
@@ -269,7 +269,7 @@ def angular_power_spectrum(
     omega_dt: float | None = None,
     alpha: float | None = None,
     dt_rule: str | MixingTimeRule | None = None,
-    dt_coefficient: float = KPM51_COEFFICIENT,
+    dt_coefficient: float | None = None,
     extrapolate: float | None = None,
     closure: str = "truncated",
     **options: Any,

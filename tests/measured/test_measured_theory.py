@@ -73,3 +73,18 @@ def test_crmix_spectrum_refuses_a_run_of_another_model(run_folder, tmp_path, cap
                  "--no-progress"])
     assert code == 2
     assert "--mixing-run" in capsys.readouterr().err
+
+
+def test_the_scattering_rule_is_a_fraction_of_the_qlt_scattering_time():
+    """dt = c tau_s (the rule of a measured M), c = SCATTERING_FRACTION unless given; kpm51 keeps its c = 4."""
+    from crmix.qlt import scattering_time
+    from crmix.solver.timestep import SCATTERING_FRACTION, mixing_time
+    from crmix.theory import SpectrumRequest
+
+    tau = scattering_time(MODEL)
+    step = mixing_time(MODEL, rule="scattering")
+    assert step.source == "scattering" and step.dt == pytest.approx(SCATTERING_FRACTION * tau, rel=1e-14)
+    assert mixing_time(MODEL, rule="scattering", coefficient=0.3).dt == pytest.approx(0.3 * tau, rel=1e-14)
+    assert mixing_time(MODEL).dt == pytest.approx(4.0 * tau ** (1 / 3), rel=1e-14)
+    assert SpectrumRequest(dt_rule="scattering").dt_coefficient == SCATTERING_FRACTION
+    assert SpectrumRequest().dt_coefficient == 4.0
