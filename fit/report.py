@@ -1,13 +1,12 @@
-"""What ``crmix fit`` writes: the fit table, the shapes with the best-fit theory, the scaling relation, the plot.
+"""What ``crmix fit`` writes: the fit table, the shapes with the best-fit theory, the scaling relation, the warnings.
 
 Each builder takes the fits of crmix.fit.shape (one list per run) and returns an astropy Table (or
-draws fit.png); the command writes them atomically.
+the warnings' lines); the command writes them atomically, and fit.png with crmix.plots.fit.
 """
 
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -16,10 +15,9 @@ from astropy.table import Table
 from crmix.fit.data import SimulatedShape
 from crmix.fit.relation import scaling_relation
 from crmix.fit.shape import ShapeFit
-from crmix.io import atomic_write
 from crmix.provenance import provenance
 
-__all__ = ["fit_table", "relation_table", "shape_table", "write_plot"]
+__all__ = ["bound_warnings", "fit_table", "relation_table", "shape_table"]
 
 
 def _qlt_tau(shape: SimulatedShape) -> float:
@@ -36,6 +34,12 @@ def _qlt_tau(shape: SimulatedShape) -> float:
     except ValueError:
         return math.nan
     return qlt.tau_s if qlt is not None else math.nan
+
+
+def bound_warnings(results: list[tuple[SimulatedShape, list[ShapeFit]]]) -> list[str]:
+    """One line per best fit that sits at a bound of the searched range: a bound, not a measurement."""
+    return [f"{shape.run}, l_max = {f.lmax}: the best {f.parameter} = {f.best:.4g} sits at the {f.at_bound} bound of the "
+            "searched range (a bound, not a measurement; --bounds widens it)" for shape, fits in results for f in fits if f.at_bound]
 
 
 def fit_table(results: list[tuple[SimulatedShape, list[ShapeFit]]]) -> Table:
@@ -116,31 +120,3 @@ def relation_table(results: list[tuple[SimulatedShape, list[ShapeFit]]]) -> Tabl
     )
     table.meta["provenance"] = provenance("numpy", "float64")
     return table
-
-
-def write_plot(path: Path, results: list[tuple[SimulatedShape, list[ShapeFit]]]) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    n = len(results)
-    cols = min(n, 3)
-    rows = math.ceil(n / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 4.2 * rows), squeeze=False)
-    for ax, (shape, fits) in zip(axes.ravel(), results):
-        ok = shape.ratio > 0
-        ax.errorbar(shape.ells[ok], shape.ratio[ok], yerr=shape.error[ok], fmt="o", ms=3, color="k", label="simulation")
-        for f in fits:
-            name = "Omega dT" if f.parameter == "omega_dt" else "alpha"
-            ax.loglog(shape.ells, f.theory, lw=1.2,
-                      label=f"l_max {f.lmax}: {name} = {f.best:.3g} [{f.low:.3g}, {f.high:.3g}], chi2/dof = {f.reduced_chi2:.2g}")
-        ax.set_xlabel(r"$\ell$")
-        ax.set_ylabel(r"$C_\ell / C_1$")
-        ax.set_title(f"rho = {shape.model.rho:.3g}, eta = {shape.model.eta:g}, T = {shape.time:.4g}/Omega", fontsize=9)
-        ax.legend(fontsize=7)
-    for ax in axes.ravel()[n:]:
-        ax.set_visible(False)
-    fig.tight_layout()
-    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
-    plt.close(fig)

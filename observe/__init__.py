@@ -7,6 +7,9 @@
 * :mod:`~crmix.observe.simulated` -- reading the sky maps of a ``crmix simulate`` run
 * :mod:`~crmix.observe.theory`    -- the prediction C_l/C_1 at a mixing time, cached
 * :mod:`~crmix.observe.fit`       -- chi^2 with asymmetric errors, per-tier and joint (KPM (51)) fits
+* :mod:`~crmix.observe.onesky`    -- chi^2 with the one-sky covariance at the best fit, refitted until it stays
+* :mod:`~crmix.observe.namaster`  -- partial skies through NaMaster: mode coupling, bandpowers, Gaussian covariance
+* :mod:`~crmix.observe.budget`    -- the predictions and time a comparison will take, estimated before it starts
 * :mod:`~crmix.observe.request`   -- CompareRequest: what ``crmix compare`` compares, checked once (the command: crmix.commands)
 
 What the comparison assumes and what limits it: docs/observations.md.

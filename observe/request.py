@@ -34,6 +34,7 @@ class CompareRequest:
     events, noise_level  shot noise per tier (at most one; None: fitted).
     eta, b_rms, l_c, spectrum, charge   the slab model (rigidity = E/Z).
     maps, time      a crmix simulate run whose sky maps give the shape, and its backtracking time.
+    one_sky_variance  chi^2 with the one-sky covariance at the best fit beside the published errors (False: those alone).
     mixing_run      crmix mixing runs, one per tier's model: the theory with the M measured by test particles
                     (crmix.fit.mixing.MeasuredMixing) instead of the first order.
     out             output folder; predictions are cached in ``out/predictions``.
@@ -62,6 +63,7 @@ class CompareRequest:
     realisations: int = 200
     nside: int = 64
     seed: int = 0
+    one_sky_variance: bool = True
     out: str | os.PathLike[str] = "crmix-out/compare"
     progress: bool = True
     comparison: Comparison = field(init=False, repr=False, compare=False)
@@ -127,6 +129,10 @@ def _comparison(args: CompareRequest) -> Comparison:
     events = _per_tier("--events", args.events, tiers)
     levels = _per_tier("--noise-level", args.noise_level, tiers)
     coverage = _coverage(args.coverage)
+    if not coverage.is_band:
+        from crmix.observe import namaster
+
+        namaster.require()  # a weight map's kernel or one-sky covariance comes from NaMaster
     if events is not None:
         for tier, n in events.items():
             real(f"--events of tier {tier}", n, gt=0)
@@ -156,7 +162,7 @@ def _comparison(args: CompareRequest) -> Comparison:
         lmax=args.lmax, omega_dt_range=None if args.omega_dt_range is None else (float(args.omega_dt_range[0]), float(args.omega_dt_range[1])),
         grid_points=args.grid, realisations=args.realisations, nside=args.nside, seed=args.seed, maps=maps,
         mixing_runs=None if args.mixing_run is None else tuple(str(r) for r in args.mixing_run),
-        cache=out / "predictions", progress=args.progress,
+        one_sky_variance=args.one_sky_variance, cache=out / "predictions", progress=args.progress,
     )
     if comparison.mixing_runs:  # each run must have measured one tier's model, to the model's l_max
         from crmix.fit.mixing import measured_sources

@@ -128,9 +128,9 @@ class Engine:
             integer("--workers", self.workers, ge=1)
         option = f"--cluster {self.cluster}" if self.cluster is not None else f"--scheduler {s}"
         if (s not in ("auto", "serial") or self.cluster is not None) and not _have("distributed"):
-            raise ValueError(f"{option} needs Dask: pip install 'crmix[dist]'")
+            raise ValueError(f"{option} needs Dask: pip install 'crmix[cluster]'")
         if self.cluster is not None and not _have("dask_jobqueue"):
-            raise ValueError(f"{option} needs dask-jobqueue: pip install 'crmix[dist]'")
+            raise ValueError(f"{option} needs dask-jobqueue: pip install 'crmix[cluster]'")
         if self.cluster is None:
             if self.cluster_config is not None:
                 raise ValueError("--cluster-config needs --cluster slurm")

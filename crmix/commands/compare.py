@@ -75,6 +75,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--realisations", type=int, default=200, help="Gaussian skies for the one-sky scatter (default: 200)")
     parser.add_argument("--nside", type=int, default=64, help="HEALPix Nside of the simulated skies (default: 64)")
     parser.add_argument("--seed", type=int, default=0, help="random seed of the Gaussian skies (default: 0)")
+    parser.add_argument("--no-one-sky-variance", action="store_true",
+                        help="chi^2 with the published errors alone, without the scatter of one sky around the ensemble average")
     add_output_options(parser, DEFAULT_OUT, confirm=False, extra="; predictions are cached in OUT/predictions")
 
 
@@ -84,8 +86,8 @@ def request_from_args(args: argparse.Namespace) -> CompareRequest:
         data=args.data, tiers=args.tiers, energy=args.energy, charge=args.charge, coverage=args.coverage, filter=args.filter,
         field_direction=tuple(args.field_direction), dipole=args.dipole, events=args.events, noise_level=args.noise_level,
         spectrum=args.spectrum, eta=args.eta, b_rms=args.brms, l_c=args.lc, lmax=args.lmax, omega_dt_range=args.omega_dt_range,
-        grid=args.grid, maps=args.maps, time=args.time, mixing_run=args.mixing_run, realisations=args.realisations, nside=args.nside, seed=args.seed,
-        out=args.out, progress=not args.no_progress,
+        grid=args.grid, maps=args.maps, time=args.time, mixing_run=args.mixing_run, realisations=args.realisations, nside=args.nside,
+        seed=args.seed, one_sky_variance=not args.no_one_sky_variance, out=args.out, progress=not args.no_progress,
     )
 
 
@@ -114,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
     from crmix.observe import report
     from crmix.observe.compare import run_comparison
     from crmix.observe.data import icetop11_path
+    from crmix.plots.style import spectrum_name
 
     cmp = request_from_args(args).comparison
     result = run_comparison(cmp)
@@ -123,10 +126,13 @@ def run(args: argparse.Namespace) -> int:
     meta["data"] = str(icetop11_path().name if args.data is None else args.data)
     meta["command_line"] = {k: v for k, v in vars(args).items() if not k.startswith("_") and k != "command"}
     report.write_tables(out, result.tiers, meta)
-    title = (f"{cmp.coverage.describe()}, filter {cmp.filter}, B0 at RA {cmp.field_direction[0]:g}, Dec "
-             f"{cmp.field_direction[1]:g}; slab {cmp.spectrum.kind}, eta = {cmp.eta:g}, l_max = {cmp.lmax}")
+    title = (f"{out.name}: {meta['data']} against {'simulated sky maps' if cmp.maps is not None else 'the slab prediction'}\n"
+             f"{cmp.coverage.describe()}, filter {cmp.filter}, B0 at RA {cmp.field_direction[0]:g}, Dec "
+             f"{cmp.field_direction[1]:g}; slab, {spectrum_name(cmp.spectrum.kind, cmp.spectrum.index)}, eta = {cmp.eta:g}, l_max = {cmp.lmax}")
     report.write_plot(out, result.tiers, title)
     for line in _summary(result):
         print(line)
+    for line in result.meta.get("warnings", []):
+        print(f"WARNING: {line}")
     print(f"wrote {out / report.SPECTRA_TABLE}, {out / report.FIT_TABLE} and {out / report.PLOT}")
     return 0

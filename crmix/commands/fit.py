@@ -61,9 +61,10 @@ def run(args: argparse.Namespace) -> int:
 
     from crmix.fit.data import read_shape
     from crmix.fit.mixing import measured_sources
-    from crmix.fit.report import fit_table, relation_table, shape_table, write_plot
+    from crmix.fit.report import bound_warnings, fit_table, relation_table, shape_table
     from crmix.fit.shape import fit_run
     from crmix.io import atomic_write, check_output_folder
+    from crmix.plots.fit import write_fit_plot
     from crmix.provenance import provenance
 
     request = request_from_args(args)
@@ -80,12 +81,14 @@ def run(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     fits = fit_table(results)
     fits.meta["parameters"] = request.parameters()
+    warnings = bound_warnings(results)
+    fits.meta["warnings"] = warnings
     shapes_table = shape_table(results)
     for table in (fits, shapes_table):
         table.meta["provenance"] = provenance("numpy", "float64")  # the theory's matrices
     atomic_write(out / "fit.ecsv", lambda tmp: fits.write(tmp, format="ascii.ecsv", overwrite=True))
     atomic_write(out / "fit_shapes.ecsv", lambda tmp: shapes_table.write(tmp, format="ascii.ecsv", overwrite=True))
-    write_plot(out / "fit.png", results)
+    write_fit_plot(out / "fit.png", results)
     relation = relation_table(results)
     if relation is not None:
         atomic_write(out / "fit_relation.ecsv", lambda tmp: relation.write(tmp, format="ascii.ecsv", overwrite=True))
@@ -97,6 +100,8 @@ def run(args: argparse.Namespace) -> int:
             flag = f" (at the {f.at_bound} bound)" if f.at_bound else ""
             print(f"  l_max = {f.lmax:4d}: {f.parameter} = {f.best:.4g} [{f.low:.4g}, {f.high:.4g}]{flag}, "
                   f"chi2/dof = {f.chi2:.3g}/{f.dof} = {f.reduced_chi2:.3g} ({f.evaluations} theory evaluations)")
+    for line in warnings:
+        print(f"WARNING: {line}")
     if relation is not None:
         print("Omega dT = c (Omega tau_s)^p over the runs:")
         for r in relation:

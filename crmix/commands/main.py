@@ -3,9 +3,10 @@
 Each command is a module of crmix.commands that defines ``add_arguments(parser)`` and
 ``run(args) -> int``; only the invoked command's module is imported, so ``crmix --help`` is fast
 and one layer's import error cannot break another layer's command.  A command turns its options
-into a request (crmix.requests.SpectrumRequest, crmix.simulate.config.SimulationConfig,
+into a request (crmix.theory.SpectrumRequest, crmix.simulate.config.SimulationConfig,
 crmix.fit.request.FitRequest, crmix.observe.request.CompareRequest) whose constructor checks every
-value; the ValueError it raises names the option and its range and becomes exit code 2 here.
+value; the ValueError it raises names the option and its range and becomes exit code 2 here, as
+does a module of an optional extra that is not installed (crmix.extras names the extra).
 """
 
 from __future__ import annotations
@@ -60,17 +61,33 @@ def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _missing(command: str | None, exc: ModuleNotFoundError) -> int:
+    """Exit code 2 with the extra to install, when a module of an extra is missing (crmix.extras)."""
+    from crmix.extras import missing_extra
+
+    message = missing_extra(exc)
+    if message is None:
+        raise exc
+    print(f"crmix {command}: error: {message}", file=sys.stderr)
+    return 2
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run a command; exit code 0 when done, 2 for bad input (before any work), 1 for an I/O failure while working."""
+    """Run a command; exit code 0 when done, 2 for bad input (before any work) or a missing extra, 1 for an I/O failure while working."""
     argv = list(sys.argv[1:] if argv is None else argv)
     selected = next((a for a in argv if not a.startswith("-")), None)
-    parser = build_parser(selected if selected in COMMANDS else None)
+    try:
+        parser = build_parser(selected if selected in COMMANDS else None)
+    except ModuleNotFoundError as exc:  # the command's module needs an extra that is not installed
+        return _missing(selected, exc)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 0
     try:
         return int(args._module.run(args) or 0)
+    except ModuleNotFoundError as exc:
+        return _missing(args.command, exc)
     except (ValueError, FileExistsError, PermissionError) as exc:
         print(f"crmix {args.command}: error: {exc}", file=sys.stderr)
         return 2

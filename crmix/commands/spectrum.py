@@ -84,29 +84,6 @@ def request_from_args(args: argparse.Namespace) -> Any:
     )
 
 
-def _write_plot(path: Path, results: list[tuple[str, AngularSpectrum]]) -> None:
-    import matplotlib
-
-    from crmix.io import atomic_write
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.4, 4.8))
-    for label, res in results:
-        ell, ratio = res.ell[1:], res.ratio[1:]
-        ax.loglog(ell, ratio, marker=".", lw=1, label=f"{label}: Omega dt = {res.timestep.omega_dt:.3g}")
-    ax.set_xlabel(r"multipole $\ell$")
-    ax.set_ylabel(r"$C_\ell / C_1$")
-    model = results[0][1].model
-    shape = "white" if model.spectrum.kind == "white" else f"{model.spectrum.kind} {model.spectrum.index:.3g}"
-    ax.set_title(f"{model.geometry}, {shape}, eta = {model.eta:g}, lmax = {results[0][1].steady.lmax}")
-    ax.legend()
-    fig.tight_layout()
-    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=120))
-    plt.close(fig)
-
-
 def _summary(label: str, res: AngularSpectrum) -> str:
     from crmix.solver.spectrum import SLOPE_RANGE
 
@@ -143,6 +120,7 @@ def run(args: argparse.Namespace) -> int:
     import astropy.units as u
 
     from crmix.io import atomic_write, check_output_folder
+    from crmix.plots.spectrum import write_spectrum_plot
     from crmix.resources import require
     from crmix.theory import angular_power_spectra, spectrum_table
 
@@ -167,6 +145,6 @@ def run(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     table = spectrum_table(request, results, parameters)
     atomic_write(out / TABLE_NAME, lambda tmp: table.write(tmp, format="ascii.ecsv", overwrite=True))
-    _write_plot(out / PLOT_NAME, results)
+    write_spectrum_plot(out / PLOT_NAME, results)
     print(f"wrote {out / TABLE_NAME} and {out / PLOT_NAME}")
     return 0

@@ -19,7 +19,7 @@ from crmix.fit.data import read_shape
 from crmix.fit.relation import scaling_relation
 from crmix.fit.report import relation_table
 from crmix.fit.shape import ShapeFit, fit_shape
-from crmix.provenance import provenance
+from crmix.provenance import provenance, reproducible
 from crmix.simulate.config import SimulationConfig
 from crmix.simulate.runner import run_ensemble
 from crmix.solver.family import SpectrumFamily
@@ -138,9 +138,17 @@ def test_fit_command_end_to_end(tiny_run: Path, tmp_path: Path, capsys: pytest.C
     assert np.all(table["low"] <= table["best"]) and np.all(table["best"] <= table["high"])
     shapes = Table.read(out / "fit_shapes.ecsv")
     assert len(shapes) == 5 and "theory_lmax24" in shapes.colnames
-    assert table.meta["provenance"] == shapes.meta["provenance"] == provenance("numpy", "float64")
+    assert reproducible(table.meta["provenance"]) == reproducible(shapes.meta["provenance"]) == reproducible(provenance("numpy", "float64"))
     assert (out / "fit.png").stat().st_size > 1000
-    assert "omega_dt" in capsys.readouterr().out
+    text = capsys.readouterr().out
+    assert "omega_dt" in text
+    # a best fit at a bound is warned about and recorded
+    at_bound = [row["lmax"] for row in table if row["at_bound"]]
+    assert len(table.meta["warnings"]) == len(at_bound) == text.count("WARNING:")
+    assert cli.run(_args(str(tiny_run), "--ell", "2:6", "--lmax", "16", "--bounds", "50:60", "--out", str(tmp_path / "edge"))) == 0
+    edge = Table.read(tmp_path / "edge" / "fit.ecsv")
+    assert edge["at_bound"][0] and "bound of the searched range" in edge.meta["warnings"][0]
+    assert "WARNING:" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(("argv", "match"), [
@@ -176,7 +184,7 @@ def test_relation_table_fits_the_runs_closed_intervals_per_lmax_and_tau_source()
     qlt = table[(table["lmax"] == 50) & (table["tau_s"] == "QLT")][0]
     assert qlt["fits"] == 3 and qlt["p"] != pytest.approx(1 / 3, abs=1e-3)  # against QLT times, another slope
     assert relation_table(results[:1]) is None
-    assert table.meta["provenance"] == provenance("numpy", "float64")
+    assert reproducible(table.meta["provenance"]) == reproducible(provenance("numpy", "float64"))
 
 
 @pytest.mark.parametrize("closure", ["bourret", "flux"])
