@@ -143,6 +143,8 @@ def _comparison(args: CompareRequest) -> Comparison:
     l_c = quantity(args.l_c, u.pc, "--lc").to_value(u.pc)
     real("--brms (uG)", b_rms, gt=0)
     real("--lc (pc)", l_c, gt=0)
+    if args.mixing_run is not None and args.maps is not None:
+        raise ValueError("--mixing-run gives the theory's M; --maps replaces the theory by simulated skies: choose one")
     maps = None
     if args.maps is not None:
         if args.time is None:
@@ -154,8 +156,6 @@ def _comparison(args: CompareRequest) -> Comparison:
         raise ValueError(f"--grid must be >= 3, got {args.grid}")
     out = Path(args.out)
     check_output_folder(out)
-    if args.mixing_run is not None and maps is not None:
-        raise ValueError("--mixing-run gives the theory's M; --maps replaces the theory by simulated skies: choose one")
     comparison = Comparison(
         data=data, coverage=coverage, filter=args.filter, field_direction=(float(args.field_direction[0]), float(args.field_direction[1])), dipole=args.dipole,
         noise_levels=levels, charge=args.charge, eta=args.eta, b_rms_uG=b_rms, l_c_pc=l_c, spectrum=NAMED_SPECTRA[args.spectrum](),

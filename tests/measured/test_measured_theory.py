@@ -75,6 +75,23 @@ def test_crmix_spectrum_refuses_a_run_of_another_model(run_folder, tmp_path, cap
     assert "--mixing-run" in capsys.readouterr().err
 
 
+def test_the_requests_check_their_mixing_runs(run_folder, tmp_path):
+    """Each request refuses a run of another model, a closure other than KPM (20) truncated, and --maps beside it."""
+    from crmix.fit.request import FitRequest
+    from crmix.observe.request import CompareRequest
+    from crmix.theory import SpectrumRequest
+
+    with pytest.raises(ValueError, match=r"--mixing-run: none of .* measured the model"):
+        CompareRequest(tiers=["4"], lmax=60, mixing_run=[run_folder], out=tmp_path / "c")
+    with pytest.raises(ValueError, match="--mixing-run gives the theory's M"):
+        CompareRequest(tiers=["4"], mixing_run=[run_folder], maps=run_folder, time=2.0, out=tmp_path / "c")
+    with pytest.raises(ValueError, match="drop --closure flux"):
+        FitRequest(runs=[run_folder], mixing_run=[run_folder], closure="flux")
+    with pytest.raises(ValueError, match="drop --closure bourret"):
+        SpectrumRequest(mixing_run=[str(run_folder)], closure="bourret")
+    assert FitRequest(runs=[run_folder], mixing_run=[run_folder]).parameters()["mixing_runs"] == [str(run_folder)]
+
+
 def test_the_scattering_rule_is_a_fraction_of_the_qlt_scattering_time():
     """dt = c tau_s (the rule of a measured M), c = SCATTERING_FRACTION unless given; kpm51 keeps its c = 4."""
     from crmix.qlt import scattering_time
