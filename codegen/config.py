@@ -43,6 +43,11 @@ TARGETS: tuple[Target, ...] = (
         title="Weights of the mixing-matrix assembly M = 1 + 2 M^(1a) + M^(1c) (KPM (17), (40), (47); MA19 (3.15), (3.21)).",
     ),
     Target(
+        source="crmix.derive.pair_age",
+        output="pair_age.py",
+        title="Weights of the sky's C_l as the age integral of the pair propagator's dipole column (docs/physics.md).",
+    ),
+    Target(
         source="crmix.derive.boris",
         output="pusher_cuda.py",
         title="The Boris pusher and the field lookups as CUDA source (one thread per particle), with a host emulation.",

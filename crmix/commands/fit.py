@@ -41,6 +41,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="range of the fitted parameter (default: Omega dT in 2:300, alpha in 2:3000)")
     parser.add_argument("--closure", choices=CLOSURES, default="truncated",
                         help="the theory's steady state: KPM (20) truncated at l_max (default) or an l_max closure (docs/validation.md)")
+    parser.add_argument("--mixing-run", nargs="+", default=None, metavar="DIR",
+                        help="crmix mixing run(s), one per fitted run's model: KPM (20) with the M measured by test particles "
+                        "instead of the first order (docs/physics.md); Omega dT within each run's recorded range")
     add_output_options(parser, "crmix-out/fit", confirm=False)
 
 
@@ -49,7 +52,7 @@ def request_from_args(args: argparse.Namespace) -> FitRequest:
     lo, hi = parse_pair(args.ell, "--ell", int)
     bounds = None if args.bounds is None else parse_pair(args.bounds, "--bounds", float)
     return FitRequest(runs=args.runs, time=args.time, ell=(int(lo), int(hi)), lmax=parse_lmax(args.lmax), covariance=args.covariance,
-                      bounds=bounds, closure=args.closure)
+                      bounds=bounds, closure=args.closure, mixing_run=args.mixing_run)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -57,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
     from crmix.fit.data import read_shape
+    from crmix.fit.mixing import measured_sources
     from crmix.fit.report import bound_warnings, fit_table, relation_table, shape_table
     from crmix.fit.shape import fit_run
     from crmix.io import atomic_write, check_output_folder
@@ -67,11 +71,14 @@ def run(args: argparse.Namespace) -> int:
     request = request_from_args(args)
     out = check_output_folder(args.out)
     shapes = [read_shape(Path(run_dir), time=request.time, ells=request.ell, covariance=request.covariance) for run_dir in request.runs]
+    sources = measured_sources(request.mixing_run, [s.model for s in shapes], request.lmax[-1])
 
     results = []
     with tqdm(desc="theory evaluations", unit="matrix", disable=args.no_progress) as bar:
-        for shape in shapes:
-            results.append((shape, fit_run(shape, list(request.lmax), bounds=request.bounds, closure=request.closure, progress=bar)))
+        for shape, source in zip(shapes, sources):
+            span = request.bounds if source is None else source.omega_dt_range(request.bounds)
+            results.append((shape, fit_run(shape, list(request.lmax), bounds=span, closure=request.closure, progress=bar,
+                                           mixing=source)))
     out.mkdir(parents=True, exist_ok=True)
     fits = fit_table(results)
     fits.meta["parameters"] = with_units(request.parameters())

@@ -16,6 +16,10 @@ from crmix.derive import axisymmetric_weights, boris, bourret, closure, diagrams
 from crmix.derive import kernels as dk
 from crmix.derive.axisymmetric import symbolic_polarisations
 from crmix.derive.expressions import emitted
+from crmix.derive.pair_age import K as _K
+from crmix.derive.pair_age import g as _g
+from crmix.derive.pair_age import gap as _gap
+from crmix.derive.pair_age import tau as _tau
 from crmix.derive.reductions import ell0, ellA, lambda_symbol
 from crmix.derive.registry import load_all, run_check
 
@@ -170,6 +174,10 @@ BROKEN: dict[str, list[dict]] = {
         {"lookups": (replace(lookups.NESTED_GRIDS, weights=(_f, 1 - _f)),)},  # nodes swapped
         {"lookups": (replace(lookups.TABLE_Z, weights=(1 - _f, _f**2)),)},
     ],
+    "age_integral_two_time": [{"kernels": {"age_weight": 2 * _tau * (1 - sp.exp(-_gap / _tau)) + 3 * _K * sp.exp(-_gap / _tau)}}],
+    "age_integral_kpm_source": [{"kernels": {"age_prefactor": 4 * sp.pi * _g**2 / 3}}],  # MA19 (3.4)'s 8 pi/9 source
+    "age_integral_fick_dipole": [{"kernels": {"age_weight": _tau * (1 - sp.exp(-_gap / _tau)) + 6 * _K * sp.exp(-_gap / _tau)}}],  # int rho halved
+    "age_integral_kpm19": [{"kernels": {"age_present_weight": sp.Integer(0)}}],  # the initial dipole dropped
     "plane_wave_divergence_free": [
         {"lookup": replace(lookups.PLANE_WAVES, phase=lookups.PLANE_WAVES.phase - sp.Symbol("k_z", real=True) * lookups.POSITION[2])},
         {"lookup": replace(lookups.PLANE_WAVES, phase=2 * lookups.PLANE_WAVES.phase)},
