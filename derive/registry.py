@@ -34,6 +34,7 @@ TOPIC_MODULES = (
     "crmix.derive.lookups",
     "crmix.derive.closure",
     "crmix.derive.axisymmetric",
+    "crmix.derive.axisymmetric_realspace",
 )
 
 
