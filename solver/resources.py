@@ -15,18 +15,21 @@ straight lines.  Fitted on the 2-core CPU machine (2D lines to k_max = 30, 100, 
 Omega dT = 71 and l_max = 10, 20, 50: 0.75, 2.7, 15 ms per wave vector at l_max = 10, times 2.9-3.3 at
 l_max = 50; isotropic + B0 to k_max = 3 Omega: 0.6 ms at l_max = 10, 1.3 ms at 30), refinement 1.1-1.9
 for lines, 3-5 for the (k, c) plane (benchmarks/axisymmetric.py; isotropic + B0 to k_max = 8.9 Omega at
-l_max = 8: 57 s, estimated 45 s).
+l_max = 8: 57 s, estimated 45 s).  A full-support component on helices is cubed only up to its k_split
+(K_SPLIT Omega; crmix.solver.axisymmetric): beyond it the straight-line tail costs a kappa of its band.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
 from crmix.model import TurbulenceModel
 from crmix.resources import ResourceEstimate
-from crmix.solver.axisymmetric import initial_wave_vectors, is_standard_slab
+from crmix.solver.axisymmetric import K_SPLIT, initial_wave_vectors, is_standard_slab
+from crmix.solver.axisymmetric_nodes import DLOGK0
 
 __all__ = ["spectrum_estimate"]
 
@@ -61,6 +64,12 @@ def _model_cost(model: TurbulenceModel, dt: float, lmax: int) -> tuple[float, fl
             seconds += KAPPA_SECONDS * ells * n
             nodes = max(nodes, n)
             continue
+        split = K_SPLIT * model.Omega
+        if component.where.full and model.Omega > 0 and component.kmin < split * math.exp(-DLOGK0) and split < component.kmax:  # the tail
+            n = _kappa_nodes(split, component.kmax, dt)
+            seconds += KAPPA_SECONDS * ells * n
+            nodes = max(nodes, n)
+            component = replace(component, kmax=split)
         counts, k_mid = initial_wave_vectors(component, model.Omega, dt, lmax)
         k_term = (k_mid / GENERIC_K_SCALE) ** 2 if model.Omega > 0 else 0.0 * k_mid
         refinement = REFINEMENT_PLANE if component.where.full else REFINEMENT_LINE
