@@ -26,7 +26,8 @@ from pathlib import Path
 
 from crmix.model import Spectrum, TurbulenceModel
 from crmix.simulate.cluster import Engine, RealisationTask, available_cores, compute_realisations, local_cluster
-from crmix.simulate.runner import SimulationConfig, prepare_folder, run_parameters
+from crmix.simulate.config import SimulationConfig
+from crmix.simulate.store import prepare_folder, run_parameters
 
 RHO = 8.9e-3  # 1 PV in 4 uG, L_c = 30 pc
 

@@ -18,7 +18,9 @@ import argparse
 import math
 
 from crmix import Spectrum, TurbulenceModel
-from crmix.simulate.runner import SimulationConfig, run_ensemble, summary_lines
+from crmix.simulate.config import SimulationConfig
+from crmix.simulate.runner import run_ensemble
+from crmix.simulate.tables import summary_lines
 
 
 def main() -> None:

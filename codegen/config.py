@@ -1,22 +1,28 @@
-"""What ``crmix codegen`` generates: each derive module with ``KERNELS`` and the module it becomes.
+"""What ``crmix codegen`` generates: each source in derive, the module it becomes, and the backend that renders it.
 
-A target with a ``renderer`` (a module with ``render(target) -> str``, e.g. a backend of
-``crmix.codegen.backends``) is rendered by it instead of from ``KERNELS``.
+The array kernels backend renders a source's ``KERNELS``; the pusher backends render the Boris step
+and the lookups of crmix.derive.boris and crmix.derive.lookups (crmix.codegen.backends).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from crmix.codegen.backend import Backend
+from crmix.codegen.backends import cuda, numba, numpy
+from crmix.codegen.backends.kernels import KERNELS
+
+__all__ = ["TARGETS", "Target"]
 
 
 @dataclass(frozen=True)
 class Target:
-    """One generated module: ``source`` (a module defining ``KERNELS``) -> ``generated/<output>``."""
+    """One generated module: ``source`` (a derive module) -> ``generated/<output>``, rendered by ``backend``."""
 
     source: str
     output: str
     title: str
-    renderer: str | None = None
+    backend: Backend = field(default=KERNELS, compare=False)
 
 
 #: Sorted by output file name; a source that does not exist yet is skipped with a note.
@@ -45,21 +51,18 @@ TARGETS: tuple[Target, ...] = (
         source="crmix.derive.boris",
         output="pusher_cuda.py",
         title="The Boris pusher and the field lookups as CUDA source (one thread per particle), with a host emulation.",
-        renderer="crmix.codegen.backends.cuda",
+        backend=cuda.BACKEND,
     ),
     Target(
         source="crmix.derive.boris",
         output="pusher_numba.py",
         title="The Boris pusher and the field lookups for CPU threads (numba), one kernel per field kind.",
-        renderer="crmix.codegen.backends.numba",
+        backend=numba.BACKEND,
     ),
     Target(
         source="crmix.derive.boris",
         output="pusher_numpy.py",
         title="The Boris pusher and the field lookups for NumPy/CuPy arrays (the reference of the compiled backends).",
-        renderer="crmix.codegen.backends.numpy",
+        backend=numpy.BACKEND,
     ),
 )
-
-#: The template every generated module is rendered from (in codegen/templates/).
-MODULE_TEMPLATE = "module.py.jinja"

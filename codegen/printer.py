@@ -1,111 +1,36 @@
-"""The array printer: SymPy expressions to Python source over an ``xp`` namespace (NumPy or CuPy).
+"""The one printer base of every backend: SymPy functions spelled through the backend's table.
 
-Following SymForce's per-backend printers, one :class:`XpPrinter` subclass of SymPy's
-``PythonCodePrinter`` decides every spelling: elementary functions become ``xp.sin`` etc.,
-``Piecewise`` becomes nested ``xp.where`` (both branches are evaluated, so generated functions that
-use it silence floating-point warnings), ``I`` becomes ``1j`` (complex arithmetic is Python's), Si and
-Ci come from ``scipy.special`` / ``cupyx.scipy.special`` through ``crmix.backend.special(xp)``, and
-``KroneckerDelta`` of the loop index of a recurrence becomes a Python conditional.
+Each backend's printer (crmix.codegen.backends.<name>.printer) combines :class:`FunctionTable` with
+one of SymPy's language printers (Python, C99) and adds its own spellings: the array kernels print
+``xp.`` functions, Piecewise as ``xp.where`` and Si/Ci through ``special(xp)``; the pushers print
+squares as products and refuse non-integer constants (crmix.codegen.backends.pusher).
 """
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 import sympy as sp
-from sympy.printing.pycode import PythonCodePrinter
 
-#: SymPy function -> name in the xp namespace.
-XP_FUNCTIONS = {
-    "sin": "sin",
-    "cos": "cos",
-    "tan": "tan",
-    "exp": "exp",
-    "log": "log",
-    "sqrt": "sqrt",
-    "Abs": "abs",
-    "floor": "floor",
-    "ceiling": "ceil",
-    "sinh": "sinh",
-    "cosh": "cosh",
-    "atan2": "arctan2",
-}
-
-#: SymPy function -> index into ``special(xp).sici(x)``.
-SICI_INDEX = {"Si": 0, "Ci": 1}
+__all__ = ["FunctionTable"]
 
 
-class XpPrinter(PythonCodePrinter):
-    """Print one expression as array code; records which module-level helpers it needs."""
+class FunctionTable:
+    """A printer mixin (placed before SymPy's printer class): ``functions`` maps a SymPy function name to its spelling."""
 
-    def __init__(self, positive_first: bool = False) -> None:
-        super().__init__({"fully_qualified_modules": False, "standard": "python3"})
-        self.needs_special = False
-        self.needs_where = False
-        self.positive_first = positive_first
+    functions: ClassVar[dict[str, str]] = {}
+    _print: Any
 
-    def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
-        """With ``positive_first``, a sum starts with a positive term (a - b, not -b + a: no negation)."""
-        terms = self._as_ordered_terms(expr, order=order)
-        if self.positive_first and terms[0].could_extract_minus_sign():
-            first = next((t for t in terms if not t.could_extract_minus_sign()), None)
-            if first is not None:
-                terms = [first, *(t for t in terms if t is not first)]
-                return super()._print_Add(sp.Add(*terms, evaluate=False), order="none")
-        return super()._print_Add(expr, order=order)
-
-    # -- functions --------------------------------------------------------------------------------
     def _print_Function(self, expr: sp.Function) -> str:
         name = type(expr).__name__
-        args = ", ".join(self._print(a) for a in expr.args)
-        if name in XP_FUNCTIONS:
-            return f"xp.{XP_FUNCTIONS[name]}({args})"
-        if name in SICI_INDEX:
-            self.needs_special = True
-            return f"special(xp).sici({args})[{SICI_INDEX[name]}]"
-        raise ValueError(f"XpPrinter cannot print the function {name}; add it to XP_FUNCTIONS")
-
-    _print_sin = _print_cos = _print_tan = _print_exp = _print_log = _print_Abs = _print_Function
-    _print_floor = _print_ceiling = _print_sinh = _print_cosh = _print_atan2 = _print_Function
-    _print_Si = _print_Ci = _print_Function
-
-    def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
-        if expr.exp == sp.Rational(1, 2):
-            return f"xp.sqrt({self._print(expr.base)})"
-        if expr.base == -1:  # (-1)**n for an integer-valued array n: its parity, without float powers
-            return f"(1 - 2 * (({self._print(expr.exp)}) % 2))"
-        return super()._print_Pow(expr, rational=rational)
-
-    # -- constants --------------------------------------------------------------------------------
-    def _print_ImaginaryUnit(self, expr: sp.Expr) -> str:
-        return "1j"
-
-    def _print_Pi(self, expr: sp.Expr) -> str:
-        return repr(float(sp.pi))
-
-    def _print_EulerGamma(self, expr: sp.Expr) -> str:
-        return repr(float(sp.EulerGamma))
-
-    def _print_Rational(self, expr: sp.Rational) -> str:
-        return f"({expr.p}/{expr.q})"
-
-    def _print_Half(self, expr: sp.Rational) -> str:
-        return "0.5"
-
-    # -- branches ---------------------------------------------------------------------------------
-    def _print_Piecewise(self, expr: sp.Piecewise) -> str:
-        if expr.args[-1].cond != sp.true:
-            raise ValueError("Piecewise without a final True branch cannot become xp.where")
-        self.needs_where = True
-        text = self._print(expr.args[-1].expr)
-        for branch in reversed(expr.args[:-1]):
-            text = f"xp.where({self._print(branch.cond)}, {self._print(branch.expr)}, {text})"
-        return text
-
-    def _print_Relational(self, expr: sp.core.relational.Relational) -> str:
-        op = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}[expr.rel_op]
-        return f"({self._print(expr.lhs)} {op} {self._print(expr.rhs)})"
+        if name not in self.functions:
+            raise ValueError(f"{type(self).__name__} cannot print the function {name}; add it to its functions")
+        return f"{self.functions[name]}({', '.join(self._print(a) for a in expr.args)})"
 
 
-def print_expression(expr: sp.Expr, positive_first: bool = False) -> tuple[str, XpPrinter]:
-    """Source text of ``expr`` and the printer (whose flags say which helpers the text uses)."""
-    printer = XpPrinter(positive_first)
-    return printer.doprint(expr), printer
+def _by_table(self: FunctionTable, expr: sp.Function) -> str:
+    return self._print_Function(expr)  # dispatched late: a backend's own _print_Function (e.g. Si, Ci) applies
+
+
+for _name in ("sin", "cos", "tan", "exp", "log", "Abs", "floor", "ceiling", "sinh", "cosh", "atan2", "Si", "Ci"):
+    setattr(FunctionTable, f"_print_{_name}", _by_table)

@@ -1,78 +1,12 @@
-"""The ``crmix`` command line.
-
-Each subcommand lives with the layer it drives, in a module that defines
-``add_arguments(parser)`` and ``run(args) -> int``; this file only routes to them.  Only the
-invoked subcommand's module is imported, so ``crmix --help`` is fast and one layer's import error
-cannot break another layer's command.
-"""
+"""The ``crmix`` entry point (``python -m crmix.cli``); the command line itself is crmix.commands."""
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import sys
-from collections.abc import Sequence
 
-#: subcommand -> (module, one-line help)
-COMMANDS: dict[str, tuple[str, str]] = {
-    "derive": ("crmix.derive.cli", "check every identity of the seed papers symbolically"),
-    "codegen": ("crmix.codegen.cli", "regenerate the kernels in generated/ from derive (--check: fail when stale)"),
-    "spectrum": ("crmix.commands.spectrum", "steady-state angular power spectrum C_l of the CR arrival directions"),
-    "simulate": ("crmix.simulate.cli", "backtrack test particles through synthetic turbulence to sky maps and C_l"),
-    "fit": ("crmix.fit.cli", "fit the mixing time of the theory to a simulated ensemble's C_l/C_1"),
-    "compare": ("crmix.observe.cli", "fit the prediction, through a detector's coverage, filter and noise, to measured pseudo-C_l"),
-    "scan": ("crmix.simulate.scan", "ensembles over rigidities x eta as one Dask task graph, with a summary table"),
-}
+from crmix.commands.main import COMMANDS, build_parser, main
 
-DESCRIPTION = """\
-crmix predicts the angular power spectrum C_l of TeV-PeV cosmic-ray arrival directions for a model
-of magnetic turbulence (slab or isotropic), by the mixing-matrix method of Mertsch & Ahlers (2019)
-and Kuhlen, Phan & Mertsch (2022), checks the theory symbolically, and tests it against
-test-particle simulations.  Run 'crmix COMMAND --help' for the options of each command.
-"""
-
-
-def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
-    """The parser; only the ``selected`` subcommand's module is imported (others show their help line)."""
-    parser = argparse.ArgumentParser(
-        prog="crmix", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--version", action="version", version="crmix 0.1.0")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, (module, help_text) in COMMANDS.items():
-        if name != selected:
-            sub.add_parser(name, help=help_text, add_help=False)
-            continue
-        mod = importlib.import_module(module)
-        p = sub.add_parser(
-            name,
-            help=help_text,
-            description=(mod.__doc__ or help_text).strip(),
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )
-        mod.add_arguments(p)
-        p.set_defaults(_module=mod)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run a subcommand; exit code 0 when done, 2 for bad input (before any work), 1 for an I/O failure while working."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    selected = next((a for a in argv if not a.startswith("-")), None)
-    parser = build_parser(selected if selected in COMMANDS else None)
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 0
-    try:
-        return int(args._module.run(args) or 0)
-    except (ValueError, FileExistsError, PermissionError) as exc:
-        print(f"crmix {args.command}: error: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:  # a failure while working, e.g. a full disk: what was finished is kept
-        print(f"crmix {args.command}: error: {exc}", file=sys.stderr)
-        return 1
-
+__all__ = ["COMMANDS", "build_parser", "main"]
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

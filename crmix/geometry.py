@@ -13,10 +13,11 @@ so that no layer branches on a geometry's name (tests/test_geometry.py checks th
   to B0) need B0, 0 < eta < 1; isotropic turbulence allows eta = 1 (MA19);
 * the unperturbed orbit: a helix about B0 when the model has a regular field (Omega > 0), else a
   straight line (:meth:`Geometry.orbit`);
-* the reduction of the mixing matrix: a closed form (``closed_form``: its key in
-  crmix.solver.mixing.CLOSED_FORMS; slab on helices and straight lines, KPM (38), (47); isotropic on
-  straight lines, MA19 (3.15), (3.21)-(3.23)) or ``None``, the generic axisymmetric path
+* the reduction of the mixing matrix: the :class:`crmix.closed_forms.ClosedForm` it carries on the
+  model's orbit (``closed_form(model)``; slab on helices and straight lines, KPM (38), (47); isotropic
+  on straight lines, MA19 (3.15), (3.21)-(3.23)) or ``None``, the generic axisymmetric path
   (crmix.solver.axisymmetric, which the brute force of crmix.solver.brute_force checks);
+  crmix.solver.dispatch chooses the path from it;
 * quasi-linear theory: :meth:`Geometry.qlt` -- slab's closed form (crmix.qlt, KPM App. A), the
   generic resonance sum of crmix.qlt_axisymmetric (isotropic + B0, composites: 2D parts add no
   resonance), or ``None`` (2D alone: k_par = 0, no resonant scattering; the mixing time must then
@@ -38,8 +39,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
+from crmix.closed_forms import ISOTROPIC_CLOSED_FORM, SLAB_CLOSED_FORM, ClosedForm
 from crmix.spectral_tensors import (
     SLAB_FRACTION_SOLAR_WIND,
     SUPPORTS,
@@ -51,6 +53,7 @@ from crmix.spectral_tensors import (
     _two_d_polarisation,
     model_spectrum,
 )
+from crmix.symbolic_tensors import SymbolicComponent, isotropic_symbolic, slab_symbolic, two_d_symbolic
 from crmix.validation import real
 
 if TYPE_CHECKING:
@@ -70,34 +73,25 @@ __all__ = [
     "Geometry",
     "Part",
     "SymbolicComponent",
-    "add_geometry_arguments",
+    "TurbulenceLevelError",
     "geometry_for",
-    "geometry_from_arguments",
     "orbit",
     "register",
 ]
 
 HELIX = "helix"
+
+
+class TurbulenceLevelError(ValueError):
+    """eta outside the range a geometry allows (its message starts "eta must satisfy"; a request names its option)."""
+
+
 STRAIGHT_LINE = "straight line"
 
 
 def orbit(model: TurbulenceModel) -> str:
     """The unperturbed orbit: a helix about B0 with a regular field (Omega > 0), else a straight line."""
     return HELIX if model.Omega > 0.0 else STRAIGHT_LINE
-
-
-@dataclass(frozen=True)
-class SymbolicComponent:
-    """One component of a geometry's tensor in SymPy: P_ij at azimuth 0 = E(k) fraction pol(c) on ``support``.
-
-    ``polarisation`` is a 3x3 matrix in the symbol ``c`` = cos theta_k (k^ = (sqrt(1 - c^2), 0, c));
-    its trace summed or integrated over the support is 1 (crmix.spectral_tensors).
-    """
-
-    name: str
-    support: str
-    fraction: float
-    polarisation: sp.Matrix
 
 
 @runtime_checkable
@@ -117,11 +111,23 @@ class Geometry(Protocol):
 
     def elementary(self) -> tuple[Elementary, ...]: ...
 
-    def closed_form(self, model: TurbulenceModel) -> str | None: ...
+    def closed_form(self, model: TurbulenceModel) -> ClosedForm | None: ...
 
     def parameters(self) -> dict[str, float]: ...
 
     def with_parameters(self, **parameters: float) -> Geometry: ...
+
+    def synthesiser(self, method: str) -> str | None: ...
+
+    def orbit(self, model: TurbulenceModel) -> str: ...
+
+    def eta_range(self) -> str: ...
+
+    def check_eta(self, eta: float) -> None: ...
+
+    def has_qlt(self, model: TurbulenceModel) -> bool: ...
+
+    def qlt(self, model: TurbulenceModel) -> QLTScattering | None: ...
 
 
 class _Shared:
@@ -150,10 +156,10 @@ class _Shared:
         return "0 < eta < 1" if self.needs_regular_field else "0 < eta <= 1"
 
     def check_eta(self, eta: float) -> None:
-        """ValueError unless 0 < eta < 1 (or <= 1 for geometries that need no regular field)."""
+        """:class:`TurbulenceLevelError` (a ValueError) unless 0 < eta < 1 (or <= 1 for geometries that need no regular field)."""
         upper_ok = eta < 1.0 or (eta == 1.0 and not self.needs_regular_field)
         if not (eta > 0.0 and upper_ok):
-            raise ValueError(f"eta (turbulence level) must satisfy {self.eta_range()} for {self.name} turbulence, got {eta!r}")
+            raise TurbulenceLevelError(f"eta must satisfy {self.eta_range()} for {self.name} turbulence, got {eta!r}")
 
     def has_qlt(self, model: TurbulenceModel) -> bool:
         """A QLT scattering time exists: a regular field (gyroresonance) and a resonant component."""
@@ -184,11 +190,12 @@ class Elementary(_Shared):
     polarisation         pol(k, c, xp), unit trace over the support (numeric).
     symbolic_polarisation  c -> the same as a SymPy matrix.
     needs_regular_field  eta < 1 required: the tensor is defined about B0 (slab, 2D: dB perpendicular to it).
-    closed_form_orbits   orbits on which crmix.solver.mixing has a closed form under ``name``.
+    closed_form_orbits   orbits on which ``form`` applies (empty: the generic path on every orbit).
     parallel_fraction    <omega_z^2>/<omega^2>.
     resonant             QLT has resonances (False for k perpendicular to B0 with omega along k x B0).
     slab_qlt             crmix.qlt's slab closed form applies (KPM App. A).
-    synthesis            (field method, synthesiser) pairs (crmix.simulate.runner).
+    synthesis            (field method, synthesiser) pairs (crmix.simulate.realisation).
+    form                 the closed form (crmix.closed_forms) on ``closed_form_orbits``, None without one.
     """
 
     name: str
@@ -201,10 +208,13 @@ class Elementary(_Shared):
     resonant: bool
     synthesis: tuple[tuple[str, str], ...]
     slab_qlt: bool = False
+    form: ClosedForm | None = None
 
     def __post_init__(self) -> None:
         if self.support not in SUPPORTS:
             raise ValueError(f"support must be one of {tuple(SUPPORTS)}, got {self.support!r}")
+        if self.closed_form_orbits and self.form is None:
+            raise ValueError(f"{self.name}: closed_form_orbits {self.closed_form_orbits} need the closed form (form=...)")
         real(f"{self.name} parallel_fraction", self.parallel_fraction, ge=0, le=1)
 
     def component(self, spectrum: Callable[[Any, Any], Any], kmin: float, kmax: float) -> AxisymmetricTensor:
@@ -223,9 +233,9 @@ class Elementary(_Shared):
         """The elementary geometries this one is made of: itself."""
         return (self,)
 
-    def closed_form(self, model: TurbulenceModel) -> str | None:
-        """The key of the closed form on the model's orbit, or None (the generic path)."""
-        return self.name if orbit(model) in self.closed_form_orbits else None
+    def closed_form(self, model: TurbulenceModel) -> ClosedForm | None:
+        """The closed form on the model's orbit, or None (the generic path)."""
+        return self.form if orbit(model) in self.closed_form_orbits else None
 
 
 @dataclass(frozen=True)
@@ -297,7 +307,7 @@ class Composite(_Shared):
         """The parts' geometries."""
         return tuple(p.geometry for p in self.parts)
 
-    def closed_form(self, model: TurbulenceModel) -> str | None:
+    def closed_form(self, model: TurbulenceModel) -> ClosedForm | None:
         """None: the sum goes through the generic path (which uses the slab closed form for a slab part)."""
         return None
 
@@ -329,40 +339,21 @@ def _qlt(model: TurbulenceModel) -> QLTScattering:
     return generic_qlt(model.turbulence.tensor(model), model.Omega)
 
 
-def _slab_symbolic(c: Any) -> Any:
-    import sympy as sp
-
-    return sp.diag(1, 1, 0) / 4
-
-
-def _isotropic_symbolic(c: Any) -> Any:
-    import sympy as sp
-
-    kh = sp.Matrix([sp.sqrt(1 - c**2), 0, c])
-    return (sp.eye(3) - kh * kh.T) / 4
-
-
-def _two_d_symbolic(c: Any) -> Any:
-    import sympy as sp
-
-    return sp.diag(0, 1, 0)
-
-
 #: KPM (28): k along B0, dB perpendicular to B0; closed forms on helices and straight lines.
 SLAB = Elementary(
-    name="slab", support="slab", polarisation=_slab_polarisation, symbolic_polarisation=_slab_symbolic,
+    name="slab", support="slab", polarisation=_slab_polarisation, symbolic_polarisation=slab_symbolic,
     needs_regular_field=True, closed_form_orbits=(HELIX, STRAIGHT_LINE), parallel_fraction=0.0, resonant=True,
-    synthesis=(("grid", "slab_table"), ("waves", "plane_waves")), slab_qlt=True,
+    synthesis=(("grid", "slab_table"), ("waves", "plane_waves")), slab_qlt=True, form=SLAB_CLOSED_FORM,
 )
 #: MA19 (3.12): isotropic and divergence-free; the closed form on straight lines (eta = 1), the generic path on helices.
 ISOTROPIC = Elementary(
-    name="isotropic", support="full", polarisation=_isotropic_polarisation, symbolic_polarisation=_isotropic_symbolic,
+    name="isotropic", support="full", polarisation=_isotropic_polarisation, symbolic_polarisation=isotropic_symbolic,
     needs_regular_field=False, closed_form_orbits=(STRAIGHT_LINE,), parallel_fraction=1.0 / 3.0, resonant=True,
-    synthesis=(("grid", "nested_grids"), ("waves", "plane_waves")),
+    synthesis=(("grid", "nested_grids"), ("waves", "plane_waves")), form=ISOTROPIC_CLOSED_FORM,
 )
 #: k perpendicular to B0, omega along k x B0 (docs/physics.md); the generic path; no QLT resonance.
 TWO_D = Elementary(
-    name="2d", support="2d", polarisation=_two_d_polarisation, symbolic_polarisation=_two_d_symbolic,
+    name="2d", support="2d", polarisation=_two_d_polarisation, symbolic_polarisation=two_d_symbolic,
     needs_regular_field=True, closed_form_orbits=(), parallel_fraction=0.0, resonant=False,
     synthesis=(("grid", "tensor_grid"), ("waves", "tensor_waves")),
 )
@@ -387,7 +378,7 @@ def register(geometry: Geometry, *, replace_existing: bool = False) -> Geometry:
 
 
 for _g in (SLAB, ISOTROPIC, TWO_D, COMPOSITE):
-    register(_g)
+    register(cast(Geometry, _g))
 
 
 def geometry_for(geometry: str | Geometry, **parameters: float) -> Geometry:
@@ -399,40 +390,3 @@ def geometry_for(geometry: str | Geometry, **parameters: float) -> Geometry:
     elif not isinstance(geometry, Geometry):
         raise ValueError(f"geometry must be a name in {tuple(_REGISTRY)} or a crmix.geometry.Geometry, got {geometry!r}")
     return geometry.with_parameters(**parameters) if parameters else geometry
-
-
-
-def _flag(parameter: str) -> str:
-    return "--" + parameter.replace("_", "-")
-
-
-def add_geometry_arguments(parser: Any) -> None:
-    """--geometry (the registered names) and one option per geometry parameter (e.g. --slab-fraction)."""
-    parser.add_argument("--geometry", choices=tuple(_REGISTRY), default="slab",
-                        help="turbulence geometry (default: slab; crmix.geometry.GEOMETRIES)")
-    defaults: dict[str, list[str]] = {}
-    for g in _REGISTRY.values():
-        for key, value in g.parameters().items():
-            defaults.setdefault(key, []).append(f"{g.name}: {value:g}")
-    for key, texts in sorted(defaults.items()):
-        parser.add_argument(_flag(key), type=float, default=None,
-                            help=f"{key.replace('_', ' ')} of the power (0 < value < 1; default {', '.join(texts)}; "
-                                 "refused for geometries without it)")
-
-
-def geometry_from_arguments(args: Any) -> Geometry:
-    """The geometry of --geometry with its parameter options; ValueError naming the option when it does not apply."""
-    base = geometry_for(args.geometry)
-    names = {k for g in _REGISTRY.values() for k in g.parameters()}
-    given = {k: getattr(args, k) for k in sorted(names) if getattr(args, k, None) is not None}
-    for key in given:
-        if key not in base.parameters():
-            takers = " or ".join(g.name for g in _REGISTRY.values() if key in g.parameters())
-            raise ValueError(f"{_flag(key)} applies to --geometry {takers} only, not to --geometry {base.name}")
-    try:
-        return base.with_parameters(**given)
-    except ValueError as exc:
-        text = str(exc)
-        for key in given:
-            text = text.replace(key, _flag(key))
-        raise ValueError(text) from exc

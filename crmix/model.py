@@ -34,15 +34,12 @@ import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
-from scipy import special
 
+from crmix.geometry import Geometry, geometry_for
 from crmix.validation import real
-
-if TYPE_CHECKING:
-    from crmix.geometry import Geometry
 
 __all__ = ["NAMED_SPECTRA", "SPECTRUM_KINDS", "PhysicalScale", "Spectrum", "TurbulenceModel"]
 
@@ -123,7 +120,9 @@ class Spectrum:
         if self.kind == "power_law":
             if abs(q - 1.0) < 1e-12:
                 return math.log(k2 / k1)
-            return (k2 ** (1.0 - q) - k1 ** (1.0 - q)) / (1.0 - q)
+            return cast(float, (k2 ** (1.0 - q) - k1 ** (1.0 - q)) / (1.0 - q))
+
+        from scipy import special
 
         def antiderivative(k: float) -> float:  # int (1 + x^2)^(-q/2) dx = x 2F1(1/2, q/2; 3/2; -x^2)
             x = k / kbend
@@ -183,15 +182,13 @@ class TurbulenceModel:
     eta: float = 0.5
     rho: float = 8.9e-3
     physical: PhysicalScale | None = None
-    #: The resolved :class:`crmix.geometry.Geometry` (set on construction from ``geometry``).
-    turbulence: Geometry | None = field(default=None, repr=False)
+    #: The resolved :class:`crmix.geometry.Geometry` (set on construction from ``geometry``; None only as the default).
+    turbulence: Geometry = field(default=cast(Geometry, None), repr=False)
 
     def __post_init__(self) -> None:
-        from crmix.geometry import geometry_for
-
         given, kept = self.geometry, self.turbulence
         keep = isinstance(given, str) and kept is not None and getattr(kept, "name", None) == given
-        resolved = geometry_for(kept if keep else given)  # type: ignore[arg-type]
+        resolved = geometry_for(kept if keep else given)
         object.__setattr__(self, "geometry", resolved.name)
         object.__setattr__(self, "turbulence", resolved)
         if not isinstance(self.spectrum, Spectrum):
@@ -246,8 +243,6 @@ class TurbulenceModel:
         The geometry is looked up by name in the registry (crmix.geometry) with the parameters the
         record carries (e.g. ``slab_fraction``).
         """
-        from crmix.geometry import geometry_for
-
         base = geometry_for(description["geometry"])
         geometry = geometry_for(base, **{k: float(description[k]) for k in base.parameters() if k in description})
         physical = None
@@ -260,7 +255,7 @@ class TurbulenceModel:
 
     def geometry_parameters(self) -> dict[str, float]:
         """The geometry's parameters (e.g. ``slab_fraction``), as :meth:`describe` records them."""
-        return self.turbulence.parameters()  # type: ignore[union-attr]
+        return self.turbulence.parameters()
 
     def with_(self, **changes: Any) -> TurbulenceModel:
         """A copy with some fields changed (validated again)."""

@@ -36,12 +36,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import integrate
 
-from crmix.model import TurbulenceModel
+if TYPE_CHECKING:
+    from crmix.model import TurbulenceModel
 
 __all__ = [
     "QLTScattering",

@@ -38,13 +38,14 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import integrate
 
-from crmix.model import TurbulenceModel
 from crmix.validation import real
+
+if TYPE_CHECKING:
+    from crmix.model import TurbulenceModel
 
 __all__ = [
     "SLAB_FRACTION_SOLAR_WIND",
@@ -183,15 +184,21 @@ class TensorComponent:
     @property
     def power(self) -> float:
         """int_kmin^kmax E dk = <omega^2> carried by this component."""
+        from scipy import integrate
+
         value, _ = integrate.quad(lambda k: float(self.spectrum(np.float64(k), np)), self.kmin, self.kmax,
                                   epsrel=1e-12, limit=200, points=None)
-        return value
+        return float(value)
 
     def scaled(self, factor: float) -> TensorComponent:
         """The same component with its power multiplied by ``factor`` (> 0)."""
         factor = real(f"{self.name} power factor", factor, gt=0)
         spectrum = self.spectrum
-        return replace(self, spectrum=lambda k, xp=np: factor * spectrum(k, xp))
+
+        def scaled_spectrum(k: Any, xp: ModuleType = np) -> Any:
+            return factor * spectrum(k, xp)
+
+        return replace(self, spectrum=scaled_spectrum)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ __all__ = [
     "gyrofrequency",
     "gyroradius",
     "parse_quantity",
+    "quantity",
     "reduced_rigidity",
 ]
 
@@ -80,3 +81,22 @@ def parse_quantity(text: str, unit: u.UnitBase, name: str, *, positive: bool = T
         allowed = "finite and > 0" if positive else "finite"
         raise ValueError(f"{name} must be {allowed}, got {text!r}")
     return value * given
+
+
+def quantity(value: u.Quantity | str, unit: u.UnitBase, name: str, *, positive: bool = True, example: str | None = None) -> u.Quantity:
+    """A dimensional input of the Python API or the command line: a Quantity convertible to ``unit``, or its text.
+
+    Text is read by :func:`parse_quantity`; a bare number (no unit) is refused as on the command line,
+    so that no internal unit is ever guessed.  ValueError names the parameter (``name``).
+    """
+    if isinstance(value, str):
+        return parse_quantity(value, unit, name, positive=positive, example=example)
+    example = example or f"1{unit.to_string()}"
+    if not isinstance(value, u.Quantity) or value.isscalar is False:
+        raise ValueError(f"{name} needs a unit: give an astropy Quantity or text such as {example!r}, got {value!r}")
+    if not value.unit.is_equivalent(unit):
+        raise ValueError(f"{name}: unit {value.unit} is not convertible to {unit} (e.g. {example})")
+    number = float(value.value)
+    if not math.isfinite(number) or (positive and number <= 0):
+        raise ValueError(f"{name} must be {'finite and > 0' if positive else 'finite'}, got {value}")
+    return value

@@ -32,7 +32,7 @@ def real(name: str, value: Any, *, gt: float | None = None, ge: float | None = N
 
 def integer(name: str, value: Any, *, ge: int = 0) -> int:
     """``value`` as an int >= ``ge`` (booleans and non-integral floats rejected)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) \
-            or int(value) != value or value < ge:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(float(value)) \
+            or float(value) != math.floor(float(value)) or value < ge:
         raise ValueError(f"{name} must be an integer >= {ge}, got {value!r}")
-    return int(value)
+    return value.__index__() if isinstance(value, numbers.Integral) else int(float(value))

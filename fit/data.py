@@ -22,11 +22,11 @@ from typing import Any
 import numpy as np
 from astropy.table import Table
 
+from crmix.fit.request import COVARIANCES
 from crmix.model import TurbulenceModel
 
 __all__ = ["COVARIANCES", "SimulatedShape", "read_shape"]
 
-COVARIANCES = ("diagonal", "full")
 
 
 @dataclass(frozen=True)

@@ -56,17 +56,13 @@ from crmix.backend import namespace_by_name, to_numpy
 from crmix.model import Spectrum, TurbulenceModel
 from crmix.qlt import parallel_diffusion
 from crmix.simulate import boris, kernels, skymap
-from crmix.simulate.backtrack import BACKTRACK_CHARGE, healpix_directions, record_steps
-from crmix.simulate.runner import (
-    Analysis,
-    SimulationConfig,
-    finished_realisations,
-    run_ensemble,
-    run_parameters,
-    sky_maps,
-    summary_lines,
-    synthesize_field,
-)
+from crmix.simulate.backtrack import BACKTRACK_CHARGE, healpix_directions
+from crmix.simulate.boris import record_steps
+from crmix.simulate.config import Analysis, SimulationConfig
+from crmix.simulate.realisation import synthesize_field
+from crmix.simulate.runner import run_ensemble
+from crmix.simulate.store import finished_realisations, run_parameters, sky_maps
+from crmix.simulate.tables import summary_lines
 
 # %% tags=["parameters"]
 PRESET = os.environ.get("CRMIX_NOTEBOOK_PRESET", "ci")  # "ci", "cpu" or "paper"

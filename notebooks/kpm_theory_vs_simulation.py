@@ -62,8 +62,11 @@ from crmix.fit.shape import ShapeFit
 from crmix.io import atomic_write
 from crmix.model import Spectrum, TurbulenceModel
 from crmix.qlt import qlt_scattering
+from crmix.simulate.config import SimulationConfig
 from crmix.simulate.ensemble import EnsembleSummary
-from crmix.simulate.runner import SimulationConfig, run_ensemble, run_parameters, summary_lines
+from crmix.simulate.runner import run_ensemble
+from crmix.simulate.store import run_parameters
+from crmix.simulate.tables import summary_lines
 from crmix.solver.spectrum import AngularSpectrum, angular_power_spectrum
 from crmix.solver.timestep import KPM51_COEFFICIENT
 

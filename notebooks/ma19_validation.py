@@ -53,7 +53,10 @@ import numpy as np
 from crmix.fit import fit_run
 from crmix.fit.data import read_shape
 from crmix.model import TurbulenceModel
-from crmix.simulate.runner import SimulationConfig, run_ensemble, run_parameters, summary_lines
+from crmix.simulate.config import SimulationConfig
+from crmix.simulate.runner import run_ensemble
+from crmix.simulate.store import run_parameters
+from crmix.simulate.tables import summary_lines
 from crmix.solver.family import SpectrumFamily
 
 # %% tags=["parameters"]

@@ -61,8 +61,10 @@ from crmix.codegen.generate import generate, generated_dir
 from crmix.fit import fit_run, read_shape
 from crmix.geometry import SLAB, Composite, Elementary, Part, register
 from crmix.model import Spectrum, TurbulenceModel
-from crmix.simulate.runner import SimulationConfig, run_ensemble
-from crmix.solver.axisymmetric import axisymmetric_mixing_matrix, model_mixing_matrix
+from crmix.simulate.config import SimulationConfig
+from crmix.simulate.runner import run_ensemble
+from crmix.solver.axisymmetric import axisymmetric_mixing_matrix
+from crmix.solver.dispatch import model_mixing_matrix
 from crmix.solver.spectrum import angular_power_spectrum
 from crmix.solver.timestep import KPM51_COEFFICIENT
 from crmix.spectral_tensors import SUPPORTS, AxisymmetricTensor

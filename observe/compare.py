@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,8 @@ from tqdm.auto import tqdm
 
 from crmix.io import atomic_write
 from crmix.model import Spectrum, TurbulenceModel
-from crmix.observe import coupling, fit, forward, sky
+from crmix.observe import budget, coupling, fit, forward, namaster, onesky, sky
+from crmix.observe.choices import DEFAULT_FIELD, DEFAULT_LMAX
 from crmix.observe.data import MeasuredSpectrum
 from crmix.observe.report import TierComparison
 from crmix.observe.simulated import SimulatedSky
@@ -34,11 +36,6 @@ from crmix.solver.timestep import KPM51_COEFFICIENT
 
 __all__ = ["DEFAULT_FIELD", "DEFAULT_LMAX", "Comparison", "ComparisonResult", "Coverage", "default_omega_dt_range", "run_comparison"]
 
-#: l_max of the model: three times the largest measured l (41), near KPM's l_max = 100 at which
-#: c = 4 of KPM (51) was calibrated (docs/observations.md: the truncation and errata entry 22)
-DEFAULT_LMAX = 123
-#: The local field direction from the HAWC-IceCube dipole at 10 TeV, ApJ 871, 96 (2019): RA, Dec (deg)
-DEFAULT_FIELD = (229.2, 11.4)
 
 
 @dataclass(frozen=True)
@@ -92,6 +89,7 @@ class Comparison:
     realisations: int = 200
     nside: int = 64
     seed: int = 0
+    one_sky_variance: bool = True
     maps: SimulatedSky | None = None
     cache: Path | None = None
     progress: bool = False
@@ -140,6 +138,7 @@ class Comparison:
                 "spectrum_index": self.spectrum.index, "lmax_model": self.lmax, "omega_dt_range": self.omega_dt_range,
                 "grid_points": self.grid_points, "realisations": self.realisations, "nside": self.nside, "seed": self.seed,
                 "noise_levels": self.noise_levels, "gradient_length_nominal_pc": GRADIENT_LENGTH_PC,
+                "one_sky_variance_in_chi2": self.one_sky_variance,
                 "model_source": "theory" if self.maps is None else "simulated sky maps"}
 
 
@@ -170,7 +169,8 @@ def _kernel(cmp: Comparison) -> coupling.Coupling:
     if path is not None and path.is_file():
         with np.load(path) as stored:
             return coupling.Coupling(stored["matrix"], stored["noise"], json.loads(str(stored["description"])))
-    K = coupling.harmonic_coupling(w, lmax_data, cmp.lmax, cmp.filter, axis, progress=cmp.progress)
+    K = (namaster.namaster_coupling(w, lmax_data, cmp.lmax, axis) if cmp.filter == "none"  # NaMaster has no filter
+         else coupling.harmonic_coupling(w, lmax_data, cmp.lmax, cmp.filter, axis, progress=cmp.progress))
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, lambda tmp: np.savez(tmp, matrix=K.matrix, noise=K.noise, description=json.dumps(K.description)))
@@ -236,13 +236,30 @@ def run_comparison(cmp: Comparison) -> ComparisonResult:
     if cmp.maps is not None:
         return _run_simulated(cmp)
     cache = PredictionCache(cmp.cache)
-    n = len(cmp.data)
-    bar = tqdm(total=n * (cmp.grid_points + cmp.refinements) + n * cmp.refinements, desc="predictions", unit="eval",
-               disable=not cmp.progress)
     problems, info = _theory_tiers(cmp, cache)
+    grid = np.geomspace(*problems[0].range, cmp.grid_points)  # the first tier's grid: made anyway
+    started = time.process_time()
+    problems[0].add_exact(float(grid[cmp.grid_points // 2]))
+    measured = time.process_time() - started if cache.evaluations else None  # None: it was stored already
+    for x in grid:
+        problems[0].add_exact(float(x))
+    started = time.process_time()
+    fit.fit_tier(problems[0], cmp.grid_points, cmp.refinements)  # one fit, timed: fitting costs as much as predicting
+    count, estimate = budget.comparison_estimate(cmp, [p.range for p in problems], measured, time.process_time() - started)
+    if cmp.progress:
+        print(f"crmix compare: {len(problems)} tier(s) at l_max = {cmp.lmax}: {budget.describe(count, estimate)}", flush=True)
+    bar = tqdm(total=count, initial=cache.evaluations, desc="predictions", unit="eval", disable=not cmp.progress)
     K = info[0]["kernel"]
     event_factor = cmp.coverage.event_factor()
-    fits = [fit.fit_tier(p, cmp.grid_points, cmp.refinements, progress=bar.update) for p in problems]
+    if cmp.one_sky_variance:
+        fits, fits_made, settled = onesky.fit_with_one_sky(
+            problems, lambda k, tf: tf.amplitude.value * cache(info[k]["model"], tf.omega_dt.value, cmp.lmax).ratio,
+            lambda C, ell: onesky.sky_covariance(C, ell, band=(cmp.coverage.dec_min, cmp.coverage.dec_max) if cmp.coverage.is_band
+                                                 else None, weights=cmp.coverage.weights, filter=cmp.filter,
+                                                 dipole_axis=cmp.axis if cmp.dipole == "b0" else None),
+            cmp.grid_points, cmp.refinements, progress=bar.update)
+    else:
+        fits, fits_made, settled = [fit.fit_tier(p, cmp.grid_points, cmp.refinements, progress=bar.update) for p in problems], 1, True
     joint = None
     if len(problems) > 1:
         joint = fit.fit_joint(problems, [i["tau_s"] for i in info], refinements=cmp.refinements, progress=bar.update)
@@ -278,7 +295,11 @@ def run_comparison(cmp: Comparison) -> ComparisonResult:
             joint.extra["delta_chi2_at_c4"] = sum(q.profile(KPM51_COEFFICIENT * s) for q, s in zip(problems, scale)) - joint.chi2
     meta = {"parameters": cmp.describe(), "coupling": K.description,
             "fits": {tf.tier: tf.describe() for tf in fits}, "joint_fit": None if joint is None else joint.describe(),
-            "predictions_evaluated": cache.evaluations}
+            "predictions_evaluated": cache.evaluations, "fits_per_tier": fits_made, "one_sky_fits_settled": settled,
+            "estimate": {"predictions": count, "seconds": estimate.seconds},
+            "chi2_errors": "published errors + one-sky covariance at the best fit" if cmp.one_sky_variance else "published errors",
+            "warnings": onesky.edge_warnings(fits, problems, joint) + ([] if settled else [
+                f"the fits with the one-sky covariance still moved by more than {onesky.TOLERANCE:g} after {fits_made - 1} refits"])}
     return ComparisonResult(tiers, fits, joint, meta)
 
 
@@ -321,7 +342,9 @@ def _run_simulated(cmp: Comparison) -> ComparisonResult:
         row = {"tier": d.tier, "energy_TeV": d.energy_TeV if d.energy_TeV is not None else math.nan, **_row(tf)}
         label = f"tier {d.tier}: simulated sky maps (T = {sim.time:g}), χ²/dof = {tf.chi2:.1f}/{tf.dof}"
         tiers.append(TierComparison(dk, tf.model, tf.signal, tf.noise_part, tf.noise_part + a_lo * template,
-                                    tf.noise_part + a_hi * template, tf.model, std, None, row, label))
+                                    tf.noise_part + a_hi * template, tf.model, std, None, row, label,
+                                    band_label="simulated shape, amplitude over its 1σ interval",
+                                    one_sky_label="one sky: 1σ scatter of the simulated skies"))
         fits.append(tf)
     meta = {"parameters": cmp.describe(), "simulation": sim.parameters, "simulated_time": sim.time,
             "simulated_realisations": list(sim.realisations), "fits": {tf.tier: tf.describe() for tf in fits}}

@@ -16,6 +16,15 @@ chi^2 with asymmetric errors
     they no longer change); Omega dT is profiled on a grid of exact predictions interpolated
     (monotone cubic in log C~ against log Omega dT) and refined with exact predictions at the best fit.
 
+One-sky variance
+    The prediction is the ensemble average; the sky we see is one draw, whose pseudo-C~_l scatter
+    around it, correlated through the mask (crmix.observe.coupling.band_covariance,
+    crmix.observe.namaster).  With that covariance S of the signal at the best fit, the errors of
+    the data become the matrix diag(s_l^2) + S (s_l the sided error above) and
+    chi^2 = r^T (diag(s^2) + S)^-1 r; the linear parameters come from non-negative least squares on
+    the whitened system.  S depends on the model: crmix.observe.compare fits, computes S at the best
+    fit, and fits again until the best fit stays.
+
 Intervals
     1-sigma intervals are where the profile chi^2 (all other parameters re-optimised) rises by 1;
     an interval that reaches the edge of the allowed range is reported open there.
@@ -33,7 +42,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import interpolate, optimize
+from scipy import interpolate, linalg, optimize
 
 __all__ = [
     "Estimate",
@@ -52,10 +61,18 @@ __all__ = [
 FINE_POINTS = 241
 
 
-def sided_chi2(data: np.ndarray, err_lo: np.ndarray, err_hi: np.ndarray, model: np.ndarray) -> float:
-    """chi^2 with the lower error where the model is below the point, the upper one above (module docstring)."""
+def _whitener(sigma: np.ndarray, sky: np.ndarray | None) -> Callable[[np.ndarray], np.ndarray]:
+    """x -> L^-1 x with L L^T = diag(sigma^2) + sky (the one-sky covariance; None: diagonal errors only)."""
+    if sky is None:
+        return lambda x: (x.T / sigma).T
+    factor = linalg.cholesky(np.diag(sigma**2) + sky, lower=True)
+    return lambda x: linalg.solve_triangular(factor, x, lower=True)
+
+
+def sided_chi2(data: np.ndarray, err_lo: np.ndarray, err_hi: np.ndarray, model: np.ndarray, sky: np.ndarray | None = None) -> float:
+    """chi^2 with the lower error where the model is below the point, the upper one above, plus the one-sky covariance ``sky``."""
     sigma = np.where(model > data, err_hi, err_lo)
-    return float(np.sum(((data - model) / sigma) ** 2))
+    return float(np.sum(_whitener(sigma, sky)(data - model) ** 2))
 
 
 @dataclass(frozen=True)
@@ -66,31 +83,32 @@ class LinearFit:
 
 
 def linear_fit(data: np.ndarray, err_lo: np.ndarray, err_hi: np.ndarray, templates: np.ndarray,
-               offset: np.ndarray | float = 0.0) -> LinearFit:
-    """min over x >= 0 of sided_chi2(data, offset + x @ templates); templates (k, n)."""
+               offset: np.ndarray | float = 0.0, sky: np.ndarray | None = None) -> LinearFit:
+    """min over x >= 0 of sided_chi2(data, offset + x @ templates, sky); templates (k, n)."""
     data = np.asarray(data, dtype=float)
     templates = np.atleast_2d(np.asarray(templates, dtype=float))
     offset = np.broadcast_to(np.asarray(offset, dtype=float), data.shape)
     if templates.shape[0] == 0:
-        return LinearFit(np.zeros(0), sided_chi2(data, err_lo, err_hi, offset), np.array(offset))
+        return LinearFit(np.zeros(0), sided_chi2(data, err_lo, err_hi, offset, sky), np.array(offset))
     scale = np.max(np.abs(templates), axis=1)
     scale[scale == 0] = 1.0
     T = templates / scale[:, None]
     sigma = 0.5 * (np.asarray(err_lo) + np.asarray(err_hi))
     x = np.zeros(len(T))
     for _ in range(100):
-        x, _ = optimize.nnls((T / sigma).T, (data - offset) / sigma)
+        white = _whitener(sigma, sky)
+        x, _ = optimize.nnls(white(T.T), white(data - offset))
         model = offset + x @ T
         new = np.where(model > data, err_hi, err_lo)
         if np.array_equal(new, sigma):
             break
         sigma = new
     else:  # the side choice cycles between ties: minimise the convex chi^2 directly
-        res = optimize.minimize(lambda y: sided_chi2(data, err_lo, err_hi, offset + y @ T), x, method="L-BFGS-B",
+        res = optimize.minimize(lambda y: sided_chi2(data, err_lo, err_hi, offset + y @ T, sky), x, method="L-BFGS-B",
                                 bounds=[(0.0, None)] * len(T))
         x = res.x
     model = offset + x @ T
-    return LinearFit(x / scale, sided_chi2(data, err_lo, err_hi, model), model)
+    return LinearFit(x / scale, sided_chi2(data, err_lo, err_hi, model, sky), model)
 
 
 @dataclass(frozen=True)
@@ -131,7 +149,8 @@ class TierProblem:
     """One tier's data and its model template as a function of Omega dT (exact and interpolated).
 
     ``template(omega_dt)`` returns (K r)_l at the data's multipoles (an exact prediction);
-    ``noise`` is n_l there (None: no noise term); ``noise_fixed`` a known N_w (then not fitted).
+    ``noise`` is n_l there (None: no noise term); ``noise_fixed`` a known N_w (then not fitted);
+    ``sky_covariance`` the one-sky covariance at the data's multipoles (None: the data's errors only).
     """
 
     def __init__(self, data: Any, template: Callable[[float], np.ndarray], noise: np.ndarray | None,
@@ -145,6 +164,7 @@ class TierProblem:
             raise ValueError(f"Omega dT range must satisfy 0 < lo < hi, got {omega_dt_range}")
         self.exact: dict[float, np.ndarray] = {}
         self._spline: Any = None
+        self.sky_covariance: np.ndarray | None = None
 
     # ---- templates ----------------------------------------------------------------------------
     def add_exact(self, omega_dt: float) -> np.ndarray:
@@ -178,9 +198,9 @@ class TierProblem:
         free_noise = self.noise is not None and self.noise_fixed is None
         if amplitude is None:
             templates = np.vstack([t, self.noise]) if free_noise else t[None, :]
-            return linear_fit(d.cl, d.err_lo, d.err_hi, templates, offset)
+            return linear_fit(d.cl, d.err_lo, d.err_hi, templates, offset, self.sky_covariance)
         fit = linear_fit(d.cl, d.err_lo, d.err_hi, self.noise[None, :] if free_noise else np.zeros((0, t.size)),
-                         offset + amplitude * t)
+                         offset + amplitude * t, self.sky_covariance)
         return LinearFit(np.concatenate([[amplitude], fit.coefficients]), fit.chi2, fit.model)
 
     def profile(self, omega_dt: float) -> float:
@@ -246,7 +266,8 @@ def _linear_intervals(problem: Any, best: LinearFit, chi2_min: float, fine: np.n
     d = problem.data
 
     def profile_noise(n: float) -> float:
-        return min(linear_fit(d.cl, d.err_lo, d.err_hi, problem.template(x)[None, :], n * problem.noise).chi2 for x in fine)
+        return min(linear_fit(d.cl, d.err_lo, d.err_hi, problem.template(x)[None, :], n * problem.noise,
+                              problem.sky_covariance).chi2 for x in fine)
 
     upper = max(n_best, float(np.max(d.cl / problem.noise))) * 10.0
     n_lo = 0.0 if n_best <= 0 else _crossings(profile_noise, n_best, chi2_min + 1.0, 0.0, upper, log=False)[0]
@@ -260,8 +281,9 @@ def fit_tier(problem: TierProblem, grid_points: int = 7, refinements: int = 4,
              progress: Callable[[], None] | None = None) -> TierFit:
     """Profile fit of one tier: exact predictions on a log grid, interpolation, exact refinement."""
     for x in np.geomspace(*problem.range, grid_points):
+        new = float(x) not in problem.exact  # a refit finds its grid made already: progress counts predictions made
         problem.add_exact(x)
-        if progress is not None:
+        if progress is not None and new:
             progress()
     fine = problem.fine_grid()
     best_x = _minimise_log(problem.profile, fine)
@@ -296,6 +318,7 @@ class _FixedShape:
 
     def __init__(self, data: Any, template: np.ndarray, noise: np.ndarray | None, noise_fixed: float | None):
         self.data, self._t, self.noise, self.noise_fixed = data, np.asarray(template, dtype=float), noise, noise_fixed
+        self.sky_covariance: np.ndarray | None = None
 
     def template(self, omega_dt: float) -> np.ndarray:
         return self._t

@@ -11,7 +11,6 @@ compare.png            one panel per tier: data with errors, model band, one-sky
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from crmix.io import atomic_write, plain
+from crmix.plots.compare import write_compare_plot
 from crmix.provenance import provenance
 
 __all__ = ["FIT_TABLE", "PLOT", "SPECTRA_TABLE", "TierComparison", "write_plot", "write_tables"]
@@ -43,6 +43,8 @@ class TierComparison:
     joint_model: np.ndarray | None
     row: dict[str, Any] = field(default_factory=dict)
     label: str = ""
+    band_label: str = "model, ΩΔT over its 1σ interval"
+    one_sky_label: str = "one sky: 1σ scatter of Gaussian skies"
 
 
 def write_tables(out: Path, tiers: list[TierComparison], meta: dict[str, Any]) -> None:
@@ -76,34 +78,4 @@ def write_tables(out: Path, tiers: list[TierComparison], meta: dict[str, Any]) -
 
 
 def write_plot(out: Path, tiers: list[TierComparison], title: str, name: str = PLOT) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    n = len(tiers)
-    cols = 2 if n > 1 else 1
-    rows = math.ceil(n / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(6.0 * cols, 3.8 * rows), squeeze=False, sharex=True)
-    for ax, t in zip(axes.flat, tiers):
-        ell = t.data.ell
-        ax.fill_between(ell, np.maximum(t.one_sky_mean - t.one_sky_std, 1e-14), t.one_sky_mean + t.one_sky_std,
-                        color="tab:blue", alpha=0.15, lw=0, label="one sky (1σ scatter)")
-        ax.fill_between(ell, t.band_lo, t.band_hi, color="tab:blue", alpha=0.45, lw=0, label="model, ΩΔT 1σ")
-        ax.plot(ell, t.model, color="tab:blue", lw=1.2, label="best fit")
-        if t.joint_model is not None:
-            ax.plot(ell, t.joint_model, color="tab:red", lw=1.0, ls="--", label="joint fit, KPM (51)")
-        ax.plot(ell, t.noise, color="0.4", lw=0.8, ls=":", label="shot noise")
-        ax.errorbar(ell, t.data.cl, yerr=[t.data.err_lo, t.data.err_hi], fmt="o", ms=3, color="k", lw=0.8, label="measured")
-        ax.set_yscale("log")
-        ax.set_title(t.label, fontsize=9)
-        ax.set_ylabel(r"$\tilde C_\ell$")
-    for ax in axes[-1]:
-        ax.set_xlabel(r"multipole $\ell$")
-    for ax in list(axes.flat)[n:]:
-        ax.set_visible(False)
-    axes.flat[0].legend(fontsize=7, loc="upper right")
-    fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
-    atomic_write(out / name, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
-    plt.close(fig)
+    write_compare_plot(out / name, tiers, title)

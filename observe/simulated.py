@@ -1,6 +1,6 @@
 """Reading the sky maps of a ``crmix simulate`` run, as relative intensity in arrival directions.
 
-The run's own reader, :func:`crmix.simulate.runner.sky_maps`, gives the relative intensity
+The run's own reader, :func:`crmix.simulate.store.sky_maps`, gives the relative intensity
 f/fbar - 1 (KPM (3)) of every realisation at one backtracking time, under the run's one Liouville
 mapping (the gradient and K of its ensemble tables), with pixels in ARRIVAL directions in the B0
 frame (z along the regular field).  The maps stay in the B0 frame; crmix.observe.forward rotates them.
@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from crmix.simulate.runner import recorded_time, sky_maps
+from crmix.simulate.store import recorded_time, sky_maps
 
 __all__ = ["SimulatedSky", "read_simulated_sky_maps"]
 

@@ -31,6 +31,7 @@ from pathlib import Path
 import healpy as hp
 import numpy as np
 
+from crmix.observe.choices import FILTERS
 from crmix.validation import real
 
 __all__ = [
@@ -44,8 +45,6 @@ __all__ = [
     "rotate_to_equatorial",
     "sky_fraction",
 ]
-
-FILTERS = ("m0", "none")
 
 
 def check_band(dec_min: float, dec_max: float) -> tuple[float, float]:

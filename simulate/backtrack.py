@@ -23,9 +23,10 @@ import numpy as np
 
 from crmix.backend import namespace_by_name, to_numpy
 from crmix.simulate import kernels
+from crmix.simulate.boris import record_steps
 from crmix.simulate.fields import Field
 
-__all__ = ["BACKENDS", "Backtracked", "backtrack", "healpix_directions", "record_steps", "total_particle_steps", "validate_nside"]
+__all__ = ["BACKENDS", "BACKTRACK_CHARGE", "Backtracked", "backtrack", "healpix_directions", "validate_nside"]
 
 #: the pusher backends (crmix.simulate.kernels.PUSHERS)
 BACKENDS = tuple(kernels.PUSHERS)
@@ -46,24 +47,6 @@ def healpix_directions(nside: int, xp: ModuleType = np, dtype: Any = np.float64)
     n = validate_nside(nside)
     vec = np.asarray(hp.pix2vec(n, np.arange(hp.nside2npix(n))))
     return xp.asarray(vec, dtype=dtype)
-
-
-def record_steps(times: Sequence[float], dt: float) -> np.ndarray:
-    """Step counts at which the backtracking times T are recorded (T rounded to a multiple of dt).
-
-    T must be > 0, finite and strictly increasing, and no two may round to the same step.
-    """
-    t = np.asarray(times, dtype=float)
-    if t.ndim != 1 or t.size == 0:
-        raise ValueError(f"times must be a non-empty list of backtracking times, got {times!r}")
-    if not np.all(np.isfinite(t)) or np.any(t <= 0):
-        raise ValueError(f"times (backtracking times T, in 1/Omega) must be finite and > 0, got {t.tolist()}")
-    if np.any(np.diff(t) <= 0):
-        raise ValueError(f"times must be strictly increasing, got {t.tolist()}")
-    steps = np.maximum(1, np.rint(t / dt)).astype(np.int64)
-    if np.any(np.diff(steps) <= 0):
-        raise ValueError(f"times {t.tolist()} are closer than the step dt = {dt:.4g}")
-    return steps
 
 
 @dataclass(frozen=True)
@@ -94,14 +77,17 @@ def backtrack(
     dtype: Any = np.float64,
     progress: Any = None,
     chunk_particle_steps: float = 2e8,
+    steps: np.ndarray | None = None,
 ) -> Backtracked:
     """Backtrack one particle per HEALPix pixel through ``field`` + Omega0 z-hat for all ``times``.
 
     The steps between records are cut into calls of about ``chunk_particle_steps`` particle-steps,
     after each of which ``progress.update(particle_steps)`` is called (a tqdm bar, or None).
+    ``steps``: the step counts of ``times`` where the caller has them (``SimulationConfig.steps``),
+    else :func:`crmix.simulate.boris.record_steps` rounds ``times`` here.
     """
     push = kernels.pusher(backend)
-    steps = record_steps(times, dt)
+    steps = record_steps(times, dt) if steps is None else steps
     xp = namespace_by_name(push.namespace)
     field_x = push.place(field, xp, dtype)
     p_obs = healpix_directions(nside, xp, dtype)
@@ -130,9 +116,3 @@ def backtrack(
         particle_steps=int(steps[-1]) * n,
         seconds=time.perf_counter() - start,
     )
-
-
-def total_particle_steps(nside: int, times: Sequence[float], dt: float) -> int:
-    """Particle-steps one realisation costs (for progress bars and estimates)."""
-    return int(record_steps(times, dt)[-1]) * 12 * validate_nside(nside) ** 2
-

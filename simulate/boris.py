@@ -24,15 +24,18 @@ emission (the ``numpy`` backend, the reference of the compiled ones in
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
+
+import numpy as np
 
 from crmix.generated import pusher_numpy
 from crmix.model import TurbulenceModel
 from crmix.simulate.fields import Field, generated_for
 
-__all__ = ["MIN_STEPS_PER_GYRATION", "MIN_STEPS_PER_WAVELENGTH", "StepRule", "advance", "step_scalars"]
+__all__ = ["MIN_STEPS_PER_GYRATION", "MIN_STEPS_PER_WAVELENGTH", "StepRule", "advance", "record_steps", "step_scalars"]
 
 #: hard limits: a step must resolve the smallest wave at Nyquist and the gyration in the RMS field
 MIN_STEPS_PER_WAVELENGTH = 2.0
@@ -86,3 +89,21 @@ def advance(field: Field, omega0: float, x: Any, v: Any, charge_sign: int, dt: f
     """``n_steps`` Boris steps in place, vectorised over particles; x, v have shape (3, N) in ``xp``."""
     lookup = generated_for(pusher_numpy.LOOKUPS, field, "numpy")
     pusher_numpy.advance(lookup, field.kernel_data(), *step_scalars(omega0, charge_sign, dt), x, v, int(n_steps), xp)
+
+
+def record_steps(times: Sequence[float], dt: float) -> np.ndarray:
+    """Step counts at which the backtracking times T are recorded (T rounded to a multiple of dt).
+
+    T must be > 0, finite and strictly increasing, and no two may round to the same step.
+    """
+    t = np.asarray(times, dtype=float)
+    if t.ndim != 1 or t.size == 0:
+        raise ValueError(f"times must be a non-empty list of backtracking times, got {times!r}")
+    if not np.all(np.isfinite(t)) or np.any(t <= 0):
+        raise ValueError(f"times (backtracking times T, in 1/Omega) must be finite and > 0, got {t.tolist()}")
+    if np.any(np.diff(t) <= 0):
+        raise ValueError(f"times must be strictly increasing, got {t.tolist()}")
+    steps = np.maximum(1, np.rint(t / dt)).astype(np.int64)
+    if np.any(np.diff(steps) <= 0):
+        raise ValueError(f"times {t.tolist()} are closer than the step dt = {dt:.4g}")
+    return steps

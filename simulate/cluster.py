@@ -13,13 +13,13 @@ Engines (``--scheduler``, ``--cluster``):
                       to compute, and enough work to repay the cluster's start-up), else serial
 
 Realisation i of a run depends on (run.json parameters, seed, i) alone
-(:func:`crmix.simulate.runner.compute_realisation`), so its task is keyed by the hash of those
+(:func:`crmix.simulate.store.compute_realisation`), so its task is keyed by the hash of those
 parameters, the seed, the index, and the output folder (two folders are two files to write).  The
 task writes its own files atomically and returns the realisation's observables; a task whose file
 is already there and readable (a worker died after writing it, or another client computed it) only
 reads it.  The client releases each result as it arrives, so a worker that dies takes with it only
 the tasks it was running; the scheduler reruns those elsewhere.  Dask keeps nothing across restarts:
-a rerun asks :func:`crmix.simulate.runner.finished_realisations` and submits only the rest.  The
+a rerun asks :func:`crmix.simulate.store.finished_realisations` and submits only the rest.  The
 reduction to ensemble tables happens on the client after the tasks.
 """
 
@@ -36,12 +36,13 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from crmix.simulate.backtrack import total_particle_steps
-from crmix.simulate.ensemble import RealisationResult
-from crmix.simulate.runner import SimulationConfig, compute_realisation, read_finished_realisation, run_parameters
+from crmix.simulate.config import SimulationConfig
 from crmix.validation import integer
+
+if TYPE_CHECKING:
+    from crmix.simulate.ensemble import RealisationResult
 
 __all__ = [
     "AUTO_MIN_PARTICLE_STEPS",
@@ -50,10 +51,8 @@ __all__ = [
     "SCHEDULERS",
     "Engine",
     "RealisationTask",
-    "add_engine_arguments",
     "available_cores",
     "compute_realisations",
-    "engine_from_args",
     "local_cluster",
     "slurm_cluster",
 ]
@@ -129,9 +128,9 @@ class Engine:
             integer("--workers", self.workers, ge=1)
         option = f"--cluster {self.cluster}" if self.cluster is not None else f"--scheduler {s}"
         if (s not in ("auto", "serial") or self.cluster is not None) and not _have("distributed"):
-            raise ValueError(f"{option} needs Dask: pip install 'crmix[dist]'")
+            raise ValueError(f"{option} needs Dask: pip install 'crmix[cluster]'")
         if self.cluster is not None and not _have("dask_jobqueue"):
-            raise ValueError(f"{option} needs dask-jobqueue: pip install 'crmix[dist]'")
+            raise ValueError(f"{option} needs dask-jobqueue: pip install 'crmix[cluster]'")
         if self.cluster is None:
             if self.cluster_config is not None:
                 raise ValueError("--cluster-config needs --cluster slurm")
@@ -172,25 +171,6 @@ class Engine:
         return workers, max(1, cores // workers)
 
 
-def add_engine_arguments(parser: Any) -> None:
-    """--scheduler, --cluster, --cluster-config, --workers (shared by crmix simulate and crmix scan)."""
-    parser.add_argument("--scheduler", default="auto",
-                        help="where the realisations run: auto (a local Dask cluster when more than one worker helps, "
-                        "else serial), serial, local (a Dask LocalCluster on this machine), or tcp://HOST:PORT (an "
-                        "existing Dask scheduler whose workers see --out) (default: auto)")
-    parser.add_argument("--cluster", choices=CLUSTERS, default=None,
-                        help="start a batch cluster with dask-jobqueue (needs --cluster-config)")
-    parser.add_argument("--cluster-config", default=None, metavar="FILE",
-                        help="dask-jobqueue configuration with a 'jobqueue: slurm:' section (examples/slurm-jobqueue.yaml)")
-    parser.add_argument("--workers", type=int, default=None,
-                        help="worker processes of the cluster crmix starts (local: default one per core, numba threads "
-                        f"= cores / workers; slurm: default {DEFAULT_SLURM_WORKERS})")
-
-
-def engine_from_args(args: Any) -> Engine:
-    return Engine(scheduler=args.scheduler, cluster=args.cluster, cluster_config=args.cluster_config, workers=args.workers)
-
-
 # ---- the tasks --------------------------------------------------------------------------------
 def _digest(obj: Any, n: int) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:n]
@@ -207,18 +187,21 @@ class RealisationTask:
     @property
     def key(self) -> str:
         """(parameters' hash, seed, index) and the folder: equal keys are the same files."""
+        from crmix.simulate.store import run_parameters
+
         params = run_parameters(self.config)
         folder = _digest(str(Path(self.out).resolve()), 8)
         return f"crmix-realisation-{_digest(params, 16)}-seed{params['seed']}-{self.index:05d}-{folder}"
 
     @property
     def particle_steps(self) -> int:
-        c = self.config
-        return total_particle_steps(c.nside, c.times, c.dt)
+        return self.config.particle_steps
 
 
 def _realisation_task(config: SimulationConfig, out: str, index: int) -> RealisationResult:
     """What a worker runs: the stored realisation when its file is there and readable, else compute it."""
+    from crmix.simulate.store import compute_realisation, read_finished_realisation, run_parameters
+
     stored = read_finished_realisation(Path(out), run_parameters(config), index)
     return stored if stored is not None else compute_realisation(config, Path(out), index)
 
@@ -311,6 +294,8 @@ def compute_realisations(
                 on_result(tasks[k], result)
 
         if kind == "serial":
+            from crmix.simulate.store import compute_realisation
+
             for k, task in enumerate(tasks):
                 done(k, compute_realisation(task.config, task.out, task.index, progress=bar), k + 1)
         else:

@@ -18,8 +18,7 @@ from __future__ import annotations
 
 from crmix.resources import ResourceEstimate
 from crmix.simulate import synthesis
-from crmix.simulate.backtrack import total_particle_steps
-from crmix.simulate.runner import synthesiser
+from crmix.simulate.realisation import synthesiser
 from crmix.simulate.tensor_synthesis import tensor_field_bytes
 
 __all__ = ["RATES", "simulation_estimate"]
@@ -85,7 +84,7 @@ def simulation_estimate(config, realisations: int) -> ResourceEstimate:
     rate = RATES[(config.backend, kind)]
     if kind in ("waves", "grids"):
         rate /= size
-    steps = total_particle_steps(config.nside, config.times, config.dt)
+    steps = config.particle_steps
     synth = SYNTHESIS_SECONDS_PER_POINT * size if kind == "table" else 0.0
     return ResourceEstimate(
         memory={"field": field_bytes, "field synthesis": transient, "particles": particles, "maps": maps},

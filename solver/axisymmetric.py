@@ -28,23 +28,21 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from types import ModuleType
 
 import numpy as np
 
 from crmix.generated import axisymmetric_realspace as gen_realspace
-from crmix.model import TurbulenceModel
 from crmix.solver.axisymmetric_coupling import GRAM_ENTRIES, UNIFORM_ENTRY, contract_m1c, gram_weights
 from crmix.solver.axisymmetric_cubature import adaptive_cubature
-from crmix.solver.axisymmetric_lambda import RealSpaceLambda, realspace_kind, realspace_lambda, uniform_moments
+from crmix.solver.axisymmetric_lambda import SLAB_KIND, RealSpaceLambda, realspace_kind, realspace_lambda, uniform_moments
 from crmix.solver.axisymmetric_nodes import DLOGK0, initial_wave_vectors, node_sampler, panels
 from crmix.solver.axisymmetric_tail import straight_m1c, tail_error
-from crmix.solver.mixing import MixingMatrix, m1a_diagonal, m1c_matrix, mixing_matrix
+from crmix.solver.mixing import MixingMatrix, m1a_diagonal, m1c_matrix
 from crmix.spectral_tensors import AxisymmetricTensor, TensorComponent
 from crmix.validation import integer, real
 
 __all__ = ["DEFAULT_MAX_NODES", "GENERIC_RTOL", "K_SPLIT", "GenericIntegrals", "GenericMixingMatrix", "axisymmetric_mixing_matrix",
-           "generic_integrals", "initial_wave_vectors", "is_standard_slab", "model_mixing_matrix"]
+           "generic_integrals", "initial_wave_vectors", "is_standard_slab"]
 
 #: Default relative tolerance of the generic path (benchmarks/axisymmetric.py).
 GENERIC_RTOL = 1e-8
@@ -143,7 +141,7 @@ def generic_integrals(tensor: AxisymmetricTensor, omega: float, dt: float, lmax:
 
 def is_standard_slab(component: TensorComponent) -> bool:
     """True when the component has the slab support and polarisation diag(1, 1, 0)/4 of KPM (28)."""
-    return component.where.along_b0 and realspace_kind(component) == "slab"
+    return component.where.along_b0 and realspace_kind(component) is SLAB_KIND
 
 
 def _slab_closed_form(component: TensorComponent, omega: float, dt: float, lmax: int,
@@ -288,24 +286,3 @@ def axisymmetric_mixing_matrix(tensor: AxisymmetricTensor, omega: float, dt: flo
     return GenericMixingMatrix(dt=dt, lmax=lmax, m1a=total.m1a, m1c=total.m1c, error=total.error, nodes=total.nodes,
                                converged=total.converged, tail_error=total.tail_error)
 
-
-def model_mixing_matrix(model: TurbulenceModel, dt: float, lmax: int, *, rtol: float | None = None,
-                        xp: ModuleType = np, progress: bool = False) -> MixingMatrix:
-    """M(dt) of ``model`` through the reduction its geometry names (crmix.geometry).
-
-    A closed form on the model's orbit (slab; isotropic on straight lines): crmix.solver.mixing, rtol
-    default 1e-10.  Otherwise the generic path on the geometry's tensor, on helices (Omega > 0) or
-    straight lines, rtol default :data:`GENERIC_RTOL`.  ``rtol`` of the result's path is in
-    :func:`mixing_rtol`.  ``xp``: the closed forms' array namespace (the generic path runs in NumPy).
-    """
-    rtol = mixing_rtol(model, rtol)
-    if model.turbulence.closed_form(model) is not None:
-        return mixing_matrix(model, dt, lmax, rtol=rtol, xp=xp, progress=progress)
-    return axisymmetric_mixing_matrix(model.turbulence.tensor(model), model.Omega, dt, lmax, rtol=rtol, progress=progress)
-
-
-def mixing_rtol(model: TurbulenceModel, rtol: float | None = None) -> float:
-    """``rtol``, or the default of the model's path: 1e-10 for a closed form, GENERIC_RTOL for the generic one."""
-    if rtol is not None:
-        return real("rtol", rtol, ge=1e-13, lt=1)
-    return 1e-10 if model.turbulence.closed_form(model) is not None else GENERIC_RTOL

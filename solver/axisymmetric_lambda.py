@@ -31,6 +31,7 @@ estimate of the part left out, added to the cubature's and the table's.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,7 +42,8 @@ from crmix.solver.axisymmetric_cubature import adaptive_cubature
 from crmix.solver.axisymmetric_graded import GRADE_WIDTH, mu_map, tau_map
 from crmix.spectral_tensors import TensorComponent
 
-__all__ = ["RealSpaceLambda", "realspace_kind", "realspace_lambda", "uniform_moments"]
+__all__ = ["ISOTROPIC_KIND", "SLAB_KIND", "TWO_D_KIND", "RealSpaceKind", "RealSpaceLambda", "realspace_kind", "realspace_lambda",
+           "uniform_moments"]
 
 TABLE_NODES = 20
 TABLE_WIDTH = 0.5
@@ -76,21 +78,6 @@ def _reference_polarisations(c: np.ndarray) -> dict[str, np.ndarray]:
     return {"full": iso, "slab": slab, "2d": two_d}
 
 
-_KIND = {"full": "isotropic", "slab": "slab", "2d": "2d"}
-
-
-def realspace_kind(component: TensorComponent) -> str | None:
-    """"isotropic", "slab" or "2d" when the component has that support and polarisation (k-independent),
-    else None (the generic path then integrates Lambda over wave vectors)."""
-    c, _ = component.where.nodes()
-    ref = _reference_polarisations(np.asarray(c, dtype=float))[component.support]
-    for k in (component.kmin, math.sqrt(component.kmin * component.kmax), component.kmax):
-        pol = np.asarray(component.polarisation(np.full(np.shape(c), k), np.asarray(c, dtype=float), np), dtype=complex)
-        if not np.allclose(pol, ref, rtol=0, atol=1e-14):
-            return None
-    return _KIND[component.support]
-
-
 def _k_rule(kmin: float, kmax: float, r_max: float) -> tuple[np.ndarray, np.ndarray]:
     """Gauss-Legendre nodes and weights on [kmin, kmax]: ln k panels <= 0.5 wide and <= PHASE_PER_PANEL/r_max wide in k."""
     edges = [kmin]
@@ -117,15 +104,15 @@ def _spherical_structure(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.where(small, f_small, f_big), np.where(small, h_small, h_big)
 
 
-def _radial_kernels(kind: str, x: np.ndarray) -> tuple[np.ndarray, ...]:
-    """K_i(x) - K_i(0) of the kind's radial functions (module docstring)."""
-    if kind == "isotropic":
-        return _spherical_structure(x)
-    if kind == "slab":
-        return (-2.0 * np.sin(0.5 * x) ** 2,)
-    j0 = special.j0(x)
+def _transverse_kernels(x: np.ndarray) -> tuple[np.ndarray, ...]:
+    """cos x - 1: the slab's R_s (KPM (28))."""
+    return (-2.0 * np.sin(0.5 * x) ** 2,)
+
+
+def _planar_kernels(x: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(J0(x) - 1, J2(x)): the 2D f2 and g2."""
     small = x < 1e-3
-    return np.where(small, -0.25 * x * x, j0 - 1.0), special.jv(2, x)
+    return np.where(small, -0.25 * x * x, special.j0(x) - 1.0), special.jv(2, x)
 
 
 #: K_i(x) - K_i(0) = -K_i(0) + Im[e^{ix} sum_j q_j x^{-p_j}] at large x, per radial function (exact for the
@@ -143,11 +130,55 @@ def _hankel(n: int) -> tuple[tuple[complex, float], ...]:
     return tuple(out)
 
 
-OSCILLATING = {
-    "isotropic": (((1.0, 1.0), (-1.0, 3.0), (1j, 2.0)), ((3.0, 3.0), (-1.0, 1.0), (-3j, 2.0))),
-    "slab": (((1j, 0.0),),),
-    "2d": (_hankel(0), _hankel(2)),
-}
+def _isotropic_separation(mu: np.ndarray, tau: np.ndarray, w: np.ndarray) -> np.ndarray:
+    return np.sqrt(gen.realspace_isotropic_radius2(mu, tau, w, np))
+
+
+def _planar_separation(mu: np.ndarray, tau: np.ndarray, w: np.ndarray) -> np.ndarray:
+    return np.sqrt(gen.realspace_two_d_radius2(mu, tau, w, np))
+
+
+@dataclass(frozen=True)
+class RealSpaceKind:
+    """A polarisation with a real-space form (module docstring): its radial kernels K_i(x) - K_i(0), their
+    large-x terms Im[e^{ix} sum_j q_j x^{-p_j}] per kernel (exact for the spherical kernels; Hankel's expansion,
+    ``HANKEL_TERMS`` terms, for J0 and J2), the separation r(mu, tau, Omega tau) they take, the generated
+    weights of F, and whether r lies across B0 (then r <= 2/Omega on helices)."""
+
+    name: str
+    kernels: Callable[[np.ndarray], tuple[np.ndarray, ...]]
+    oscillating: tuple[tuple[tuple[complex, float], ...], ...]
+    separation: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+    weights: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, ...]]
+    across_b0: bool
+
+    def r_max(self, dt: float, omega: float) -> float:
+        return min(dt, 2.0 / omega) if self.across_b0 and omega > 0 else dt
+
+
+ISOTROPIC_KIND = RealSpaceKind(
+    "isotropic", _spherical_structure, (((1.0, 1.0), (-1.0, 3.0), (1j, 2.0)), ((3.0, 3.0), (-1.0, 1.0), (-3j, 2.0))),
+    _isotropic_separation, lambda mu, w: (gen.realspace_isotropic_f(mu, w, np), gen.realspace_isotropic_h(mu, w, np)), False)
+SLAB_KIND = RealSpaceKind("slab", _transverse_kernels, (((1j, 0.0),),), lambda mu, tau, w: np.abs(mu) * tau,
+                          lambda mu, w: (gen.realspace_transverse_f(mu, w, np),), False)
+TWO_D_KIND = RealSpaceKind("2d", _planar_kernels, (_hankel(0), _hankel(2)), _planar_separation,
+                           lambda mu, w: (gen.realspace_transverse_f(mu, w, np), gen.realspace_two_d_g(mu, np)), True)
+#: The kind of each support's reference polarisation.
+_KINDS = {"full": ISOTROPIC_KIND, "slab": SLAB_KIND, "2d": TWO_D_KIND}
+
+
+def realspace_kind(component: TensorComponent) -> RealSpaceKind | None:
+    """The kind of the component when it has its support's polarisation of crmix.spectral_tensors (k-independent),
+    else None (the generic path then integrates Lambda over wave vectors)."""
+    c, _ = component.where.nodes()
+    ref = _reference_polarisations(np.asarray(c, dtype=float))[component.support]
+    for k in (component.kmin, math.sqrt(component.kmin * component.kmax), component.kmax):
+        pol = np.asarray(component.polarisation(np.full(np.shape(c), k), np.asarray(c, dtype=float), np), dtype=complex)
+        if not np.allclose(pol, ref, rtol=0, atol=1e-14):
+            return None
+    return _KINDS[component.support]
+
+
 #: The band edges' asymptotic series are subtracted where k_edge r >= EDGE_X (switched on smoothly up to 2 EDGE_X),
 #: with EDGE_TERMS terms of the integration by parts; below, the table resolves the oscillation (panels <= EDGE_PHASE).
 EDGE_X = 20.0
@@ -182,10 +213,10 @@ def _derivatives(fn, k0: float, p: float) -> np.ndarray:
 EdgeTerm = tuple[int, complex, float, float, float, np.ndarray]
 
 
-def _edge_terms(kind: str, component: TensorComponent, r_max: float) -> tuple[EdgeTerm, ...]:
+def _edge_terms(kind: RealSpaceKind, component: TensorComponent, r_max: float) -> tuple[EdgeTerm, ...]:
     """The terms of the band edges' series that switch on below r_max (``_edge_series``)."""
     out = []
-    for i, terms in enumerate(OSCILLATING[kind]):
+    for i, terms in enumerate(kind.oscillating):
         for q, p in terms:
             for edge, sign in ((component.kmax, 1.0), (component.kmin, -1.0)):
                 if edge * r_max > EDGE_X:
@@ -193,11 +224,11 @@ def _edge_terms(kind: str, component: TensorComponent, r_max: float) -> tuple[Ed
     return tuple(out)
 
 
-def _edge_series(kind: str, terms: tuple[EdgeTerm, ...], r: np.ndarray, resolved: float | None = None) -> np.ndarray:
+def _edge_series(kind: RealSpaceKind, terms: tuple[EdgeTerm, ...], r: np.ndarray, resolved: float | None = None) -> np.ndarray:
     """The band edges' part of (1/2) int E K_i(k r) dk, asymptotic in 1/(k_edge r), switched on at k_edge r >= EDGE_X:
     int^b g e^{ikr} dk = e^{ibr} sum_n (-1)^n g^(n)(b) (ir)^-(n+1) (integration by parts), g = E k^-p.
     ``resolved``: switched off again beyond k_edge r = resolved (up to twice that)."""
-    out = np.zeros((len(OSCILLATING[kind]),) + np.shape(r))
+    out = np.zeros((len(kind.oscillating),) + np.shape(r))
     for i, q, p, edge, sign, d in terms:
         on = _switch(edge * r)
         if resolved is not None:
@@ -240,17 +271,17 @@ class _Table:
         scale = (r / math.exp(self.t_edges[0])) ** 2
         return np.where(below, out * scale, out)
 
-    def full(self, kind: str, r: np.ndarray, resolved: float) -> np.ndarray:
+    def full(self, kind: RealSpaceKind, r: np.ndarray, resolved: float) -> np.ndarray:
         """T_i(r) - T_i(0): the table plus the band edges' series up to k_edge r = ``resolved`` (``EDGE_RESOLVED``)."""
         return self(r) + _edge_series(kind, self.edge, np.asarray(r, dtype=float), resolved=resolved)
 
 
-def _direct(kind: str, component: TensorComponent, r: np.ndarray) -> np.ndarray:
+def _direct(kind: RealSpaceKind, component: TensorComponent, r: np.ndarray) -> np.ndarray:
     """T_i(r) - T_i(0) by Gauss sums over k resolving max(r); shape (functions, len(r))."""
     k, wk = _k_rule(component.kmin, component.kmax, float(np.max(r)))
     weight = 0.5 * wk * np.asarray(component.spectrum(k, np), dtype=float)
     out = []
-    for kernel in _radial_kernels(kind, np.outer(r, k)):
+    for kernel in kind.kernels(np.outer(r, k)):
         out.append(kernel @ weight)
     return np.array(out)
 
@@ -268,7 +299,7 @@ def _table_edges(component: TensorComponent, r_low: float, r_max: float) -> np.n
     return np.array(edges)
 
 
-def _table(kind: str, component: TensorComponent, r_max: float) -> _Table:
+def _table(kind: RealSpaceKind, component: TensorComponent, r_max: float) -> _Table:
     t_edges = _table_edges(component, R_LOW / component.kmax, r_max)
     edge = _edge_terms(kind, component, r_max)
     node = np.cos(math.pi * (np.arange(TABLE_NODES) + 0.5) / TABLE_NODES)
@@ -299,18 +330,11 @@ def uniform_moments(component: TensorComponent) -> tuple[float, float]:
 CUTS = (EDGE_RESOLVED, 0.5 * EDGE_RESOLVED)
 
 
-def _density(kind: str, table: _Table, mu: np.ndarray, tau: np.ndarray, omega: float) -> np.ndarray:
+def _density(kind: RealSpaceKind, table: _Table, mu: np.ndarray, tau: np.ndarray, omega: float) -> np.ndarray:
     """F(mu, tau) with the structured radial functions (module docstring), at each of the edge-series CUTS: (len(CUTS), n)."""
     w = omega * tau
-    if kind == "isotropic":
-        r = np.sqrt(gen.realspace_isotropic_radius2(mu, tau, w, np))
-        weights = (gen.realspace_isotropic_f(mu, w, np), gen.realspace_isotropic_h(mu, w, np))
-    elif kind == "slab":
-        r = np.abs(mu) * tau
-        weights = (gen.realspace_transverse_f(mu, w, np),)
-    else:
-        r = np.sqrt(gen.realspace_two_d_radius2(mu, tau, w, np))
-        weights = (gen.realspace_transverse_f(mu, w, np), gen.realspace_two_d_g(mu, np))
+    r = kind.separation(mu, tau, w)
+    weights = kind.weights(mu, w)
     base = table(r)
     out = []
     for cut in CUTS:
@@ -319,11 +343,11 @@ def _density(kind: str, table: _Table, mu: np.ndarray, tau: np.ndarray, omega: f
     return np.stack(out)
 
 
-def realspace_lambda(component: TensorComponent, kind: str, omega: float, dt: float, rtol: float) -> RealSpaceLambda:
-    """Lambda of one component of kind ``kind`` (:func:`realspace_kind`) on helices (omega > 0) or straight lines."""
+def realspace_lambda(component: TensorComponent, kind: RealSpaceKind, omega: float, dt: float, rtol: float) -> RealSpaceLambda:
+    """Lambda of one component of ``kind`` (:func:`realspace_kind`) on helices (omega > 0) or straight lines."""
     a0, b0 = uniform_moments(component)
     uniform = dt * dt * float(gen.uniform_lambda(a0, b0, omega * dt, np))
-    r_max = dt if kind != "2d" or omega == 0 else min(dt, 2.0 / omega)
+    r_max = kind.r_max(dt, omega)
     table = _table(kind, component, r_max)
     tau_lo = min(R_LOW / component.kmax, 1e-8 * dt)
     rule_mu, rule_tau = mu_map(), tau_map(tau_lo, dt, omega)

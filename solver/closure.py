@@ -59,6 +59,7 @@ from scipy import integrate
 
 from crmix.generated import mixing_weights as kernels
 from crmix.model import TurbulenceModel
+from crmix.solver.choices import CLOSURES, ZONAL_CLOSURES
 from crmix.solver.steady_state import steady_state
 from crmix.solver.wigner import threej_sequence
 from crmix.validation import integer, real
@@ -77,9 +78,6 @@ __all__ = [
     "zonal_generator",
 ]
 
-CLOSURES = ("truncated", "continuum", "flux", "bourret")
-#: Closures built on the zonal columns of M (:func:`zonal_columns`: the closed forms only).
-ZONAL_CLOSURES = ("continuum", "flux")
 #: Rows of M^(1c) (columns 1, 2) behind the zonal closures of crmix spectrum: they resolve the
 #: relative diffusion down to pair angles of ~1 degree for KPM's slab models (docs/validation.md).
 ZONAL_ROWS = 1000
@@ -178,7 +176,7 @@ def zonal_columns(model: TurbulenceModel, dt: float, rows: int, *, rtol: float =
     rows can go far beyond an l_max that the full matrix could afford: kappa_{lA lB} up to rows + 2.
     """
     from crmix.solver.integrals import kappa, lambda_l
-    from crmix.solver.mixing import m1a_diagonal, model_closed_form, spectral_weight
+    from crmix.solver.mixing import m0_weights, m1a_diagonal, m1c0_kernel, model_closed_form, spectral_weight
 
     rows = integer("rows", rows, ge=4)
     dt = real("dt", dt, gt=0, unit="1/Omega_ref")
@@ -200,13 +198,13 @@ def zonal_columns(model: TurbulenceModel, dt: float, rows: int, *, rtol: float =
         valid = lA <= ell[None, :] + l0
         t0 = X[:, :, l0] * valid
         v = kernels.slab_m1c_index_weight(lA.astype(float), xp=np) * t0
-        w0, w2 = form.m0_weights(float(l0), xp=np)
+        w0, w2 = m0_weights(form, float(l0), xp=np)
         w = w0 + w2 * m0**2
         S = np.einsum("alm,blm,m->abl", X * valid[:, :, None], X * valid[:, :, None], np.broadcast_to(w, m0.shape))
         ia = np.where(valid, lA, 0)
         K = kap[ia[:, None, :], ia[None, :, :]]  # (n, n, l)
         col = kernels.slab_m1c_l0_weight(float(l0), xp=np) * np.einsum("al,bl,abl,abl->l", v, v, K, S)
-        m1c0 = form.m1c0
+        m1c0 = m1c0_kernel(form)
         if m1c0 is not None:
             iso = m1c0(float(l0), lA.astype(float), xp=np) * t0**2
             col = col + np.einsum("al,al->l", iso, kap[ia, ia])

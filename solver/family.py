@@ -19,8 +19,8 @@ from types import ModuleType
 import numpy as np
 
 from crmix.model import TurbulenceModel
-from crmix.solver.axisymmetric import model_mixing_matrix
 from crmix.solver.closure import CLOSURES, ZONAL_CLOSURES, ZONAL_ROWS, solve_closure, zonal_columns, zonal_generator
+from crmix.solver.dispatch import model_mixing_matrix
 from crmix.solver.steady_state import steady_state
 from crmix.validation import integer, real
 

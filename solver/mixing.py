@@ -1,9 +1,8 @@
 """The mixing matrix M = 1 + 2 M^(1a) + M^(1c) (KPM (17), (22)-(25); MA19 (3.6)) in closed form: slab and isotropic.
 
-A geometry names its closed form (crmix.geometry: ``geometry.closed_form(model)``; slab on helices
-and straight lines, isotropic on straight lines) by a key of :data:`CLOSED_FORMS`; every other
-geometry and orbit takes the generic path (crmix.solver.axisymmetric; :func:`model_mixing_matrix`
-in crmix.solver.axisymmetric picks the one or the other).
+A geometry carries its closed form (crmix.closed_forms.ClosedForm, ``geometry.closed_form(model)``;
+slab on helices and straight lines, isotropic on straight lines); every other geometry and orbit
+takes the generic path (crmix.solver.axisymmetric); crmix.solver.dispatch picks the one or the other.
 
 The scalar weights come from ``crmix.generated.mixing_weights`` (generated from
 ``crmix.derive.mixing_weights``); Lambda_l and kappa_{lA lB} from ``crmix.solver.integrals``.
@@ -33,67 +32,48 @@ the generated kernels ``m0_moment_*``; the tests check S against the m0 tables.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from crmix.backend import to_numpy
+from crmix.closed_forms import ISOTROPIC_CLOSED_FORM, SLAB_CLOSED_FORM, ClosedForm
 from crmix.generated import mixing_weights as kernels
 from crmix.model import TurbulenceModel
 from crmix.solver.wigner import zero_m_threej
 from crmix.validation import integer, real
 
-__all__ = ["CLOSED_FORMS", "ClosedForm", "MixingMatrix", "closed_form", "m1a_diagonal", "m1c_matrix", "mixing_matrix",
-           "model_closed_form", "spectral_weight"]
+__all__ = ["CLOSED_FORMS", "ClosedForm", "MixingMatrix", "closed_form", "m0_weights", "m1a_diagonal", "m1a_kernel", "m1c0_kernel",
+           "m1c_matrix", "mixing_matrix", "model_closed_form", "spectral_weight"]
 
 
-@dataclass(frozen=True)
-class ClosedForm:
-    """One closed form: the names of its generated weights (crmix.derive.mixing_weights) and its spectral weight.
-
-    weight_divisor  W = E / weight_divisor: G = E/2 for slab (docs/physics.md), g = E/(8 pi) isotropic (MA19 (3.12)).
-    m1a             M^(1a)_ll(l, Lambda_0, Lambda_2): slab KPM (38), isotropic MA19 (3.15).
-    m0_weight       prefix of the even m0 weight w_0 + w_2 m0^2 of M^(1c) (KPM (47); MA19 (3.23)).
-    m1c0            the extra diagonal (lA = lB) term of MA19 (3.21), or None (slab).
-
-    The kernels are looked up in crmix.generated.mixing_weights when used (so that what is generated drives
-    the numbers).
-    """
-
-    name: str
-    weight_divisor: float
-    m1a_kernel: str
-    m0_weight: str
-    m1c0_kernel: str | None = None
-
-    def m1a(self, *args: Any, **kw: Any) -> Any:
-        return getattr(kernels, self.m1a_kernel)(*args, **kw)
-
-    def m0_weights(self, ell0: Any, xp: ModuleType = np) -> tuple[Any, Any]:
-        """(w_0, w_2) at l0."""
-        return getattr(kernels, f"{self.m0_weight}_c0")(ell0, xp=xp), getattr(kernels, f"{self.m0_weight}_c2")(ell0, xp=xp)
-
-    @property
-    def m1c0(self) -> Callable[..., Any] | None:
-        return None if self.m1c0_kernel is None else getattr(kernels, self.m1c0_kernel)
+#: The closed forms by name (a geometry carries the object itself: crmix.geometry, crmix.closed_forms).
+CLOSED_FORMS: dict[str, ClosedForm] = {form.name: form for form in (SLAB_CLOSED_FORM, ISOTROPIC_CLOSED_FORM)}
 
 
-#: The closed forms by key (what ``Geometry.closed_form`` returns).
-CLOSED_FORMS: dict[str, ClosedForm] = {
-    form.name: form for form in (
-        ClosedForm("slab", 2.0, "slab_m1a", "slab_m1c_m0_weight"),
-        ClosedForm("isotropic", 8.0 * math.pi, "isotropic_m1a", "isotropic_m1c2_m0_weight", "isotropic_m1c0_weight"),
-    )
-}
+def m1a_kernel(form: ClosedForm) -> Callable[..., Any]:
+    """The generated M^(1a)_ll(l, Lambda_0, Lambda_2) of ``form`` (crmix.generated.mixing_weights)."""
+    return cast(Callable[..., Any], getattr(kernels, form.m1a_kernel))
 
 
-def closed_form(key: str) -> ClosedForm:
-    """CLOSED_FORMS[key], or a ValueError naming the keys."""
+def m0_weights(form: ClosedForm, ell0: Any, xp: ModuleType = np) -> tuple[Any, Any]:
+    """(w_0, w_2) of ``form``'s even m0 weight at l0 (generated)."""
+    return getattr(kernels, f"{form.m0_weight}_c0")(ell0, xp=xp), getattr(kernels, f"{form.m0_weight}_c2")(ell0, xp=xp)
+
+
+def m1c0_kernel(form: ClosedForm) -> Callable[..., Any] | None:
+    """The generated extra diagonal term of MA19 (3.21), None where ``form`` has none (slab)."""
+    return None if form.m1c0_kernel is None else cast(Callable[..., Any], getattr(kernels, form.m1c0_kernel))
+
+
+def closed_form(key: str | ClosedForm) -> ClosedForm:
+    """``key`` itself when it is a ClosedForm, else CLOSED_FORMS[key], or a ValueError naming the keys."""
+    if isinstance(key, ClosedForm):
+        return key
     if key not in CLOSED_FORMS:
         raise ValueError(f"geometry (closed form) must be one of {tuple(CLOSED_FORMS)}, got {key!r}")
     return CLOSED_FORMS[key]
@@ -176,13 +156,13 @@ def m1c_matrix(kappa: Any, lmax: int, geometry: str, *, kappa_error: Any | None 
     t0 = zero_m_threej(lmax, xp=xp)
     v = _broadcast(kernels.slab_m1c_index_weight(a, xp=xp), shape, xp) * t0
     l0w = _broadcast(kernels.slab_m1c_l0_weight(ell0, xp=xp), shape, xp)
-    w0, w2 = form.m0_weights(ell0, xp=xp)
+    w0, w2 = m0_weights(form, ell0, xp=xp)
     w0, w2 = _broadcast(w0, shape, xp), _broadcast(w2, shape, xp)
     # sum_AB v_A v_B kappa_AB S_AB with S = w0 (zeroth moments) + w2 (m0^2 moments), tridiagonal in j
     c_diag = l0w * v * v * (w0 * zeroth + w2 * diag_m2)
     v_next = xp.concatenate([v[:, :, 1:], xp.zeros((lmax + 1, lmax + 1, 1))], axis=2)
     c_off = 2.0 * l0w * w2 * off_m2 * v * v_next
-    m1c0 = form.m1c0
+    m1c0 = m1c0_kernel(form)
     if m1c0 is not None:
         c_diag = c_diag + _broadcast(m1c0(ell0, a, xp=xp), shape, xp) * t0 * t0 * valid
     ia = (a * valid).astype(xp.int64)
@@ -204,7 +184,7 @@ def m1a_diagonal(lambda0: float, lambda2: float, lmax: int, geometry: str, *,
                  lambda_error: tuple[float, float] = (0.0, 0.0), xp: ModuleType = np) -> tuple[Any, float]:
     """Diagonal M^(1a)_{ll}, l <= lmax: slab KPM (38) with G; isotropic MA19 (3.15) with g."""
     lmax = _check_lmax(lmax)
-    kernel = closed_form(geometry).m1a
+    kernel = m1a_kernel(closed_form(geometry))
     ell = xp.arange(lmax + 1, dtype=float)
     m1a = kernel(ell, lambda0, lambda2, xp=xp)
     e0, e2 = (abs(float(e)) for e in lambda_error)
@@ -214,11 +194,11 @@ def m1a_diagonal(lambda0: float, lambda2: float, lmax: int, geometry: str, *,
 
 def model_closed_form(model: TurbulenceModel) -> ClosedForm:
     """The closed form of the model's geometry on its orbit, or a ValueError that names the generic path."""
-    key = model.turbulence.closed_form(model)
-    if key is None:
+    form = model.turbulence.closed_form(model)
+    if form is None:
         raise ValueError(f"no closed-form mixing matrix for {model.geometry} turbulence on {model.turbulence.orbit(model)} "
-                         f"orbits (eta = {model.eta}): use crmix.solver.axisymmetric.model_mixing_matrix (the generic path)")
-    return closed_form(key)
+                         f"orbits (eta = {model.eta}): use crmix.solver.dispatch.model_mixing_matrix (the generic path)")
+    return form
 
 
 def spectral_weight(model: TurbulenceModel):

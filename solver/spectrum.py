@@ -39,6 +39,7 @@ from scipy import integrate, special
 
 from crmix.model import TurbulenceModel
 from crmix.qlt import QLTScattering
+from crmix.solver.choices import DEFAULT_LMAX, DEFAULT_LMAX_GENERIC, MIN_LMAX_EXTRAPOLATION
 from crmix.solver.closure import (
     CLOSURES,
     ZONAL_CLOSURES,
@@ -68,18 +69,14 @@ __all__ = [
     "SLOPE_RANGE",
     "AngularSpectrum",
     "angular_power_spectrum",
+    "check_spectrum_options",
     "dipole_source",
     "length_unit_pc",
     "mean_cos_field_angle",
+    "solve_spectrum",
     "spectral_slope",
 ]
 
-DEFAULT_LMAX = 100
-#: The default l_max on the generic path (crmix.solver.axisymmetric: minutes of CPU for lines at 50,
-#: benchmarks/RESULTS.md; the closed forms take DEFAULT_LMAX).
-DEFAULT_LMAX_GENERIC = 50
-#: Smallest l_max for the extrapolation (it fits l_max/2 .. l_max with at least 8 truncations).
-MIN_LMAX_EXTRAPOLATION = 14
 #: MA19 Fig. 2: K |grad fbar / fbar|^2 = 1e-4 k_out when no K is known.
 MA19_SOURCE = 1e-4
 #: Multipole range of the fitted slope of C_l/C_1 (KPM Sec. 3.2 quote ~ -2.7 for l >~ 5).
@@ -230,39 +227,8 @@ def _closure(name: str, model: TurbulenceModel, m1a: np.ndarray, m1c: np.ndarray
     }
 
 
-def angular_power_spectrum(
-    model: TurbulenceModel,
-    *,
-    lmax: int = DEFAULT_LMAX,
-    omega_dt: float | None = None,
-    alpha: float | None = None,
-    dt_rule: str | MixingTimeRule | None = None,
-    dt_coefficient: float = KPM51_COEFFICIENT,
-    gradient_length: float | None = None,
-    cos_alpha_correction: bool = False,
-    extrapolate: float | None = None,
-    closure: str = "truncated",
-    rtol: float | None = None,
-    progress: bool = False,
-    xp: ModuleType = np,
-) -> AngularSpectrum:
-    """Steady-state <C_l>, l = 0 .. l_max, of the relative intensity (KPM (4), (20); module docstring).
-
-    gradient_length
-        fbar/|d_z fbar| in units of 1/Omega_ref (slab models; sets the absolute scale of C_l).
-    cos_alpha_correction
-        Multiply the source by 1/<cos a>^2 (KPM Sec. 3.3).
-    extrapolate
-        ``None``, or the l_max to extrapolate to (``math.inf`` for KPM Sec. 2.2.3's limit); C is then
-        replaced by the extrapolation (crmix.solver.steady_state.extrapolate_lmax).
-    closure
-        One of crmix.solver.closure.CLOSURES; "truncated" is the seeds' KPM (20).  The zonal closures
-        ("continuum", "flux") take columns 1, 2 of M^(1c) to max(lmax, ZONAL_ROWS) rows, so that their
-        C_l do not depend on lmax; "bourret" works on M at lmax.
-    xp
-        Array namespace of the closed-form mixing matrix (NumPy, or CuPy on a GPU); the steady state,
-        the closures and the generic path run on the host.
-    """
+def check_spectrum_options(model: TurbulenceModel, lmax: int, closure: str, extrapolate: float | None) -> int:
+    """The truncation, closure and extrapolation of a spectrum, checked once before any work; returns l_max."""
     lmax = integer("lmax", lmax, ge=2)
     if closure not in CLOSURES:
         raise ValueError(f"closure must be one of {CLOSURES}, got {closure!r}")
@@ -276,12 +242,69 @@ def angular_power_spectrum(
         raise ValueError(f"closure {closure!r} needs the closed-form columns of M (slab; isotropic without B0), and "
                          f"{model.geometry} turbulence on {model.turbulence.orbit(model)} orbits has none: use "
                          "'truncated' or 'bourret'")
+    return lmax
+
+
+def angular_power_spectrum(
+    model: TurbulenceModel,
+    *,
+    lmax: int = DEFAULT_LMAX,
+    omega_dt: float | None = None,
+    alpha: float | None = None,
+    dt_rule: str | MixingTimeRule | None = None,
+    dt_coefficient: float = KPM51_COEFFICIENT,
+    extrapolate: float | None = None,
+    closure: str = "truncated",
+    **options: Any,
+) -> AngularSpectrum:
+    """Steady-state <C_l>, l = 0 .. l_max, of the relative intensity (KPM (4), (20); module docstring).
+
+    Checks ``lmax``, ``closure`` and ``extrapolate`` (:func:`check_spectrum_options`), fixes Delta T from
+    ``omega_dt``, ``alpha`` or the rule (crmix.solver.timestep.mixing_time) and solves
+    (:func:`solve_spectrum`, which takes the other ``options``):
+
+    gradient_length
+        fbar/|d_z fbar| in units of 1/Omega_ref (slab models; sets the absolute scale of C_l).
+    cos_alpha_correction
+        Multiply the source by 1/<cos a>^2 (KPM Sec. 3.3).
+    extrapolate
+        ``None``, or the l_max to extrapolate to (``math.inf`` for KPM Sec. 2.2.3's limit); C is then
+        replaced by the extrapolation (crmix.solver.steady_state.extrapolate_lmax).
+    closure
+        One of crmix.solver.closure.CLOSURES; "truncated" is the seeds' KPM (20).  The zonal closures
+        ("continuum", "flux") take columns 1, 2 of M^(1c) to max(lmax, ZONAL_ROWS) rows, so that their
+        C_l do not depend on lmax; "bourret" works on M at lmax.
+    rtol, progress
+        Tolerance of the mixing matrix (default: its path's, crmix.solver.dispatch.mixing_rtol); a progress bar.
+    xp
+        Array namespace of the closed-form mixing matrix (NumPy, or CuPy on a GPU); the steady state,
+        the closures and the generic path run on the host.
+    """
+    lmax = check_spectrum_options(model, lmax, closure, extrapolate)
+    timestep = mixing_time(model, omega_dt=omega_dt, alpha=alpha, rule=dt_rule, coefficient=dt_coefficient)
+    return solve_spectrum(model, timestep, lmax=lmax, extrapolate=extrapolate, closure=closure, **options)
+
+
+def solve_spectrum(
+    model: TurbulenceModel,
+    timestep: MixingTime,
+    *,
+    lmax: int,
+    gradient_length: float | None = None,
+    cos_alpha_correction: bool = False,
+    extrapolate: float | None = None,
+    closure: str = "truncated",
+    rtol: float | None = None,
+    progress: bool = False,
+    xp: ModuleType = np,
+) -> AngularSpectrum:
+    """<C_l> for a model whose options were checked (:func:`check_spectrum_options`) and Delta T fixed
+    (crmix.solver.timestep.mixing_time, or a crmix.theory.SpectrumRequest): nothing is checked again."""
     qlt = model.turbulence.qlt(model)
     correction = 1.0 / mean_cos_field_angle(model) ** 2 if cos_alpha_correction else 1.0
     S, C1_qlt, source_text = _source(model, qlt, gradient_length, correction)
-    timestep = mixing_time(model, omega_dt=omega_dt, alpha=alpha, rule=dt_rule, coefficient=dt_coefficient)
 
-    from crmix.solver.axisymmetric import mixing_rtol, model_mixing_matrix
+    from crmix.solver.dispatch import mixing_rtol, model_mixing_matrix
 
     rtol = mixing_rtol(model, rtol)
     mm = model_mixing_matrix(model, timestep.dt, int(lmax), rtol=rtol, progress=progress, xp=xp).on_host()

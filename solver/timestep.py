@@ -71,6 +71,11 @@ class MixingTime:
         """Omega_ref Delta T (the unit of time is 1/Omega_ref)."""
         return self.dt
 
+    @property
+    def messages(self) -> tuple[str, ...]:
+        """The warnings as :func:`mixing_time` issues them."""
+        return tuple(f"mixing time outside the validity range: {text}" for text in self.warnings)
+
     def describe(self) -> dict[str, object]:
         """Flat dictionary for output metadata."""
         return {
@@ -141,8 +146,7 @@ def mixing_time(
         problems.append(
             f"dt = {dt:.3g} >= tau_s = {tau_s:.3g}: orbits are no longer unperturbed (KPM Sec. 2.2.1)"
         )
-    for text in problems:
-        warnings.warn(f"mixing time outside the validity range: {text}", MixingTimeWarning, stacklevel=2)
-    return MixingTime(
-        dt=dt, source=source, tau_s=tau_s, alpha=dt * model.k_max, Omega=model.Omega, warnings=tuple(problems)
-    )
+    step = MixingTime(dt=dt, source=source, tau_s=tau_s, alpha=dt * model.k_max, Omega=model.Omega, warnings=tuple(problems))
+    for message in step.messages:
+        warnings.warn(message, MixingTimeWarning, stacklevel=2)
+    return step

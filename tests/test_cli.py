@@ -55,3 +55,37 @@ def test_a_broken_layer_does_not_break_other_commands(monkeypatch, capsys):
     assert exc.value.code == 0
     with pytest.raises(ModuleNotFoundError):
         main(["broken"])
+
+
+#: what building a parser must not import (crmix --help and every command's --help answer fast)
+HEAVY = ("scipy", "sympy", "numba", "healpy", "astropy.table", "matplotlib", "dask", "distributed")
+
+
+@pytest.mark.parametrize("argv", [["--help"], *([name, "--help"] for name in sorted(COMMANDS))], ids=lambda a: " ".join(a))
+def test_help_imports_no_heavy_library(argv):
+    code = (f"import sys\nfrom crmix.cli import main\ntry:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
+            f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip().splitlines()[-1] == "[]", res.stdout[-400:]
+
+
+def test_top_level_help_names_every_registered_geometry(capsys):
+    from crmix.geometry import GEOMETRIES
+
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert GEOMETRIES and all(name in out for name in GEOMETRIES)
+
+
+def test_the_model_options_have_one_default_in_every_command():
+    """--brms, --lc, --gradient-length, --spectrum, --eta, --rg-over-lambda-min: the same default wherever they appear."""
+    defaults: dict[str, set] = {}
+    for name in ("spectrum", "simulate", "scan", "compare"):
+        parser = build_parser(name)
+        sub = next(a for a in parser._actions if a.dest == "command").choices[name]
+        for action in sub._actions:
+            if action.dest in ("brms", "lc", "gradient_length", "spectrum", "rg_over_lambda_min") or (action.dest == "eta" and name != "compare"):
+                defaults.setdefault(action.dest, set()).add(str(action.default))
+    assert len(defaults) == 6 and all(len(v) == 1 for v in defaults.values()), defaults

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
+from crmix.closed_forms import ISOTROPIC_CLOSED_FORM, SLAB_CLOSED_FORM
 from crmix.geometry import COMPOSITE, GEOMETRIES, ISOTROPIC, SLAB, TWO_D, Composite, Part, geometry_for, register
 from crmix.model import Spectrum, TurbulenceModel
 from crmix.spectral_tensors import SUPPORTS
@@ -141,7 +142,7 @@ def test_parallel_fraction_is_the_tensors_share_along_b0(name):
 
 def test_reductions_orbits_and_qlt_by_geometry():
     slab, iso_b0, ma19, two_d, comp = _model("slab"), _model("isotropic"), _model("isotropic", 1.0), _model("2d"), _model("composite")
-    assert [m.turbulence.closed_form(m) for m in (slab, iso_b0, ma19, two_d, comp)] == ["slab", None, "isotropic", None, None]
+    assert [m.turbulence.closed_form(m) for m in (slab, iso_b0, ma19, two_d, comp)] == [SLAB_CLOSED_FORM, None, ISOTROPIC_CLOSED_FORM, None, None]
     assert [m.turbulence.orbit(m) for m in (slab, iso_b0, ma19)] == ["helix", "helix", "straight line"]
     assert [m.turbulence.has_qlt(m) for m in (slab, iso_b0, ma19, two_d, comp)] == [True, True, False, False, True]
     assert two_d.turbulence.qlt(two_d) is None and ma19.turbulence.qlt(ma19) is None
@@ -161,7 +162,7 @@ def test_composite_qlt_comes_from_its_slab_part():
 
 def test_closed_forms_through_the_geometry_match_the_direct_contraction_to_1e_14():
     """The dispatch changes no number: M of slab and MA19 equal the direct KPM (38)/(47), MA19 (3.15)/(3.21) contraction."""
-    from crmix.solver.axisymmetric import model_mixing_matrix
+    from crmix.solver.dispatch import model_mixing_matrix
     from crmix.solver.integrals import kappa, lambda_l
     from crmix.solver.mixing import m1a_diagonal, m1c_matrix
 
@@ -181,7 +182,8 @@ def test_closed_forms_through_the_geometry_match_the_direct_contraction_to_1e_14
 
 
 def test_generic_geometries_take_the_generic_path():
-    from crmix.solver.axisymmetric import GenericMixingMatrix, model_mixing_matrix
+    from crmix.solver.axisymmetric import GenericMixingMatrix
+    from crmix.solver.dispatch import model_mixing_matrix
 
     m = model_mixing_matrix(_model("2d"), 6.0, 4)
     assert isinstance(m, GenericMixingMatrix) and m.nodes > 0
@@ -247,7 +249,7 @@ def test_mean_cos_field_angle_follows_the_parallel_fraction():
 
 def test_simulation_synthesisers_by_geometry():
     from crmix.simulate import synthesis
-    from crmix.simulate.runner import SYNTHESISERS, synthesiser
+    from crmix.simulate.realisation import SYNTHESISERS, synthesiser
 
     assert SYNTHESISERS[synthesiser(_model("slab"), "grid")] is synthesis.slab_table
     assert SYNTHESISERS[synthesiser(_model("isotropic"), "grid")] is synthesis.nested_grids

@@ -47,8 +47,13 @@ def test_wheel_contains_every_module_and_template(wheel):
     for package, folder in LAYERS.items():
         for py in (REPO / folder).glob("*.py"):
             assert f"crmix/{package}/{py.name}" in names, py
-    for template in (REPO / "codegen" / "templates").glob("*.jinja"):
-        assert f"crmix/codegen/templates/{template.name}" in names
+    templates = sorted((REPO / "codegen").rglob("*.jinja"))
+    assert len(templates) >= 6  # the kernels backend's three, one per pusher backend
+    for template in templates:
+        assert f"crmix/codegen/{template.relative_to(REPO / 'codegen').as_posix()}" in names, template
+    for py in (REPO / "codegen" / "backends").rglob("*.py"):
+        assert f"crmix/codegen/{py.relative_to(REPO / 'codegen').as_posix()}" in names, py
+    assert "crmix/py.typed" in names
     for data in ("icetop11_pseudo_cl.csv", "README.md"):
         assert f"crmix/observe/data/icetop11/{data}" in names, data
     assert not any(n.startswith(("derive/", "solver/", "simulate/", "observe/")) for n in names), "layer leaked to top level"

@@ -1,4 +1,4 @@
-"""Style and layering, enforced with the tests: ruff, and import-linter's contracts (pyproject.toml)."""
+"""Style, layering and types, enforced with the tests: ruff, import-linter's contracts and mypy (pyproject.toml)."""
 
 from __future__ import annotations
 
@@ -42,6 +42,15 @@ def test_import_contracts_hold(tmp_path: Path) -> None:
                             capture_output=True, text=True, check=False, env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert " 0 broken" in result.stdout, result.stdout[-2000:]
+
+
+def test_types_check(tmp_path: Path) -> None:
+    """mypy, strict on crmix's core, its requests and the command layer ([tool.mypy] in pyproject.toml)."""
+    tree = _importable_tree(tmp_path / "src")
+    result = subprocess.run([_tool("mypy"), "--config-file", str(REPO / "pyproject.toml"), "--cache-dir", str(tmp_path / "cache")],
+                            capture_output=True, text=True, check=False, cwd=tree)
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    assert "Success: no issues found" in result.stdout
 
 
 def test_the_project_cites_only_its_own_files() -> None:

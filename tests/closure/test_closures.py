@@ -12,6 +12,7 @@ from closure_models import LMAX, slab_model, truncated_solution
 from numpy.polynomial import legendre
 
 import crmix.cli
+import crmix.commands.main
 from crmix.solver import spectrum as spectrum_module
 from crmix.solver.closure import CLOSURES, bourret_matrix, solve_closure, zonal_columns, zonal_generator
 
@@ -141,7 +142,7 @@ def test_spectrum_option_returns_the_closure(monkeypatch):
 
 
 def test_cli_closure_option(monkeypatch, tmp_path, capsys):
-    monkeypatch.setattr(crmix.cli, "COMMANDS", {"spectrum": crmix.cli.COMMANDS["spectrum"]})
+    monkeypatch.setattr(crmix.commands.main, "COMMANDS", {"spectrum": crmix.cli.COMMANDS["spectrum"]})
     assert crmix.cli.main(["spectrum", "--closure", "flux", "--extrapolate", "200", "--out", str(tmp_path)]) == 2
     assert "--extrapolate applies to --closure truncated only" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exc:

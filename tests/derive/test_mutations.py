@@ -17,14 +17,14 @@ import importlib
 import pytest
 import sympy as sp
 
+from crmix.codegen.backends.kernels import KERNELS, load_kernels, render_module
 from crmix.codegen.config import TARGETS
-from crmix.codegen.generate import load_kernels, render_module
 from crmix.derive.expressions import emitted
 from crmix.derive.registry import covering_checks, load_all, run_check
 
 CHECKS = load_all()
 COVERS = covering_checks()
-ENTRIES = {target.source: load_kernels(target) for target in TARGETS if target.renderer is None}
+ENTRIES = {target.source: load_kernels(target) for target in TARGETS if target.backend is KERNELS}
 EXPRESSIONS = [(source, entry, key, sp.sympify(expr)) for source, entries in ENTRIES.items() for entry in entries for key, expr in entry.expressions().items()]
 MUTATIONS = [(source, entry.name, key, factor) for source, entry, key, expr in EXPRESSIONS if expr != 0 for factor in (2, -1)]
 

@@ -14,12 +14,14 @@ import pytest
 from astropy.table import Table
 
 from crmix import Spectrum, TurbulenceModel
-from crmix.fit import cli
+from crmix.commands import fit as cli
 from crmix.fit.data import read_shape
 from crmix.fit.relation import scaling_relation
+from crmix.fit.report import relation_table
 from crmix.fit.shape import ShapeFit, fit_shape
-from crmix.provenance import provenance
-from crmix.simulate.runner import SimulationConfig, run_ensemble
+from crmix.provenance import provenance, reproducible
+from crmix.simulate.config import SimulationConfig
+from crmix.simulate.runner import run_ensemble
 from crmix.solver.family import SpectrumFamily
 
 MODEL = TurbulenceModel(eta=0.5, rho=0.1, spectrum=Spectrum(kmax=2 * math.pi * 10 / 0.1))
@@ -136,9 +138,17 @@ def test_fit_command_end_to_end(tiny_run: Path, tmp_path: Path, capsys: pytest.C
     assert np.all(table["low"] <= table["best"]) and np.all(table["best"] <= table["high"])
     shapes = Table.read(out / "fit_shapes.ecsv")
     assert len(shapes) == 5 and "theory_lmax24" in shapes.colnames
-    assert table.meta["provenance"] == shapes.meta["provenance"] == provenance("numpy", "float64")
+    assert reproducible(table.meta["provenance"]) == reproducible(shapes.meta["provenance"]) == reproducible(provenance("numpy", "float64"))
     assert (out / "fit.png").stat().st_size > 1000
-    assert "omega_dt" in capsys.readouterr().out
+    text = capsys.readouterr().out
+    assert "omega_dt" in text
+    # a best fit at a bound is warned about and recorded
+    at_bound = [row["lmax"] for row in table if row["at_bound"]]
+    assert len(table.meta["warnings"]) == len(at_bound) == text.count("WARNING:")
+    assert cli.run(_args(str(tiny_run), "--ell", "2:6", "--lmax", "16", "--bounds", "50:60", "--out", str(tmp_path / "edge"))) == 0
+    edge = Table.read(tmp_path / "edge" / "fit.ecsv")
+    assert edge["at_bound"][0] and "bound of the searched range" in edge.meta["warnings"][0]
+    assert "WARNING:" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(("argv", "match"), [
@@ -164,7 +174,7 @@ def test_relation_table_fits_the_runs_closed_intervals_per_lmax_and_tau_source()
     shapes = [SimpleNamespace(model=MODEL.with_(rho=r), omega_tau_s=t, omega_tau_s_error=0.05 * t) for r, t in zip(rhos, taus)]
     results = [(s, [_fit(50, 4.0 * s.omega_tau_s ** (1 / 3)), _fit(100, 5.0, at_bound="low" if i == 0 else "")])
                for i, s in enumerate(shapes)]
-    table = cli._relation_table(results)
+    table = relation_table(results)
     sim50 = table[(table["lmax"] == 50) & (table["tau_s"] == "sim")][0]
     expected = scaling_relation(np.array(taus), 0.05 * np.array(taus), *(np.array([f[0].__getattribute__(a) for _, f in results])
                                                                           for a in ("best", "low", "high")))
@@ -173,8 +183,8 @@ def test_relation_table_fits_the_runs_closed_intervals_per_lmax_and_tau_source()
     assert table[(table["lmax"] == 100) & (table["tau_s"] == "sim")][0]["fits"] == 2  # the fit at a bound is left out
     qlt = table[(table["lmax"] == 50) & (table["tau_s"] == "QLT")][0]
     assert qlt["fits"] == 3 and qlt["p"] != pytest.approx(1 / 3, abs=1e-3)  # against QLT times, another slope
-    assert cli._relation_table(results[:1]) is None
-    assert table.meta["provenance"] == provenance("numpy", "float64")
+    assert relation_table(results[:1]) is None
+    assert reproducible(table.meta["provenance"]) == reproducible(provenance("numpy", "float64"))
 
 
 @pytest.mark.parametrize("closure", ["bourret", "flux"])

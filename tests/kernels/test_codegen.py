@@ -18,9 +18,10 @@ from kernel_references import a_dense, b_dense, dense_time_rule
 from scipy.special import eval_legendre
 
 from crmix.backend import to_numpy
-from crmix.codegen import cli as codegen_cli
+from crmix.codegen.backends.kernels import load_kernels, render_module
 from crmix.codegen.config import TARGETS, Target
-from crmix.codegen.generate import generate, load_kernels, render_module
+from crmix.codegen.generate import generate
+from crmix.commands import codegen as codegen_cli
 from crmix.derive import kernels as derive_kernels
 from crmix.derive.expressions import KernelExpr
 from crmix.generated import integrands
@@ -222,7 +223,7 @@ def test_derive_checks_pass():
 
 def test_printed_sign_powers_keep_their_exponent_whole():
     """(-1)**(a + b) prints as a parity of the whole exponent, and evaluates to the sign on integer arrays."""
-    from crmix.codegen.printer import XpPrinter
+    from crmix.codegen.backends.kernels.printer import XpPrinter
 
     a, b = sp.symbols("a b", integer=True)
     for expr in ((-1) ** (a + b), (-1) ** (a + 2 * b + 1), (-1) ** a):
@@ -231,3 +232,17 @@ def test_printed_sign_powers_keep_their_exponent_whole():
         got = eval(code, {"xp": np, "a": av, "b": bv})
         want = sp.lambdify((a, b), expr, "numpy")(av.astype(float), bv.astype(float))
         np.testing.assert_array_equal(np.broadcast_to(got, want.shape), want)
+
+
+def test_codegen_refuses_to_write_into_an_installed_package(tmp_path, monkeypatch, capsys):
+    """An installed crmix has no derive/ and pyproject.toml beside generated/: crmix codegen writes nothing there."""
+    import crmix.codegen.generate as generate_module
+    from crmix.cli import main
+    from crmix.commands.codegen import source_checkout
+
+    installed = tmp_path / "site-packages" / "crmix" / "generated"
+    installed.mkdir(parents=True)
+    assert not source_checkout(installed) and source_checkout(generate_module.generated_dir())
+    monkeypatch.setattr(generate_module, "generated_dir", lambda: installed)
+    assert main(["codegen"]) == 2
+    assert "installed package" in capsys.readouterr().err and not any(installed.iterdir())

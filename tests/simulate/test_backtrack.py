@@ -10,11 +10,12 @@ import pytest
 
 from crmix import Spectrum, TurbulenceModel
 from crmix.simulate import skymap
-from crmix.simulate.backtrack import backtrack, healpix_directions, record_steps, validate_nside
-from crmix.simulate.boris import StepRule
+from crmix.simulate.backtrack import backtrack, healpix_directions, validate_nside
+from crmix.simulate.boris import StepRule, record_steps
+from crmix.simulate.config import SimulationConfig
 from crmix.simulate.ensemble import LiouvilleMapping, ensemble_statistics
 from crmix.simulate.fields import SlabTable
-from crmix.simulate.runner import SimulationConfig, simulate_realisation
+from crmix.simulate.realisation import simulate_realisation
 
 NO_TURBULENCE = SlabTable(np.zeros((4, 2)), 1.0)
 

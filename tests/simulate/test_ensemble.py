@@ -11,9 +11,11 @@ import pytest
 from crmix import Spectrum, TurbulenceModel
 from crmix.simulate import skymap
 from crmix.simulate.backtrack import backtrack
+from crmix.simulate.config import Analysis, SimulationConfig
 from crmix.simulate.ensemble import LiouvilleMapping, RealisationResult, ensemble_statistics, running_diffusion
 from crmix.simulate.fields import SlabTable
-from crmix.simulate.runner import Analysis, SimulationConfig, liouville_mapping, simulate_realisation
+from crmix.simulate.realisation import simulate_realisation
+from crmix.simulate.runner import liouville_mapping
 
 NO_TURBULENCE = SlabTable(np.zeros((4, 2)), 1.0)
 

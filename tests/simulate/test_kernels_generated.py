@@ -8,7 +8,6 @@ modules reproducible and tied to derive's step, and the one backend registry.
 
 from __future__ import annotations
 
-import importlib
 import math
 import shutil
 import subprocess
@@ -234,7 +233,7 @@ def test_cuda_kernel_matches_numpy_in_float64(cp, kind: str) -> None:
 # the generated modules and the registry
 @pytest.mark.parametrize("target", PUSHER_TARGETS, ids=lambda t: t.output)
 def test_generated_pusher_is_reproducible_and_stamped(target) -> None:
-    render = importlib.import_module(target.renderer).render
+    render = target.backend.render
     text = render(target)
     assert text == render(target)
     assert text == (generated_dir() / target.output).read_text()
@@ -246,7 +245,7 @@ def test_generated_pusher_is_reproducible_and_stamped(target) -> None:
 @pytest.mark.parametrize("target", PUSHER_TARGETS, ids=lambda t: t.output)
 def test_every_backend_emits_derives_step_and_lookups(target, monkeypatch) -> None:
     """A change of the step or of a lookup in derive/ changes every backend's text and its inputs hash."""
-    render = importlib.import_module(target.renderer).render
+    render = target.backend.render
     before = render(target)
     b = derive_boris
     monkeypatch.setattr(b, "BORIS_STEP", b.with_assignment(b.BORIS_STEP, "f", 3 / (1 + b.tx * b.tx + b.ty * b.ty + b.tz * b.tz)))

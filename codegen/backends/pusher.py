@@ -8,53 +8,48 @@ backend's printer, which shares :class:`ArithmeticPrinting` with the others: eve
 (and so rounds) each expression alike, which is what makes NumPy and numba agree bit for bit.  The
 index arithmetic (floor, modulo n, the gathers) is written in each backend's template.
 
-The output is stamped with the SHA-256 of every input: the step and lookups (``srepr``), the field
-kinds, the template, this module's and the backend module's source, and the SymPy version.
+The output is stamped with the digest (crmix.codegen.digest) of every input: the step and lookups
+(``srepr``), the field kinds, the template, this module's and the backend's printer and config
+sources, and the SymPy version.  :class:`PusherBackend` is the renderer object of each pusher
+backend (crmix.codegen.backends.numpy, .numba, .cuda: ``BACKEND``).
 """
 
 from __future__ import annotations
 
-import hashlib
-import inspect
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import sympy as sp
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.pycode import PythonCodePrinter
 
-from crmix.codegen.config import Target
-from crmix.codegen.generate import environment
+from crmix.codegen.backend import Backend
+from crmix.codegen.digest import inputs_digest
+from crmix.codegen.printer import FunctionTable
 from crmix.derive import boris, lookups
 from crmix.derive.lookups import AXES, PeriodicGrid, PlaneWaveSum
 
-__all__ = ["ArithmeticPrinting", "PythonArithmeticPrinting", "context", "render"]
+if TYPE_CHECKING:
+    from crmix.codegen.config import Target
 
-TEMPLATE_DIR = Path(__file__).parent / "templates"
+__all__ = ["ArithmeticPrinting", "PusherBackend", "PythonArithmeticPrinting", "context"]
+
 SOURCES = (boris.__name__, lookups.__name__)
 
 
-class ArithmeticPrinting:
-    """Spellings shared by the backend printers (a mixin placed before SymPy's printer class).
+class ArithmeticPrinting(FunctionTable):
+    """Spellings shared by the pusher backends' printers (a mixin placed before SymPy's printer class).
 
     x**2 becomes x*x and x**-1 becomes 1/x in every language, integers stay integers (an integer
     literal takes the kernel's real type in C), and a non-integer number is refused: the step and the
     lookups need none, and a float literal would silently be double precision in a float kernel.
-    ``functions`` maps SymPy function names to the backend's spelling.
+    ``functions`` (crmix.codegen.printer.FunctionTable) maps SymPy function names to the backend's spelling.
     """
-
-    functions: ClassVar[dict[str, str]] = {}
-
-    def _print_Function(self, expr: sp.Function) -> str:
-        name = type(expr).__name__
-        if name not in self.functions:
-            raise ValueError(f"{type(self).__name__} cannot print the function {name}; add it to its functions")
-        return f"{self.functions[name]}({', '.join(self._print(a) for a in expr.args)})"
-
-    _print_cos = _print_sin = _print_floor = _print_Function
 
     def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
         base = self.parenthesize(expr.base, PRECEDENCE["Mul"], strict=True)
@@ -174,38 +169,42 @@ def context(doprint: Callable[[sp.Expr], str]) -> dict[str, Any]:
     }
 
 
-def inputs_digest(template: str, backend: str) -> str:
-    """SHA-256 of everything a backend's output depends on (module docstring)."""
-    h = hashlib.sha256()
-
-    def add(text: str) -> None:
-        h.update(text.encode())
-        h.update(b"\0")
-
+def pusher_parts() -> list[str]:
+    """The step and the lookups as text (``srepr``), read when rendering (a changed derive changes the digest)."""
+    parts = []
     step = boris.BORIS_STEP
     for part in (step.state, step.new_state, step.parameters, step.field_point, step.field):
-        add(repr([sp.srepr(s) for s in part]))
+        parts.append(repr([sp.srepr(s) for s in part]))
     for symbol, expr in step.assignments:
-        add(sp.srepr(symbol) + "=" + sp.srepr(expr))
+        parts.append(sp.srepr(symbol) + "=" + sp.srepr(expr))
     for lookup in lookups.LOOKUPS:
-        add(repr(lookup))
+        parts.append(repr(lookup))
         values = lookup.interpolant() if isinstance(lookup, PeriodicGrid) else lookup.term()
-        add(repr({c: sp.srepr(e) for c, e in values.items()}))
-    add(repr(lookups.FIELD_KINDS))
-    add((TEMPLATE_DIR / template).read_text())
-    add(inspect.getsource(sys.modules[__name__]))
-    add(inspect.getsource(sys.modules[backend]))
-    add(sp.__version__)
-    return h.hexdigest()
+        parts.append(repr({c: sp.srepr(e) for c, e in values.items()}))
+    parts.append(repr(lookups.FIELD_KINDS))
+    return parts
 
 
-def render(target: Target, template: str, backend: str, doprint: Callable[[sp.Expr], str], **config: Any) -> str:
-    """The text of ``target`` from the backend's ``template``; ``config`` are the backend's knobs."""
-    return environment(TEMPLATE_DIR).get_template(template).render(
-        digest=inputs_digest(template, backend),
-        title=target.title,
-        sources=SOURCES,
-        sympy_version=sp.__version__,
-        **context(doprint),
-        **config,
-    )
+@dataclass(frozen=True)
+class PusherBackend(Backend):
+    """A pusher backend: its template, its printer class (a SymPy printer with :class:`ArithmeticPrinting`), its config."""
+
+    name: str
+    template_dir: Path
+    template: str
+    printer: type
+    config: Mapping[str, Any] = field(default_factory=dict)
+    config_module: ModuleType | None = None
+
+    def doprint(self, expr: sp.Expr) -> str:
+        return str(self.printer().doprint(expr))
+
+    def render(self, target: Target) -> str:
+        """The text of ``target`` from the backend's template, with its config."""
+        modules = [sys.modules[__name__], sys.modules[self.printer.__module__]]
+        if self.config_module is not None:
+            modules.append(self.config_module)
+        digest = inputs_digest(pusher_parts(), templates=[self.template_dir / self.template], modules=modules)
+        return self.environment().get_template(self.template).render(
+            digest=digest, title=target.title, sources=SOURCES, sympy_version=sp.__version__, **context(self.doprint), **self.config,
+        )

@@ -13,10 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-
-from tqdm import tqdm
-
-from crmix.derive.registry import load_all, run_check
+from collections.abc import Sequence
 
 __all__ = ["add_arguments", "run"]
 
@@ -29,14 +26,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="list the checks with the seed equations they cover and the emitted kernels they verify")
 
 
-def _table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
+def _table(rows: Sequence[tuple[str, ...]], header: tuple[str, ...]) -> str:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    line = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
+
+    def line(r: tuple[str, ...]) -> str:
+        return "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()
+
     return "\n".join([line(header), line(tuple("-" * w for w in widths)), *map(line, rows)])
 
 
 def run(args: argparse.Namespace) -> int:
     """List or run the checks; 0 when all requested checks pass, 1 otherwise."""
+    from tqdm import tqdm
+
+    from crmix.derive.registry import load_all, run_check
+
     checks = load_all()
     if args.list:
         rows = [(c.name, c.reference, ", ".join(c.covers) or "-", c.summary) for c in checks.values()]

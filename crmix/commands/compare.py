@@ -20,24 +20,15 @@ noise fitted, slab Kolmogorov eta = 0.5, 4 uG, 30 pc, protons, l_max = 123.  Wit
 from __future__ import annotations
 
 import argparse
-import math
 from pathlib import Path
+from typing import Any
 
-import astropy.units as u
+from crmix.commands.options import DEFAULT_BRMS, DEFAULT_LC, DEFAULT_SPECTRUM, add_output_options
+from crmix.observe.choices import COMPARE_SPECTRA, DEFAULT_FIELD, DEFAULT_LMAX, DIPOLES, FILTERS
+from crmix.observe.request import CompareRequest
 
-from crmix.io import check_output_folder
-from crmix.model import NAMED_SPECTRA
-from crmix.observe import report
-from crmix.observe.compare import DEFAULT_FIELD, DEFAULT_LMAX, Comparison, Coverage, run_comparison
-from crmix.observe.data import icetop11, icetop11_path, read_measured
-from crmix.observe.simulated import read_simulated_sky_maps
-from crmix.observe.sky import FILTERS, check_band, read_weights
-from crmix.units import parse_quantity
-from crmix.validation import real
+__all__ = ["add_arguments", "request_from_args", "run"]
 
-__all__ = ["add_arguments", "run"]
-
-SPECTRA = {name: NAMED_SPECTRA[name] for name in ("kolmogorov", "kraichnan", "bendover")}
 DEFAULT_OUT = "crmix-out/compare"
 
 
@@ -58,7 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "ascensions (the m = 0 modes, equatorial), as time-scrambled backgrounds do; none (default: m0)")
     parser.add_argument("--field-direction", nargs=2, type=float, default=list(DEFAULT_FIELD), metavar=("RA", "DEC"),
                         help="direction of the local field B0 in degrees (default: 229.2 11.4, ApJ 871, 96 (2019))")
-    parser.add_argument("--dipole", choices=("b0", "isotropic"), default="b0",
+    parser.add_argument("--dipole", choices=DIPOLES, default="b0",
                         help="b0: the predicted dipole points along B0 (the gradient along B0, KPM (18)); isotropic: "
                         "treat it like the other multipoles (default: b0)")
     noise = parser.add_mutually_exclusive_group()
@@ -66,10 +57,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="events per compared tier: shot noise N_w = 4 pi <w>^2 / (<w^2> N) (default: noise fitted)")
     noise.add_argument("--noise-level", nargs="+", type=float, default=None, metavar="N_W",
                        help="full-sky shot-noise level N_w per compared tier (C_l of the noise; default: fitted)")
-    parser.add_argument("--spectrum", choices=tuple(SPECTRA), default="kolmogorov", help="turbulence spectrum (default: kolmogorov)")
+    parser.add_argument("--spectrum", choices=COMPARE_SPECTRA, default=DEFAULT_SPECTRUM, help=f"turbulence spectrum (default: {DEFAULT_SPECTRUM})")
     parser.add_argument("--eta", type=float, default=0.5, help="turbulence level, 0 < eta < 1 (default: 0.5)")
-    parser.add_argument("--brms", default="4uG", help="RMS field (default: 4uG)")
-    parser.add_argument("--lc", default="30pc", help="correlation length (default: 30pc)")
+    parser.add_argument("--brms", default=DEFAULT_BRMS, help=f"RMS field (default: {DEFAULT_BRMS})")
+    parser.add_argument("--lc", default=DEFAULT_LC, help=f"correlation length (default: {DEFAULT_LC})")
     parser.add_argument("--lmax", type=int, default=DEFAULT_LMAX,
                         help=f"truncation l_max of the prediction, >= the largest measured l (default: {DEFAULT_LMAX})")
     parser.add_argument("--omega-dt-range", nargs=2, type=float, default=None, metavar=("LO", "HI"),
@@ -81,81 +72,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--realisations", type=int, default=200, help="Gaussian skies for the one-sky scatter (default: 200)")
     parser.add_argument("--nside", type=int, default=64, help="HEALPix Nside of the simulated skies (default: 64)")
     parser.add_argument("--seed", type=int, default=0, help="random seed of the Gaussian skies (default: 0)")
-    parser.add_argument("--out", default=DEFAULT_OUT, help=f"output folder (default: ./{DEFAULT_OUT}); predictions are cached "
-                        "in OUT/predictions")
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument("--no-one-sky-variance", action="store_true",
+                        help="chi^2 with the published errors alone, without the scatter of one sky around the ensemble average")
+    add_output_options(parser, DEFAULT_OUT, confirm=False, extra="; predictions are cached in OUT/predictions")
 
 
-def _coverage(text: str) -> Coverage:
-    if text.startswith("band:"):
-        try:
-            lo, hi = (float(v) for v in text[5:].split(","))
-        except ValueError as exc:
-            raise ValueError(f"--coverage band must read band:DEC1,DEC2 (degrees), got {text!r}") from exc
-        lo, hi = check_band(lo, hi)
-        return Coverage(dec_min=lo, dec_max=hi)
-    return Coverage(weights=read_weights(text), name=Path(text).name)
-
-
-def _per_tier(name: str, values: list[float] | None, tiers: list[str]) -> dict[str, float] | None:
-    if values is None:
-        return None
-    if len(values) != len(tiers):
-        raise ValueError(f"{name} needs one value per compared tier ({len(tiers)}: {', '.join(tiers)}), got {len(values)}")
-    return dict(zip(tiers, values))
-
-
-def comparison_from_args(args: argparse.Namespace) -> Comparison:
-    """Every check before any work: ValueError naming the option and its allowed range."""
-    data = icetop11() if args.data is None else read_measured(args.data)
-    if args.tiers is not None:
-        known = [d.tier for d in data]
-        missing = [t for t in args.tiers if t not in known]
-        if missing:
-            raise ValueError(f"--tiers: the table has tiers {known}, not {missing}")
-        data = [d for d in data if d.tier in args.tiers]
-    tiers = [d.tier for d in data]
-    if args.energy is not None:
-        energies = _per_tier("--energy", [parse_quantity(e, u.eV, "--energy").to_value(u.TeV) for e in args.energy], tiers)
-        for tier, e in energies.items():
-            real(f"--energy of tier {tier} (TeV)", e, gt=0)
-        data = [d.with_energy(energies[d.tier]) for d in data]
-    if args.maps is None and any(d.energy_TeV is None for d in data):
-        raise ValueError("--energy is required (one per tier) for a table other than the shipped IceTop spectra")
-    events = _per_tier("--events", args.events, tiers)
-    levels = _per_tier("--noise-level", args.noise_level, tiers)
-    coverage = _coverage(args.coverage)
-    if events is not None:
-        for tier, n in events.items():
-            real(f"--events of tier {tier}", n, gt=0)
-        levels = {t: 4.0 * math.pi * coverage.event_factor() / n for t, n in events.items()}
-    if not (math.isfinite(args.eta) and 0 < args.eta < 1):
-        raise ValueError(f"--eta must satisfy 0 < eta < 1 (slab turbulence), got {args.eta}")
-    b_rms = parse_quantity(args.brms, u.G, "--brms").to_value(u.uG)
-    l_c = parse_quantity(args.lc, u.pc, "--lc").to_value(u.pc)
-    real("--brms (uG)", b_rms, gt=0)
-    real("--lc (pc)", l_c, gt=0)
-    maps = None
-    if args.maps is not None:
-        if args.time is None:
-            raise ValueError("--time (a backtracking time of the --maps run) is required with --maps")
-        maps = read_simulated_sky_maps(args.maps, args.time)
-    elif args.time is not None:
-        raise ValueError("--time needs --maps")
-    if args.grid < 3:
-        raise ValueError(f"--grid must be >= 3, got {args.grid}")
-    out = Path(args.out)
-    check_output_folder(out)
-    return Comparison(
-        data=data, coverage=coverage, filter=args.filter, field_direction=tuple(args.field_direction), dipole=args.dipole,
-        noise_levels=levels, charge=args.charge, eta=args.eta, b_rms_uG=b_rms, l_c_pc=l_c, spectrum=SPECTRA[args.spectrum](),
-        lmax=args.lmax, omega_dt_range=None if args.omega_dt_range is None else tuple(args.omega_dt_range),
-        grid_points=args.grid, realisations=args.realisations, nside=args.nside, seed=args.seed, maps=maps,
-        cache=out / "predictions", progress=not args.no_progress,
+def request_from_args(args: argparse.Namespace) -> CompareRequest:
+    """The :class:`crmix.observe.request.CompareRequest` of the options (its constructor checks them)."""
+    return CompareRequest(
+        data=args.data, tiers=args.tiers, energy=args.energy, charge=args.charge, coverage=args.coverage, filter=args.filter,
+        field_direction=tuple(args.field_direction), dipole=args.dipole, events=args.events, noise_level=args.noise_level,
+        spectrum=args.spectrum, eta=args.eta, b_rms=args.brms, l_c=args.lc, lmax=args.lmax, omega_dt_range=args.omega_dt_range,
+        grid=args.grid, maps=args.maps, time=args.time, realisations=args.realisations, nside=args.nside, seed=args.seed,
+        one_sky_variance=not args.no_one_sky_variance, out=args.out, progress=not args.no_progress,
     )
 
 
-def _summary(result) -> list[str]:
+def _summary(result: Any) -> list[str]:
     lines = []
     for tf, t in zip(result.fits, result.tiers):
         x = tf.extra
@@ -177,7 +110,12 @@ def _summary(result) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     """Validate everything, fit, write the tables and the plot atomically, print a summary."""
-    cmp = comparison_from_args(args)
+    from crmix.observe import report
+    from crmix.observe.compare import run_comparison
+    from crmix.observe.data import icetop11_path
+    from crmix.plots.style import spectrum_name
+
+    cmp = request_from_args(args).comparison
     result = run_comparison(cmp)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -185,10 +123,13 @@ def run(args: argparse.Namespace) -> int:
     meta["data"] = str(icetop11_path().name if args.data is None else args.data)
     meta["command_line"] = {k: v for k, v in vars(args).items() if not k.startswith("_") and k != "command"}
     report.write_tables(out, result.tiers, meta)
-    title = (f"{cmp.coverage.describe()}, filter {cmp.filter}, B0 at RA {cmp.field_direction[0]:g}, Dec "
-             f"{cmp.field_direction[1]:g}; slab {cmp.spectrum.kind}, eta = {cmp.eta:g}, l_max = {cmp.lmax}")
+    title = (f"{out.name}: {meta['data']} against {'simulated sky maps' if cmp.maps is not None else 'the slab prediction'}\n"
+             f"{cmp.coverage.describe()}, filter {cmp.filter}, B0 at RA {cmp.field_direction[0]:g}, Dec "
+             f"{cmp.field_direction[1]:g}; slab, {spectrum_name(cmp.spectrum.kind, cmp.spectrum.index)}, eta = {cmp.eta:g}, l_max = {cmp.lmax}")
     report.write_plot(out, result.tiers, title)
     for line in _summary(result):
         print(line)
+    for line in result.meta.get("warnings", []):
+        print(f"WARNING: {line}")
     print(f"wrote {out / report.SPECTRA_TABLE}, {out / report.FIT_TABLE} and {out / report.PLOT}")
     return 0

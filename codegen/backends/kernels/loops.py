@@ -1,4 +1,4 @@
-"""Recurrences as vectorised loops: what ``templates/recurrence.py.jinja`` renders for a
+"""Recurrences as vectorised loops: what the kernels backend's ``templates/recurrence.py.jinja`` renders for a
 :class:`~crmix.derive.expressions.Recurrence`.
 
 Each entry of the recurrence's ``functions`` becomes one function ``name(lmax, *args, xp)`` that
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from crmix.codegen.printer import print_expression
+from crmix.codegen.backends.kernels.printer import print_expression
 from crmix.derive.expressions import Recurrence, RecurrenceTerm
 
 __all__ = ["RenderedRecurrence", "render_recurrence"]

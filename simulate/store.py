@@ -1,0 +1,242 @@
+"""The store of a run: its folder, run.json, the realisation files with their hashes, and resume.
+
+Layout of an output folder::
+
+    run.json                       what the realisations depend on (checked on resume)
+    realisation_00003.fits         the six component maps (r, p-hat at t0) of realisation 3 per T
+    realisation_00003.npz          its K- and gradient-independent observables (ensemble.RealisationResult)
+    ensemble.npz                   the ensemble statistics (arrays) under the run's Liouville mapping
+    ensemble_cl.ecsv               <C_l>^num, N_l, <C_l>^sub with errors, C_l/C_1 with errors, per T
+    ensemble_transport.ecsv        K_zz, K_perp with errors, N_l and C_1 three ways per T
+    ensemble_realisations.ecsv     C_l^sub of every realisation and T (for covariances: crmix fit)
+
+A realisation is finished when its ``.npz`` exists (written last, by an atomic rename, so a kill
+never leaves a partial one) and checks: readable (the zip's CRC-32 of every array), of these
+parameters and this index, and the ``.fits`` beside it the one whose SHA-256 it records.  A
+truncated, corrupt, foreign or unmatched file is recomputed, never used.  Realisation i depends on
+(seed, i) and run.json alone, so a resumed run reproduces exactly what an uninterrupted one writes.
+
+The realisation files hold no choice of the Liouville mapping KPM (3): the gradient, the ONE
+diffusion tensor K used for every T, the noise estimator and the multipole range are the
+:class:`Analysis` of the ensemble step, stated in the tables' metadata; changing them re-reduces
+the same realisations.  Maps in the FITS files are indexed by ARRIVAL direction (pixel n-hat holds
+the particle seen with momentum -n-hat) in the frame z = B0; the relative intensity is
+``w . components`` (crmix.simulate.skymap), :func:`sky_maps` returns it.  Their headers hold every
+column's unit (TUNITn), the frame (COORDSYS = CRFRAME = B0: the local frame of the regular field,
+which HEALPix's G, E and C cannot name), the run parameters and the provenance (crmix.provenance).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import healpy as hp
+import numpy as np
+from astropy.table import Table
+
+from crmix.io import atomic_write
+from crmix.provenance import provenance
+from crmix.simulate import skymap
+from crmix.simulate.config import PARAMETER_OPTIONS, SimulationConfig
+from crmix.simulate.ensemble import RealisationResult
+from crmix.simulate.realisation import simulate_realisation
+from crmix.simulate.tables import time_tag
+
+__all__ = [
+    "compute_realisation",
+    "finished_realisations",
+    "prepare_folder",
+    "read_finished_realisation",
+    "recorded_time",
+    "run_parameters",
+    "sky_maps",
+]
+
+
+def _realisation_path(out: Path, index: int, suffix: str) -> Path:
+    return out / f"realisation_{index:05d}{suffix}"
+
+
+def _fits_header(params: dict[str, Any], index: int) -> list[tuple[str, Any, str] | tuple[str, str]]:
+    """The keywords of a realisation's FITS maps: the frame, the pixel convention, the run parameters, provenance.
+
+    COORDSYS is not one of HEALPix's G, E, C: the maps are in the local frame of the regular field
+    (z along B0, x and y fixed by the synthesis), which has no orientation on the sky until B0's
+    direction is given.  The value B0 says so (healpy reads any value); G, E or C would claim an
+    orientation the maps do not have.
+    """
+    model = params["model"]
+    origin = provenance(params["backend"], params["dtype"])
+    return [
+        ("ORDERING", "RING", "HEALPix pixel ordering"),
+        ("COORDSYS", "B0", "local frame of the regular field, not G/E/C"),
+        ("CRFRAME", "B0", "local frame, z along the regular field B0"),
+        ("PIXDIR", "ARRIVAL", "pixel n: particle seen with momentum -n"),
+        ("CRSEED", params["seed"], "random seed of the run"),
+        ("CRINDEX", index, "realisation index"),
+        ("CRGEOM", model["geometry"], "turbulence geometry"),
+        ("CRSPEC", model["spectrum_kind"], "turbulence spectrum"),
+        ("CRSLOPE", model["spectrum_index"], "spectral index of the turbulence"),
+        ("CRKMIN", model["kmin_Lc"], "k_min L_c"),
+        ("CRKMAX", model["kmax_Lc"], "k_max L_c"),
+        ("CRETA", model["eta"], "turbulence level dB^2/(B0^2+dB^2)"),
+        ("CRRHO", model["rho"], "reduced rigidity r_g/L_c"),
+        ("CRLC", model["L_c"], "correlation length L_c in 1/Omega (c = 1)"),
+        ("CRDT", params["dt"], "Boris step in 1/Omega"),
+        ("CRFIELD", params["method"], "field synthesis: grid or waves"),
+        ("CRNTIME", len(params["recorded_times"]), "number of backtracking times T"),
+        ("TIMEUNIT", "1/Omega", "unit of the backtracking times T"),
+        ("CRVERSN", origin["crmix"], "crmix version"),
+        ("CRBACKND", origin["backend"], "pusher backend"),
+        ("CRPREC", origin["precision"], "precision of the backtracking"),
+        ("COMMENT", "column C_Tt: component C of (r, p-hat) at t0 = t - T,"),
+        ("COMMENT", "r in 1/Omega (c = 1), p-hat dimensionless; relative"),
+        ("COMMENT", "intensity = g.r - 3 (K g).p-hat (KPM (3)); g and K:"),
+        ("COMMENT", "metadata of ensemble_cl.ecsv; frame z = B0 (CRFRAME)"),
+    ]
+
+
+def _write_realisation(out: Path, result: RealisationResult, comps: np.ndarray, params: dict[str, Any]) -> None:
+    order = skymap.arrival_order(params["nside"])
+    names = [f"{c.upper().replace('_', '')}_{time_tag(t)}" for t in result.times for c in skymap.COMPONENTS]
+    maps = comps[..., order].reshape(-1, comps.shape[-1])
+
+    def fits(tmp: Path) -> None:
+        units = ["1/Omega" if n.startswith("R") else "" for n in names]
+        dimensionless = [(f"TUNIT{k}", "", "p-hat component: dimensionless") for k, unit in enumerate(units, 1) if not unit]
+        hp.write_map(str(tmp), list(maps), column_names=names, column_units=units,
+                     extra_header=_fits_header(params, result.index) + dimensionless, overwrite=True, dtype=np.float32)
+
+    maps_file = atomic_write(_realisation_path(out, result.index, ".fits"), fits)
+    digest = _sha256(maps_file)
+
+    def npz(tmp: Path) -> None:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, parameters=json.dumps(params, sort_keys=True), fits_sha256=digest, **result.arrays())
+
+    atomic_write(_realisation_path(out, result.index, ".npz"), npz)
+
+
+def _sha256(path: Path) -> str:
+    """The SHA-256 of the file at ``path``, hexadecimal (read in blocks: a realisation's maps may be large)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _read_realisation(path: Path, params: dict[str, Any], index: int) -> RealisationResult | None:
+    """The stored result, or None when the file is unreadable, truncated, corrupt, foreign or unmatched (module docstring)."""
+    try:
+        with np.load(path) as data:
+            if json.loads(str(data["parameters"])) != params:
+                return None
+            fits_sha256 = str(data["fits_sha256"])
+            result = RealisationResult.from_arrays({k: data[k] for k in data.files})
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # unreadable, truncated, corrupt, foreign
+        return None
+    n_t = len(params["recorded_times"])
+    if result.index != index or result.cross.shape != (n_t, 3 * params["nside"], 6, 6) or not np.all(np.isfinite(result.cross)):
+        return None
+    try:  # the maps are hashed last: the largest read, done only for a result that passes the rest
+        maps_sha256 = _sha256(path.with_suffix(".fits"))
+    except OSError:
+        return None
+    return result if maps_sha256 == fits_sha256 else None
+
+
+def _json_roundtrip(obj: Any) -> Any:
+    return json.loads(json.dumps(obj, sort_keys=True))
+
+
+def prepare_folder(out: Path, params: dict[str, Any]) -> None:
+    """Create ``out`` with run.json, or check that an existing one holds the same parameters."""
+    run_file = out / "run.json"
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {str(out)!r} exists and is not a folder")
+    if run_file.exists():
+        try:
+            old = json.loads(run_file.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ValueError(f"out folder {out}: run.json is unreadable ({exc}); choose another --out") from exc
+        old.pop("provenance", None)
+        if old != params:
+            diff = sorted(k for k in set(old) | set(params) if old.get(k) != params.get(k))
+            named = [f"{k} ({PARAMETER_OPTIONS[k]})" if k in PARAMETER_OPTIONS else k for k in diff]
+            raise ValueError(
+                f"out folder {out} holds a run with other parameters (differing: {', '.join(named)}); "
+                "choose another --out or remove it"
+            )
+        return
+    if out.exists() and any(out.iterdir()):
+        raise ValueError(f"out folder {out} exists, is not empty and holds no run.json; choose another --out")
+    out.mkdir(parents=True, exist_ok=True)
+    text = json.dumps({**params, "provenance": provenance(params["backend"], params["dtype"])}, indent=1, sort_keys=True)
+    atomic_write(run_file, lambda tmp: tmp.write_text(text))
+
+
+def run_parameters(config: SimulationConfig) -> dict[str, Any]:
+    """run.json's parameters, as JSON reads them back."""
+    return _json_roundtrip(config.parameters())
+
+
+def read_finished_realisation(out: Path, params: dict[str, Any], index: int) -> RealisationResult | None:
+    """Realisation ``index`` when ``out`` holds it and it passes the checks (module docstring), else None."""
+    path = _realisation_path(out, index, ".npz")
+    return _read_realisation(path, params, index) if path.exists() else None
+
+
+def finished_realisations(out: Path, params: dict[str, Any], realisations: int) -> dict[int, RealisationResult]:
+    """The realisations 0..realisations-1 already in ``out`` that pass the checks (module docstring)."""
+    stored = {i: read_finished_realisation(out, params, i) for i in range(realisations)}
+    return {i: r for i, r in stored.items() if r is not None}
+
+
+def compute_realisation(config: SimulationConfig, out: Path, index: int, *, progress: Any = None) -> RealisationResult:
+    """Simulate realisation ``index`` and write its files atomically (the unit of work of a run)."""
+    result, comps, _ = simulate_realisation(config, index, progress=progress)
+    _write_realisation(Path(out), result, comps, run_parameters(config))
+    return result
+
+
+def recorded_time(params: dict[str, Any], time: float | None = None) -> float:
+    """The recorded backtracking time of a run (its run.json ``params``) nearest ``time`` (default: the largest).
+
+    ValueError when ``time`` is farther than one step dt from every recorded time.
+    """
+    times = params["recorded_times"]
+    t = times[-1] if time is None else min(times, key=lambda x: abs(x - time))
+    if time is not None and abs(t - time) > params["dt"]:  # requested times are rounded to steps
+        raise ValueError(f"time {time} is not a backtracking time of the run; recorded: {times}")
+    return t
+
+
+def sky_maps(out: str | os.PathLike[str], time: float | None = None, *,
+             realisations: Sequence[int] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+    """Relative-intensity maps (N_real, N_pix) of a reduced run at backtracking time ``time`` (default: the largest).
+
+    Pixels are ARRIVAL directions (RING) in the frame z = B0; the mapping (g, K) is the one of the
+    run's ensemble tables.  ``realisations``: the indices whose maps are read (default: every
+    realisation of the run).  Returns the maps and the tables' metadata.
+    """
+    out = Path(out)
+    meta = Table.read(out / "ensemble_cl.ecsv").meta
+    t = recorded_time(meta["parameters"], time)
+    K = np.asarray(meta["analysis"]["K_liouville"], dtype=float)
+    w = skymap.liouville_weights(np.asarray(meta["analysis"]["gradient"], dtype=float), K)
+    names = [f"{c.upper().replace('_', '')}_{time_tag(t)}" for c in skymap.COMPONENTS]
+    from astropy.io import fits
+
+    maps = []
+    for i in range(meta["realisations"]) if realisations is None else realisations:
+        with fits.open(_realisation_path(out, i, ".fits")) as hdul:
+            data = hdul[1].data
+            maps.append(np.einsum("j,jn->n", w, np.stack([np.asarray(data[n], dtype=float).ravel() for n in names])))
+    return np.stack(maps), dict(meta)
