@@ -76,7 +76,10 @@ def check_output_folder(out: str | os.PathLike[str], option: str = "--out") -> P
 
 
 def plain(value: Any) -> Any:
-    """Metadata as plain Python (ECSV metadata is YAML): NumPy scalars and arrays become floats, ints and lists."""
+    """Metadata as plain Python (ECSV metadata is YAML): NumPy scalars and arrays become floats, ints and lists;
+    astropy Quantities stay as they are (ECSV writes them with their units)."""
+    if hasattr(value, "unit"):
+        return value
     if isinstance(value, dict):
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -32,11 +32,11 @@ import astropy.units as u
 
 from crmix.geometry import Geometry, TurbulenceLevelError, geometry_for
 from crmix.model import NAMED_SPECTRA, TurbulenceModel
-from crmix.units import quantity
+from crmix.units import model_units, quantity
 from crmix.validation import real
 
 if TYPE_CHECKING:
-    from astropy.table import Table
+    from astropy.table import QTable
 
     from crmix.resources import ResourceEstimate
     from crmix.solver.spectrum import AngularSpectrum
@@ -81,8 +81,8 @@ class SpectrumRequest:
     cos_alpha_correction, extrapolate, closure, backend
                         as crmix.solver.spectrum.angular_power_spectrum.
 
-    After construction ``rigidity`` is a tuple of Quantities, ``eta``, ``lmax`` and ``extrapolate``
-    hold the resolved values, and ``models`` the (label, model) pairs.
+    After construction ``rigidity`` is a tuple of Quantities, ``b_rms``, ``l_c`` and ``gradient_length``
+    Quantities, ``eta``, ``lmax`` and ``extrapolate`` hold the resolved values, and ``models`` the (label, model) pairs.
     """
 
     rigidity: Sequence[u.Quantity | str] | u.Quantity | str = "10TV"
@@ -123,6 +123,8 @@ class SpectrumRequest:
         if not rigidities:
             raise ValueError("--rigidity needs at least one rigidity, e.g. 10TV")
         put("rigidity", rigidities)
+        put("b_rms", b_rms)
+        put("l_c", l_c)
         models = []
         for rigidity in rigidities:
             try:  # the model checks eta (once); its message names the option here
@@ -211,26 +213,17 @@ class SpectrumRequest:
         return "--lmax, --rg-over-lambda-min or --rigidity" if self.generic else "--lmax"
 
     def parameters(self) -> dict[str, Any]:
-        """The record of the request (Quantities as text, the geometry by name and its parameters), for a table's metadata."""
-
-        def text(value: Any) -> Any:
-            if isinstance(value, u.Quantity):
-                return value.to_string()
-            if isinstance(value, tuple):
-                return [text(v) for v in value]
-            return value
-
-        record = {k: text(v) for k, v in vars(self).items() if k not in ("models", "geometry", "timesteps")}
+        """The record of the request for a table's metadata: the resolved values, dimensional ones as Quantities,
+        the geometry by name with its parameters (crmix.records.with_units gives the rest their units)."""
+        record = {k: v for k, v in vars(self).items() if k not in ("models", "geometry", "timesteps")}
+        record["rigidity"] = [u.Quantity(r).to(u.V) for r in _tuple(self.rigidity)]
         geometry = geometry_for(self.geometry)
-        record.update(geometry=geometry.name, **geometry.parameters(),
-                      gradient_length_pc=float(u.Quantity(self.gradient_length).to_value(u.pc)))
+        record.update(geometry=geometry.name, **geometry.parameters())
         return record
 
     def gradient_length_in(self, model: TurbulenceModel) -> float:
-        """fbar/|d_z fbar| in the model's unit of length 1/Omega."""
-        from crmix.solver.spectrum import length_unit_pc
-
-        return float(u.Quantity(self.gradient_length).to_value(u.pc)) / length_unit_pc(model)
+        """fbar/|d_z fbar| in the model's unit of length c/Omega_ref."""
+        return float(model_units(model).internal(u.Quantity(self.gradient_length), "length"))
 
     def shortest_estimate(self) -> ResourceEstimate | None:
         """The generic path's cost at the shortest valid Delta T (Omega dT = 2 pi), known before tau_s is computed
@@ -278,32 +271,44 @@ def angular_power_spectra(request: SpectrumRequest, *, progress: bool = False) -
     return results
 
 
-def spectrum_table(request: SpectrumRequest, results: list[tuple[str, AngularSpectrum]],
-                   parameters: dict[str, Any] | None = None) -> Table:
-    """The ECSV table of ``crmix spectrum``: ell, C_ell and C_ell/C_1 per rigidity (dimensionless: the relative
-    intensity), every parameter, each run's derived numbers and the provenance in the metadata.
-
-    ``parameters``: the record of the inputs (the command's options); default: the request's fields.
-    """
-    from astropy.table import Table
+def spectrum_table(request: SpectrumRequest, results: list[tuple[str, AngularSpectrum]]) -> QTable:
+    """The ECSV table of ``crmix spectrum``: one row per (rigidity, l) with C_ell, C_ell/C_1 (dimensionless: the
+    relative intensity) and the l_max drift of C_ell/C_1; the request, each rigidity's derived numbers (physical and
+    in the model's units, crmix.records) and the provenance in the metadata."""
+    import numpy as np
+    from astropy.table import QTable, vstack
 
     from crmix.io import plain
     from crmix.provenance import provenance
+    from crmix.records import with_units
 
-    if parameters is None:
-        parameters = request.parameters()
-    table = Table()
-    table["ell"] = results[0][1].ell
-    several = len(results) > 1
-    for label, res in results:
-        suffix = f"_{label}" if several else ""
-        table[f"C_ell{suffix}"] = res.C
-        table[f"C_ell_over_C_1{suffix}"] = res.ratio
+    blocks = []
+    for (_, res), rigidity in zip(results, request.rigidity):
+        n = len(res.ell)
+        block = QTable()
+        block["rigidity"] = np.full(n, rigidity.to_value(u.V)) * u.V
+        block["ell"] = res.ell
+        block["C_ell"] = res.C * u.one
+        block["C_ell_over_C_1"] = res.ratio * u.one
+        block["lmax_drift"] = np.resize(res.drift.drift, n) * u.one
+        if res.extrapolation is not None:
+            block["extrapolation_exponent"] = np.resize(res.extrapolation.exponent, n) * u.one
+        blocks.append(block)
+    table = vstack(blocks)
     table.meta["description"] = (
-        "steady-state <C_l> of the relative intensity (Kuhlen, Phan & Mertsch (4), (20)); C_0 = 0 by "
-        "construction (the monopole is not a dynamical degree of freedom; see monopole_rate)"
+        "steady-state <C_l> of the relative intensity (Kuhlen, Phan & Mertsch (4), (20)), one row per rigidity and "
+        "multipole; C_0 = 0 by construction (the monopole is not a dynamical degree of freedom; see monopole_rate); "
+        "lmax_drift: (C_l/C_1)(l_max)/(C_l/C_1)(l_max/2) - 1 (NaN where not compared).  Metadata: the request "
+        "(parameters) and per rigidity (runs) the model and the solution, physical values beside Omega_<name>, the "
+        "value in the model's units (times in 1/Omega, lengths in c/Omega, K in c^2/Omega: dimensionless)"
     )
-    table.meta["parameters"] = plain(parameters)
-    table.meta["runs"] = {label: plain(res.metadata) for label, res in results}
+    table.meta["parameters"] = with_units(request.parameters())
+    table.meta["runs"] = {label: with_units(plain({k: v for k, v in res.metadata.items() if k not in _NOT_IN_METADATA}),
+                                            model_units(res.model)) for label, res in results}
     table.meta["provenance"] = provenance(request.backend, "float64")
     return table
+
+
+#: a solution's record left out of the table's metadata: the per-multipole diagnostics (columns of the table) and
+#: omega_dt (Omega dt, which the metadata states as Omega_dt beside dt in yr)
+_NOT_IN_METADATA = ("lmax_drift", "extrapolation_exponent", "omega_dt")

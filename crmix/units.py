@@ -11,17 +11,35 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import astropy.constants as const
 import astropy.units as u
 
+if TYPE_CHECKING:
+    from crmix.model import TurbulenceModel
+
 __all__ = [
+    "DIMENSIONS",
+    "ModelUnits",
     "gyrofrequency",
     "gyroradius",
+    "model_units",
     "parse_quantity",
     "quantity",
     "reduced_rigidity",
 ]
+
+#: The dimensions of a value in the model's units: (the physical unit it is written in, the powers (a, b) of the unit
+#: length c/Omega_ref and the unit time 1/Omega_ref it carries).  Diffusion: K = <r r>/(2 T) is a length^2/time.
+DIMENSIONS: dict[str, tuple[u.UnitBase, tuple[int, int]]] = {
+    "time": (u.yr, (0, 1)),
+    "length": (u.pc, (1, 0)),
+    "wavenumber": (u.pc**-1, (-1, 0)),
+    "rate": (u.yr**-1, (0, -1)),
+    "diffusion": (u.cm**2 / u.s, (2, -1)),
+}
 
 
 def _check_positive(name: str, q: u.Quantity, unit: u.UnitBase) -> u.Quantity:
@@ -100,3 +118,54 @@ def quantity(value: u.Quantity | str, unit: u.UnitBase, name: str, *, positive: 
     if not math.isfinite(number) or (positive and number <= 0):
         raise ValueError(f"{name} must be {'finite and > 0' if positive else 'finite'}, got {value}")
     return value
+
+
+@dataclass(frozen=True)
+class ModelUnits:
+    """The units of a model (docs/physics.md, "Units and the model"): c = 1, times in 1/Omega_ref, lengths in c/Omega_ref.
+
+    ``length`` is one unit of length c/Omega_ref in pc, None for a model without a physical scale (one
+    built from rho alone): such a model's values have no physical counterpart.  Omega_ref is the
+    gyrofrequency in B0 (with a regular field) or in B_rms (without one), the model's ``omega_reference``.
+    """
+
+    length: u.Quantity | None
+
+    @property
+    def time(self) -> u.Quantity | None:
+        """One unit of time 1/Omega_ref, in yr (None without a physical scale)."""
+        return None if self.length is None else (self.length / const.c).to(u.yr)
+
+    def physical(self, value: Any, dimension: str) -> u.Quantity | None:
+        """``value`` (a number or an array in the model's units) as a Quantity in the unit of ``dimension``
+        (:data:`DIMENSIONS`: time in yr, length in pc, wavenumber in 1/pc, rate in 1/yr, diffusion in cm^2/s);
+        None without a physical scale."""
+        unit, (a, b) = DIMENSIONS[dimension]
+        if self.length is None or self.time is None:
+            return None
+        return (u.Quantity(value, u.one) * self.length**a * self.time**b).to(unit)
+
+    def internal(self, value: u.Quantity, dimension: str) -> Any:
+        """The inverse of :meth:`physical`: a Quantity of ``dimension`` as a number in the model's units.
+
+        ValueError when the model has no physical scale or the Quantity another dimension.
+        """
+        if self.length is None or self.time is None:
+            raise ValueError("the model has no physical scale (build it with TurbulenceModel.from_physical)")
+        unit, (a, b) = DIMENSIONS[dimension]
+        try:
+            return (u.Quantity(value) / (self.length**a * self.time**b)).to_value(u.one)
+        except u.UnitConversionError as exc:
+            raise ValueError(f"{value} is not a {dimension} (expected a Quantity convertible to {unit})") from exc
+
+
+def model_units(model: TurbulenceModel) -> ModelUnits:
+    """The units of ``model``: one length c/Omega_ref = L_c / (Omega_ref L_c / c) in pc, from its physical scale.
+
+    With the model's L_c in its own units (``model.L_c`` = r_g/rho with r_g = sqrt(1 - eta), or 1 without a
+    regular field), c/Omega_ref = (L_c in pc) / model.L_c: for KPM's 10 TV in 4 uG with eta = 0.5,
+    c/Omega_0 = R/(c B0) = 3.8e-3 pc and 1/Omega_0 = 0.0125 yr.
+    """
+    if model.physical is None:
+        return ModelUnits(None)
+    return ModelUnits(model.physical.l_c_pc / model.L_c * u.pc)

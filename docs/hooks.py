@@ -70,6 +70,7 @@ def _notebooks() -> list[Path]:
     return sorted((ROOT / "notebooks").glob("*.py"))
 
 
+@event_priority(100)  # before mkdocstrings' on_config, which keeps only the search paths that exist then
 def on_config(config: Any) -> Any:
     _installed_layout()
     api = [{package: f"api/{package}.md"} for package in _package_dirs()]

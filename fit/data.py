@@ -19,11 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import astropy.units as u
 import numpy as np
-from astropy.table import Table
 
 from crmix.fit.request import COVARIANCES
 from crmix.model import TurbulenceModel
+from crmix.simulate.store import reduction_record
+from crmix.simulate.tables import read_table
 
 __all__ = ["COVARIANCES", "SimulatedShape", "read_shape"]
 
@@ -31,7 +33,11 @@ __all__ = ["COVARIANCES", "SimulatedShape", "read_shape"]
 
 @dataclass(frozen=True)
 class SimulatedShape:
-    """R_l = <C_l>^sub/<C_1>^sub of a run at one T, its covariance, and what the run says about transport."""
+    """R_l = <C_l>^sub/<C_1>^sub of a run at one T, its covariance, and what the run says about transport.
+
+    ``time`` and ``omega_tau_s`` in the model's units (Omega T, Omega tau_s); ``metadata``: the run's record
+    (crmix.simulate.store.reduction_record).
+    """
 
     run: Path
     model: TurbulenceModel
@@ -67,28 +73,30 @@ def read_shape(run: str | Path, *, time: float | None = None, ells: tuple[int, i
                covariance: str = "diagonal") -> SimulatedShape:
     """The data vector and covariance of a fit from a reduced ``crmix simulate`` run (module docstring).
 
-    ``time``: the backtracking time (nearest recorded; default the largest); ``ells``: (l_lo, l_hi),
-    l_hi cut to the largest multipole of the run's tables.
+    ``time``: the backtracking time Omega T (nearest recorded; default the largest); ``ells``: (l_lo, l_hi),
+    l_hi cut to the largest multipole of the run's tables.  The tables are read with their units
+    (crmix.simulate.tables.read_table: a run reduced by an earlier crmix is refused with the way to
+    re-reduce it); the model and the reduction from the run's record (crmix.simulate.store.reduction_record).
     """
     run = Path(run)
     if not (run / "ensemble_cl.ecsv").exists():
         raise ValueError(f"run folder {str(run)!r} holds no ensemble_cl.ecsv: give the --out folder of a crmix simulate run")
     if covariance not in COVARIANCES:
         raise ValueError(f"covariance must be one of {COVARIANCES}, got {covariance!r}")
-    cl = Table.read(run / "ensemble_cl.ecsv")
-    meta = dict(cl.meta)
-    times = np.asarray(meta["times"], dtype=float)
+    per = read_table(run / "ensemble_realisations.ecsv")
+    transport = read_table(run / "ensemble_transport.ecsv")
+    record = reduction_record(run)
+    times = np.asarray(transport["Omega_T"].to_value(u.one), dtype=float)
     k = int(np.argmin(np.abs(times - time))) if time is not None else len(times) - 1
     if time is not None and abs(times[k] - time) > 0.01 * time:
         raise ValueError(f"time {time:g} is not a backtracking time of {run}; recorded: {', '.join(f'{t:.6g}' for t in times)}")
-    lmax_table = int(meta["analysis"]["lmax"])
+    lmax_table = int(record["analysis"]["lmax"])
     lo, hi = int(ells[0]), min(int(ells[1]), lmax_table)
     if not 2 <= lo <= hi:
         raise ValueError(f"multipole range must satisfy 2 <= l_lo <= l_hi with l_lo <= {lmax_table} (the run's tables), got {ells[0]}:{ells[1]}")
-    per = Table.read(run / "ensemble_realisations.ecsv")
-    at_t = np.isclose(np.asarray(per["T"], dtype=float), times[k], rtol=1e-9)
-    n_real = int(meta["realisations"])
-    sub = np.asarray(per["C_sub"][at_t], dtype=float).reshape(n_real, lmax_table + 1)
+    at_t = np.isclose(per["Omega_T"].to_value(u.one), times[k], rtol=1e-9)
+    n_real = int(record["realisations"])
+    sub = np.asarray(per["C_sub"][at_t].to_value(u.one), dtype=float).reshape(n_real, lmax_table + 1)
     if n_real < 3:
         raise ValueError(f"a fit needs >= 3 realisations for its jackknife covariance, {run} has {n_real}")
     columns = np.concatenate([[1], np.arange(lo, hi + 1)])
@@ -105,13 +113,14 @@ def read_shape(run: str | Path, *, time: float | None = None, ells: tuple[int, i
     else:
         cov = np.diag(np.diag(cov))
         inverse = np.diag(1.0 / np.diag(cov))
-    transport = Table.read(run / "ensemble_transport.ecsv")
-    c1_ratio = float(transport["C1_sub"][k] / transport["C1_QLT"][k])
-    model = TurbulenceModel.from_description(meta["parameters"]["model"], meta["parameters"]["spectrum"])
+    c1_ratio = float((transport["C1_sub"][k] / transport["C1_QLT"][k]).to_value(u.one))
+    params = record["parameters"]
+    model = TurbulenceModel.from_description(params["model"], params["spectrum"])
+    meta = transport.meta
     return SimulatedShape(
         run=run, model=model, time=float(times[k]), ells=np.arange(lo, hi + 1), ratio=ratio, covariance=cov,
         inverse_covariance=inverse, covariance_kind=covariance, n_realisations=n_real,
-        omega_tau_s=float(transport.meta["Omega_tau_s"]), omega_tau_s_error=float(transport.meta["Omega_tau_s_err"]),
-        k_zz_converged=transport.meta["K_zz_converged"], cos_alpha=float(transport.meta["cos_alpha"]),
-        c1_sub_over_qlt=c1_ratio if math.isfinite(c1_ratio) else math.nan, metadata=meta,
+        omega_tau_s=float(meta["Omega_tau_s"].to_value(u.one)), omega_tau_s_error=float(meta["Omega_tau_s_err"].to_value(u.one)),
+        k_zz_converged=meta["K_zz_converged"], cos_alpha=float(meta["cos_alpha"].to_value(u.one)),
+        c1_sub_over_qlt=c1_ratio if math.isfinite(c1_ratio) else math.nan, metadata=record,
     )

@@ -146,7 +146,7 @@ for eta in P["etas"]:
 table = Table({
     "rho": [c.model.rho for c in comparisons],
     "eta": [c.model.eta for c in comparisons],
-    "T_max": [c.summary.times[-1] for c in comparisons],
+    "Omega_T_max": [c.summary.times[-1] for c in comparisons],
     "Omega_tau_s_QLT": [c.tau_qlt for c in comparisons],
     "Omega_tau_s_sim": [c.summary.omega_tau_s for c in comparisons],
     "Omega_tau_s_sim_err": [c.summary.omega_tau_s_error for c in comparisons],
@@ -162,7 +162,9 @@ table = Table({
     "C1_mat": [c.theory.C[1] for c in comparisons],
     "cos_alpha": [c.summary.cos_alpha for c in comparisons],
 })
-table["T_max"].unit = "1/Omega"
+for name in table.colnames:  # every number here is in the models' units (Omega T, Omega tau_s) or a ratio: dimensionless
+    if table[name].dtype.kind == "f":
+        table[name].unit = ""
 table.meta.update({"description": "KPM Figs. 5-7: simulated ensembles against the mixing-matrix theory at the fitted Omega dT "
                    "(ells fitted, theory truncated at fit_lmax); tau_s = lambda_par / v", "preset": PRESET, "parameters": P,
                    "realisations": REALISATIONS})

@@ -32,7 +32,9 @@ from crmix.observe.data import MeasuredSpectrum
 from crmix.observe.report import TierComparison
 from crmix.observe.simulated import SimulatedSky
 from crmix.observe.theory import GRADIENT_LENGTH_PC, PredictionCache
+from crmix.simulate.tables import run_record
 from crmix.solver.timestep import KPM51_COEFFICIENT
+from crmix.units import ModelUnits
 
 __all__ = ["DEFAULT_FIELD", "DEFAULT_LMAX", "Comparison", "ComparisonResult", "Coverage", "default_omega_dt_range", "run_comparison"]
 
@@ -144,10 +146,13 @@ class Comparison:
 
 @dataclass
 class ComparisonResult:
+    """The tiers' comparisons, the fits and the record; ``units``: the simulated run's model's (``--maps``), else None."""
+
     tiers: list[TierComparison]
     fits: list[fit.TierFit]
     joint: fit.JointFit | None
     meta: dict[str, Any]
+    units: ModelUnits | None = None
 
 
 def default_omega_dt_range(omega_tau_s: float) -> tuple[float, float]:
@@ -346,6 +351,6 @@ def _run_simulated(cmp: Comparison) -> ComparisonResult:
                                     band_label="simulated shape, amplitude over its 1σ interval",
                                     one_sky_label="one sky: 1σ scatter of the simulated skies"))
         fits.append(tf)
-    meta = {"parameters": cmp.describe(), "simulation": sim.parameters, "simulated_time": sim.time,
+    meta = {"parameters": cmp.describe(), "simulation": run_record(sim.parameters), "simulated_time": sim.time,
             "simulated_realisations": list(sim.realisations), "fits": {tf.tier: tf.describe() for tf in fits}}
-    return ComparisonResult(tiers, fits, None, meta)
+    return ComparisonResult(tiers, fits, None, meta, sim.units)

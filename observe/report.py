@@ -15,11 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import astropy.units as u
 import numpy as np
 
 from crmix.io import atomic_write, plain
 from crmix.plots.compare import write_compare_plot
 from crmix.provenance import provenance
+from crmix.records import table_columns, with_units
+from crmix.units import ModelUnits
 
 __all__ = ["FIT_TABLE", "PLOT", "SPECTRA_TABLE", "TierComparison", "write_plot", "write_tables"]
 
@@ -47,11 +50,13 @@ class TierComparison:
     one_sky_label: str = "one sky: 1σ scatter of Gaussian skies"
 
 
-def write_tables(out: Path, tiers: list[TierComparison], meta: dict[str, Any]) -> None:
-    from astropy.table import Table
+def write_tables(out: Path, tiers: list[TierComparison], meta: dict[str, Any], units: ModelUnits | None = None) -> None:
+    """The two tables, every number with its unit (crmix.records); ``units``: the simulated run's model's (``--maps``),
+    for its backtracking time."""
+    from astropy.table import QTable
 
     nan = np.nan
-    spectra = Table()
+    spectra = QTable()
     spectra["tier"] = np.concatenate([[t.data.tier] * len(t.data.ell) for t in tiers])
     spectra["ell"] = np.concatenate([t.data.ell for t in tiers])
     columns = {
@@ -62,17 +67,19 @@ def write_tables(out: Path, tiers: list[TierComparison], meta: dict[str, Any]) -
         "joint_model": lambda t: t.joint_model if t.joint_model is not None else np.full(len(t.data.ell), nan),
     }
     for name, get in columns.items():
-        spectra[name] = np.concatenate([get(t) for t in tiers])
+        spectra[name] = np.concatenate([get(t) for t in tiers]) * u.one
     spectra.meta["description"] = (
         "measured pseudo-C~_l against the crmix prediction passed through the detector (coverage, map-making filter, "
         "shot noise); model = A (K r)_l + N_w n_l at the best fit; band: Omega dT over its 1-sigma interval; one sky: "
-        "mean and scatter of Gaussian skies at the best fit (docs/observations.md)"
+        "mean and scatter of Gaussian skies at the best fit (docs/observations.md); pseudo-C~_l of the relative "
+        "intensity, dimensionless"
     )
-    meta = {**meta, "provenance": provenance("numpy", "float64")}
-    spectra.meta.update(plain(meta))
-    fits = Table(rows=[plain(t.row) for t in tiers])
-    fits.meta["description"] = "fit per tier (Delta chi^2 = 1 profile intervals; NaN edge = open at the allowed range)"
-    fits.meta.update(plain(meta))
+    meta = {**with_units(plain(meta), units), "provenance": provenance("numpy", "float64")}
+    spectra.meta.update(meta)
+    fits = QTable(table_columns([plain(t.row) for t in tiers], units))
+    fits.meta["description"] = ("fit per tier (Delta chi^2 = 1 profile intervals; NaN edge = open at the allowed range); energy: "
+                                "the tier's median energy, rigidity = energy / (Z e)")
+    fits.meta.update(meta)
     atomic_write(out / SPECTRA_TABLE, lambda tmp: spectra.write(tmp, format="ascii.ecsv", overwrite=True))
     atomic_write(out / FIT_TABLE, lambda tmp: fits.write(tmp, format="ascii.ecsv", overwrite=True))
 

@@ -27,7 +27,8 @@ from __future__ import annotations
 
 from crmix.lazy import lazy_exports
 
-__all__ = ["Analysis", "Engine", "ScanPoint", "SimulationConfig", "reduce_ensemble", "run_ensemble", "run_scan", "sky_maps", "summary_lines"]
+__all__ = ["Analysis", "Engine", "ScanPoint", "SimulationConfig", "reduce_ensemble", "rereduce", "run_ensemble", "run_scan", "sky_maps",
+           "summary_lines"]
 
 __getattr__ = lazy_exports(__name__, {
     "Analysis": "crmix.simulate.config",
@@ -35,6 +36,7 @@ __getattr__ = lazy_exports(__name__, {
     "ScanPoint": "crmix.simulate.scan",
     "SimulationConfig": "crmix.simulate.config",
     "reduce_ensemble": "crmix.simulate.runner",
+    "rereduce": "crmix.simulate.runner",
     "run_ensemble": "crmix.simulate.runner",
     "run_scan": "crmix.simulate.scan",
     "sky_maps": "crmix.simulate.store",

@@ -17,15 +17,17 @@ from typing import Any
 
 import astropy.units as u
 import numpy as np
-from astropy.table import MaskedColumn, Table
+from astropy.table import MaskedColumn, QTable
 
 from crmix.io import atomic_write
 from crmix.provenance import provenance
+from crmix.records import column_pair, with_units
 from crmix.simulate.cluster import Engine, RealisationTask, compute_realisations
 from crmix.simulate.config import Analysis, SimulationConfig
 from crmix.simulate.ensemble import EnsembleSummary
 from crmix.simulate.runner import reduce_ensemble
 from crmix.simulate.store import finished_realisations, prepare_folder, run_parameters
+from crmix.units import model_units
 from crmix.validation import integer
 
 __all__ = ["SCAN_FILE", "SUMMARY_FILE", "ScanPoint", "folder_name", "run_scan", "summary_table"]
@@ -79,45 +81,45 @@ def _qlt_omega_tau_s(config: SimulationConfig) -> float:
         return math.nan
 
 
-def summary_table(points: list[ScanPoint], summaries: list[EnsembleSummary]) -> Table:
-    """One row per point (module docstring); the common parameters in the metadata."""
+def summary_table(points: list[ScanPoint], summaries: list[EnsembleSummary]) -> QTable:
+    """One row per point (module docstring); the common parameters in the metadata.  Times in yr beside Omega T
+    (each point's Omega is its own: crmix.records)."""
     c1_qlt = np.array([s.c1_qlt[-1] for s in summaries])
     c1_sub = np.array([s.cl_sub[-1, 1] for s in summaries])
     c1_err = np.array([s.cl_sub_error[-1, 1] for s in summaries])
     converged = [s.K_zz.converged for s in summaries]
+    units = [model_units(p.config.model) for p in points]
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio, ratio_err = c1_sub / c1_qlt, c1_err / c1_qlt
-    table = Table({
-        "rigidity": u.Quantity([p.rigidity.to(u.PV) for p in points]),
-        "rho": [p.config.model.rho for p in points],
-        "eta": [p.config.model.eta for p in points],
+    table = QTable({
+        "rigidity": u.Quantity([p.rigidity.to(u.TV) for p in points]),
+        "rho": [p.config.model.rho for p in points] * u.one,
+        "eta": [p.config.model.eta for p in points] * u.one,
         "realisations": [s.n_realisations for s in summaries],
-        "T_max": [float(s.times[-1]) for s in summaries],
-        "Omega_tau_s_QLT": [_qlt_omega_tau_s(p.config) for p in points],
-        "Omega_tau_s": [s.omega_tau_s for s in summaries],
-        "Omega_tau_s_err": [s.omega_tau_s_error for s in summaries],
-        "C1_sub_over_C1_QLT": ratio,
-        "C1_sub_over_C1_QLT_err": ratio_err,
-        "cos_alpha": [s.cos_alpha for s in summaries],
+        **column_pair("T_max", [float(s.times[-1]) for s in summaries], "time", units),
+        **column_pair("tau_s_QLT", [_qlt_omega_tau_s(p.config) for p in points], "time", units),
+        **column_pair("tau_s", [s.omega_tau_s for s in summaries], "time", units),
+        **column_pair("tau_s_err", [s.omega_tau_s_error for s in summaries], "time", units),
+        "C1_sub_over_C1_QLT": ratio * u.one,
+        "C1_sub_over_C1_QLT_err": ratio_err * u.one,
+        "cos_alpha": [s.cos_alpha for s in summaries] * u.one,
         "converged": MaskedColumn([bool(c) for c in converged], mask=[c is None for c in converged]),
         "folder": [folder_name(k) for k in range(len(points))],
     })
-    table["T_max"].unit = "1/Omega"
     first = points[0].config
     table.meta.update({
         "description": (
-            "one ensemble per (rigidity, eta): Omega tau_s from slab QLT (crmix.qlt; NaN where QLT has none) and "
-            "simulated as 3 K_zz(T_max) with its error; C1_sub_over_C1_QLT = <C_1>^sub / <C_1>^QLT at T_max (KPM "
-            "(55), (57)) with the error of <C_1>^sub; converged: whether K_zz(T) converged (masked with one T); "
-            "folder: the point's run folder (ensemble tables for crmix fit)"
+            "one ensemble per (rigidity, eta): the scattering time tau_s from slab QLT (crmix.qlt; NaN where QLT has none) and "
+            "simulated as 3 K_zz(T_max)/c^2 with its error, in yr beside Omega tau_s; C1_sub_over_C1_QLT = <C_1>^sub / "
+            "<C_1>^QLT at T_max (KPM (55), (57)) with the error of <C_1>^sub; converged: whether K_zz(T) converged (masked "
+            "with one T); folder: the point's run folder (ensemble tables for crmix fit)"
         ),
         "geometry": first.model.geometry,
         "nside": first.nside,
-        "times": [float(t) for t in first.times],
+        **with_units({"times": [float(t) for t in first.times]}),
         "seed": int(first.seed),
         "method": first.method,
         "backend": first.backend,
-        "time_unit": "1/Omega",
         "provenance": provenance(first.backend, first.dtype),
     })
     return table
@@ -130,7 +132,7 @@ def run_scan(
     *,
     engine: Engine | None = None,
     progress: bool = True,
-) -> tuple[Table, list[EnsembleSummary]]:
+) -> tuple[QTable, list[EnsembleSummary]]:
     """Run (or resume) every point's realisations 0..realisations-1 as one task graph; reduce; write scan.ecsv."""
     integer("--realisations", realisations, ge=1)
     if not points:

@@ -3,12 +3,16 @@
 Layout of an output folder::
 
     run.json                       what the realisations depend on (checked on resume)
-    realisation_00003.fits         the six component maps (r, p-hat at t0) of realisation 3 per T
+    realisation_00003.fits         the six component maps (r, p-hat at t0) of realisation 3 at each T_k (columns RX_k, ...)
     realisation_00003.npz          its K- and gradient-independent observables (ensemble.RealisationResult)
-    ensemble.npz                   the ensemble statistics (arrays) under the run's Liouville mapping
-    ensemble_cl.ecsv               <C_l>^num, N_l, <C_l>^sub with errors, C_l/C_1 with errors, per T
+    ensemble.npz                   the ensemble statistics (arrays) under the run's Liouville mapping, and the
+                                   record of the reduction in the model's units (:func:`reduction_record`)
+    ensemble_cl.ecsv               <C_l>^num, N_l, <C_l>^sub with errors, C_l/C_1 with errors, per T and l
     ensemble_transport.ecsv        K_zz, K_perp with errors, N_l and C_1 three ways per T
-    ensemble_realisations.ecsv     C_l^sub of every realisation and T (for covariances: crmix fit)
+    ensemble_realisations.ecsv     C_l^sub of every realisation, T and l (for covariances: crmix fit)
+
+The tables carry units (crmix.simulate.tables); run.json and ensemble.npz's record are the run's
+own, in the model's units (c = 1, times in 1/Omega, lengths in c/Omega), as crmix reads them back.
 
 A realisation is finished when its ``.npz`` exists (written last, by an atomic rename, so a kill
 never leaves a partial one) and checks: readable (the zip's CRC-32 of every array), of these
@@ -22,38 +26,45 @@ diffusion tensor K used for every T, the noise estimator and the multipole range
 the same realisations.  Maps in the FITS files are indexed by ARRIVAL direction (pixel n-hat holds
 the particle seen with momentum -n-hat) in the frame z = B0; the relative intensity is
 ``w . components`` (crmix.simulate.skymap), :func:`sky_maps` returns it.  Their headers hold every
-column's unit (TUNITn), the frame (COORDSYS = CRFRAME = B0: the local frame of the regular field,
-which HEALPix's G, E and C cannot name), the run parameters and the provenance (crmix.provenance).
+column's unit (TUNITn: r in pc, p-hat dimensionless), the frame (COORDSYS = CRFRAME = B0: the local
+frame of the regular field, which HEALPix's G, E and C cannot name), the backtracking times T_k
+(CRTk in yr, CROMTk = Omega T_k), the run parameters -- physical (rigidity, B_rms, B0, L_c, r_g,
+lambda_min, lambda_max, each with its unit in brackets in its comment) and in the model's units --
+and the provenance (crmix.provenance: version, git commit, backend, precision).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import astropy.units as u
 import healpy as hp
 import numpy as np
-from astropy.table import Table
 
 from crmix.io import atomic_write
+from crmix.model import TurbulenceModel
 from crmix.provenance import provenance
 from crmix.simulate import skymap
 from crmix.simulate.config import PARAMETER_OPTIONS, SimulationConfig
 from crmix.simulate.ensemble import RealisationResult
 from crmix.simulate.realisation import simulate_realisation
-from crmix.simulate.tables import time_tag
+from crmix.units import ModelUnits, model_units
 
 __all__ = [
     "compute_realisation",
     "finished_realisations",
+    "model_physical",
     "prepare_folder",
     "read_finished_realisation",
     "recorded_time",
+    "reduction_record",
     "run_parameters",
     "sky_maps",
 ]
@@ -63,17 +74,20 @@ def _realisation_path(out: Path, index: int, suffix: str) -> Path:
     return out / f"realisation_{index:05d}{suffix}"
 
 
-def _fits_header(params: dict[str, Any], index: int) -> list[tuple[str, Any, str] | tuple[str, str]]:
+def _fits_header(params: dict[str, Any], index: int, units: ModelUnits) -> list[tuple[str, Any, str] | tuple[str, str]]:
     """The keywords of a realisation's FITS maps: the frame, the pixel convention, the run parameters, provenance.
 
     COORDSYS is not one of HEALPix's G, E, C: the maps are in the local frame of the regular field
     (z along B0, x and y fixed by the synthesis), which has no orientation on the sky until B0's
     direction is given.  The value B0 says so (healpy reads any value); G, E or C would claim an
-    orientation the maps do not have.
+    orientation the maps do not have.  A comment starts with the value's unit in brackets (the FITS
+    convention); values in the model's units (c = 1, times in 1/Omega, lengths in c/Omega) are
+    Omega T, Omega L/c, and stand beside the physical ones when the model has a physical scale.
     """
     model = params["model"]
     origin = provenance(params["backend"], params["dtype"])
-    return [
+    times = params["recorded_times"]
+    header: list[tuple[str, Any, str] | tuple[str, str]] = [
         ("ORDERING", "RING", "HEALPix pixel ordering"),
         ("COORDSYS", "B0", "local frame of the regular field, not G/E/C"),
         ("CRFRAME", "B0", "local frame, z along the regular field B0"),
@@ -82,36 +96,81 @@ def _fits_header(params: dict[str, Any], index: int) -> list[tuple[str, Any, str
         ("CRINDEX", index, "realisation index"),
         ("CRGEOM", model["geometry"], "turbulence geometry"),
         ("CRSPEC", model["spectrum_kind"], "turbulence spectrum"),
-        ("CRSLOPE", model["spectrum_index"], "spectral index of the turbulence"),
-        ("CRKMIN", model["kmin_Lc"], "k_min L_c"),
-        ("CRKMAX", model["kmax_Lc"], "k_max L_c"),
-        ("CRETA", model["eta"], "turbulence level dB^2/(B0^2+dB^2)"),
-        ("CRRHO", model["rho"], "reduced rigidity r_g/L_c"),
-        ("CRLC", model["L_c"], "correlation length L_c in 1/Omega (c = 1)"),
-        ("CRDT", params["dt"], "Boris step in 1/Omega"),
+        ("CRSLOPE", model["spectrum_index"], "[] spectral index of the turbulence"),
+        ("CRKMIN", model["kmin_Lc"], "[] k_min L_c"),
+        ("CRKMAX", model["kmax_Lc"], "[] k_max L_c"),
+        ("CRETA", model["eta"], "[] turbulence level dB^2/(B0^2+dB^2)"),
+        ("CRRHO", model["rho"], "[] reduced rigidity r_g/L_c (r_g in B_rms)"),
+        ("CROMLC", model["L_c"], "[] Omega L_c / c: L_c in the model's units"),
+        ("CROMDT", params["dt"], "[] Omega dt: Boris step in the model's units"),
         ("CRFIELD", params["method"], "field synthesis: grid or waves"),
-        ("CRNTIME", len(params["recorded_times"]), "number of backtracking times T"),
-        ("TIMEUNIT", "1/Omega", "unit of the backtracking times T"),
+        ("CRNTIME", len(times), "number of backtracking times T"),
+    ]
+    header += [(f"CROMT{k}", t, f"[] Omega T of the columns *_{k}") for k, t in enumerate(times, 1)]
+    if units.length is not None and units.time is not None:
+        physical = model_physical(model, units)
+        header += [
+            ("CRUNITL", units.length.to_value(u.pc), "[pc] the model's unit of length c/Omega"),
+            ("CRUNITT", units.time.to_value(u.yr), "[yr] the model's unit of time 1/Omega"),
+            ("CRRIGID", physical["rigidity"].to_value(u.V), "[V] rigidity R = p c / (Z e)"),
+            ("CRBRMS", physical["b_rms"].to_value(u.uG), "[uG] RMS field sqrt(B0^2 + dB^2)"),
+            ("CRB0", physical["b_0"].to_value(u.uG), "[uG] regular field B0"),
+            ("CRLC", physical["l_c"].to_value(u.pc), "[pc] correlation length L_c"),
+            ("CRRG", physical["r_g"].to_value(u.pc), "[pc] gyroradius r_g = R / (c B_rms)"),
+            ("CRLMIN", physical["lambda_min"].to_value(u.pc), "[pc] smallest wavelength 2 pi / k_max"),
+            ("CRLMAX", physical["lambda_max"].to_value(u.pc), "[pc] largest wavelength 2 pi / k_min"),
+            ("CRDT", units.physical(params["dt"], "time").to_value(u.yr), "[yr] Boris step dt"),
+        ]
+        header += [(f"CRT{k}", units.physical(t, "time").to_value(u.yr), f"[yr] backtracking time T of the columns *_{k}")
+                   for k, t in enumerate(times, 1)]
+    return header + [
         ("CRVERSN", origin["crmix"], "crmix version"),
+        ("CRCOMMIT", origin["commit"], "git commit"),
         ("CRBACKND", origin["backend"], "pusher backend"),
         ("CRPREC", origin["precision"], "precision of the backtracking"),
-        ("COMMENT", "column C_Tt: component C of (r, p-hat) at t0 = t - T,"),
-        ("COMMENT", "r in 1/Omega (c = 1), p-hat dimensionless; relative"),
-        ("COMMENT", "intensity = g.r - 3 (K g).p-hat (KPM (3)); g and K:"),
-        ("COMMENT", "metadata of ensemble_cl.ecsv; frame z = B0 (CRFRAME)"),
+        ("COMMENT", "column C_k: component C of (r, p-hat) at t0 = t - T_k,"),
+        ("COMMENT", "r in pc (TUNITn; without a physical scale in c/Omega),"),
+        ("COMMENT", "p-hat dimensionless; relative intensity = g.r - 3 (K g).p-hat"),
+        ("COMMENT", "(KPM (3)); g and K: metadata of ensemble_cl.ecsv; frame B0"),
     ]
 
 
-def _write_realisation(out: Path, result: RealisationResult, comps: np.ndarray, params: dict[str, Any]) -> None:
+def model_physical(model: dict[str, Any], units: ModelUnits) -> dict[str, u.Quantity]:
+    """The physical parameters of a run's model (its run.json record) that its files state: R, B_rms, B0, L_c, r_g,
+    lambda_min and lambda_max (``units``: the model's, with a physical scale)."""
+    b_rms = model["physical_b_rms_G"] * u.G
+    eta = float(model["eta"])
+    return {
+        "rigidity": model["physical_rigidity_V"] * u.V,
+        "b_rms": b_rms.to(u.uG),
+        "b_0": (b_rms * math.sqrt(1.0 - eta)).to(u.uG),
+        "l_c": units.physical(model["L_c"], "length"),
+        "r_g": units.physical(model["r_g"], "length"),
+        "lambda_min": units.physical(2.0 * math.pi / model["k_max"], "length"),
+        "lambda_max": units.physical(2.0 * math.pi / model["k_min"], "length"),
+    }
+
+
+def _column_names(n_times: int) -> list[str]:
+    """The FITS columns of a realisation: component (RX, RY, RZ, PX, PY, PZ) and time index k = 1..n_times."""
+    return [f"{c.upper().replace('_', '')}_{k}" for k in range(1, n_times + 1) for c in skymap.COMPONENTS]
+
+
+def _write_realisation(out: Path, result: RealisationResult, comps: np.ndarray, params: dict[str, Any], units: ModelUnits) -> None:
     order = skymap.arrival_order(params["nside"])
-    names = [f"{c.upper().replace('_', '')}_{time_tag(t)}" for t in result.times for c in skymap.COMPONENTS]
+    names = _column_names(len(result.times))
     maps = comps[..., order].reshape(-1, comps.shape[-1])
+    position = np.array([n.startswith("R") for n in names])
+    length = None if units.length is None else units.length.to_value(u.pc)
+    if length is not None:
+        maps = np.where(position[:, None], maps * length, maps)
 
     def fits(tmp: Path) -> None:
-        units = ["1/Omega" if n.startswith("R") else "" for n in names]
-        dimensionless = [(f"TUNIT{k}", "", "p-hat component: dimensionless") for k, unit in enumerate(units, 1) if not unit]
-        hp.write_map(str(tmp), list(maps), column_names=names, column_units=units,
-                     extra_header=_fits_header(params, result.index) + dimensionless, overwrite=True, dtype=np.float32)
+        unit = "pc" if length is not None else "c/Omega"
+        units_ = [unit if p else "" for p in position]
+        dimensionless = [(f"TUNIT{k}", "", "p-hat component: dimensionless") for k, p in enumerate(position, 1) if not p]
+        hp.write_map(str(tmp), list(maps), column_names=names, column_units=units_,
+                     extra_header=_fits_header(params, result.index, units) + dimensionless, overwrite=True, dtype=np.float32)
 
     maps_file = atomic_write(_realisation_path(out, result.index, ".fits"), fits)
     digest = _sha256(maps_file)
@@ -202,7 +261,7 @@ def finished_realisations(out: Path, params: dict[str, Any], realisations: int) 
 def compute_realisation(config: SimulationConfig, out: Path, index: int, *, progress: Any = None) -> RealisationResult:
     """Simulate realisation ``index`` and write its files atomically (the unit of work of a run)."""
     result, comps, _ = simulate_realisation(config, index, progress=progress)
-    _write_realisation(Path(out), result, comps, run_parameters(config))
+    _write_realisation(Path(out), result, comps, run_parameters(config), model_units(config.model))
     return result
 
 
@@ -218,25 +277,50 @@ def recorded_time(params: dict[str, Any], time: float | None = None) -> float:
     return t
 
 
+def reduction_record(out: str | os.PathLike[str]) -> dict[str, Any]:
+    """The record of a reduced run in the model's units: ensemble.npz's ``metadata`` (run.json's parameters; the
+    analysis: gradient in Omega/c and K_liouville in c^2/Omega, noise estimator, l_max; the realisations)."""
+    path = Path(out) / "ensemble.npz"
+    if not path.is_file():
+        raise ValueError(f"run folder {str(Path(out))!r} holds no ensemble.npz: give the --out folder of a finished crmix simulate run")
+    with np.load(path) as data:
+        return dict(json.loads(str(data["metadata"])))
+
+
+def _components(header: Any, data: Any, k: int, t: float, length_pc: float | None) -> np.ndarray:
+    """The six component maps at the k-th recorded time T = t, r in the model's units (TUNITn says the unit: pc, or
+    c/Omega; a file written before the maps were indexed by k names its columns by T in 1/Omega, 'RX_T24.9986')."""
+    indexed = "CROMT1" in header
+    names = [f"{c.upper().replace('_', '')}_{k + 1 if indexed else f'T{t:.6g}'}" for c in skymap.COMPONENTS]
+    columns = data.columns
+    out = []
+    for name in names:
+        values = np.asarray(data[name], dtype=float).ravel()
+        out.append(values / length_pc if columns[name].unit == "pc" and length_pc is not None else values)
+    return np.stack(out)
+
+
 def sky_maps(out: str | os.PathLike[str], time: float | None = None, *,
              realisations: Sequence[int] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
-    """Relative-intensity maps (N_real, N_pix) of a reduced run at backtracking time ``time`` (default: the largest).
+    """Relative-intensity maps (N_real, N_pix) of a reduced run at backtracking time ``time`` (Omega T; default: the largest).
 
-    Pixels are ARRIVAL directions (RING) in the frame z = B0; the mapping (g, K) is the one of the
-    run's ensemble tables.  ``realisations``: the indices whose maps are read (default: every
-    realisation of the run).  Returns the maps and the tables' metadata.
+    Pixels are ARRIVAL directions (RING) in the frame z = B0; the mapping (g, K) is the one the run
+    was reduced with.  ``realisations``: the indices whose maps are read (default: every
+    realisation of the run).  Returns the maps and the run's record (:func:`reduction_record`).
     """
     out = Path(out)
-    meta = Table.read(out / "ensemble_cl.ecsv").meta
-    t = recorded_time(meta["parameters"], time)
-    K = np.asarray(meta["analysis"]["K_liouville"], dtype=float)
-    w = skymap.liouville_weights(np.asarray(meta["analysis"]["gradient"], dtype=float), K)
-    names = [f"{c.upper().replace('_', '')}_{time_tag(t)}" for c in skymap.COMPONENTS]
+    record = reduction_record(out)
+    params = record["parameters"]
+    t = recorded_time(params, time)
+    k = params["recorded_times"].index(t)
+    analysis = record["analysis"]
+    w = skymap.liouville_weights(np.asarray(analysis["gradient"], dtype=float), np.asarray(analysis["K_liouville"], dtype=float))
+    length = model_units(TurbulenceModel.from_description(params["model"], params["spectrum"])).length
+    length_pc = None if length is None else float(length.to_value(u.pc))
     from astropy.io import fits
 
     maps = []
-    for i in range(meta["realisations"]) if realisations is None else realisations:
+    for i in range(record["realisations"]) if realisations is None else realisations:
         with fits.open(_realisation_path(out, i, ".fits")) as hdul:
-            data = hdul[1].data
-            maps.append(np.einsum("j,jn->n", w, np.stack([np.asarray(data[n], dtype=float).ravel() for n in names])))
-    return np.stack(maps), dict(meta)
+            maps.append(w @ _components(hdul[1].header, hdul[1].data, k, t, length_pc))
+    return np.stack(maps), record

@@ -21,4 +21,5 @@ def test_readme_python_api_block_runs(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     fitted = re.search(r"fitted Omega dT = ([\d.]+) \[([\d.]+), ([\d.]+)\]", result.stdout)
     assert fitted and float(fitted.group(2)) < float(fitted.group(1)) < float(fitted.group(3)), result.stdout
+    assert re.search(r"K_zz = [\d.e+]+ cm2 / s ; tau_s = [\d.e+]+ yr", result.stdout), result.stdout  # the table's units
     assert (tmp_path / "runs" / "small" / "ensemble_cl.ecsv").is_file()  # the run lands in the caller's folder

@@ -121,8 +121,7 @@ def run(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     meta = dict(result.meta)
     meta["data"] = str(icetop11_path().name if args.data is None else args.data)
-    meta["command_line"] = {k: v for k, v in vars(args).items() if not k.startswith("_") and k != "command"}
-    report.write_tables(out, result.tiers, meta)
+    report.write_tables(out, result.tiers, meta, result.units)  # the command line: in the provenance
     title = (f"{out.name}: {meta['data']} against {'simulated sky maps' if cmp.maps is not None else 'the slab prediction'}\n"
              f"{cmp.coverage.describe()}, filter {cmp.filter}, B0 at RA {cmp.field_direction[0]:g}, Dec "
              f"{cmp.field_direction[1]:g}; slab, {spectrum_name(cmp.spectrum.kind, cmp.spectrum.index)}, eta = {cmp.eta:g}, l_max = {cmp.lmax}")

@@ -9,7 +9,7 @@ theory; docs/errata.md).  Writes into --out:
 
   fit.ecsv          one row per (run, l_max): best fit, 1-sigma interval, chi^2/dof, the run's
                     Omega tau_s (simulated and QLT), <C_1>^sub/<C_1>^QLT, <cos alpha>
-  fit_shapes.ecsv   per run: l, the simulated C_l/C_1 with errors, the theory at each best fit
+  fit_shapes.ecsv   per run, l_max and l: the simulated C_l/C_1 with errors, the theory at the best fit
   fit.png           the simulated shapes with error bars and the best-fit theory curves
   fit_relation.ecsv with two or more runs: Omega dT = c (Omega tau_s)^p per l_max, against the
                     simulated and the QLT scattering times (crmix.fit.relation; KPM (51), Fig. 6)
@@ -62,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
     from crmix.io import atomic_write, check_output_folder
     from crmix.plots.fit import write_fit_plot
     from crmix.provenance import provenance
+    from crmix.records import with_units
 
     request = request_from_args(args)
     out = check_output_folder(args.out)
@@ -73,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
             results.append((shape, fit_run(shape, list(request.lmax), bounds=request.bounds, closure=request.closure, progress=bar)))
     out.mkdir(parents=True, exist_ok=True)
     fits = fit_table(results)
-    fits.meta["parameters"] = request.parameters()
+    fits.meta["parameters"] = with_units(request.parameters())
     warnings = bound_warnings(results)
     fits.meta["warnings"] = warnings
     shapes_table = shape_table(results)
@@ -98,9 +99,9 @@ def run(args: argparse.Namespace) -> int:
     if relation is not None:
         print("Omega dT = c (Omega tau_s)^p over the runs:")
         for r in relation:
-            print(f"  l_max = {r['lmax']:4d}, tau_s {r['tau_s']:>3s} ({r['fits']} fits): c = {r['c']:.3g} +- {r['c_err']:.2g}, "
-                  f"p = {r['p']:.3f} +- {r['p_err']:.3f}, chi2/dof = {r['chi2']:.3g}/{r['dof']}; at p = 1/3: "
-                  f"c = {r['c_at_p_third']:.3g} +- {r['c_at_p_third_err']:.2g}, chi2 = {r['chi2_at_p_third']:.3g}")
+            print(f"  l_max = {r['lmax']:4d}, tau_s {r['tau_s_source']:>3s} ({r['fits']} fits): c = {r['c'].value:.3g} +- {r['c_err'].value:.2g}, "
+                  f"p = {r['p'].value:.3f} +- {r['p_err'].value:.3f}, chi2/dof = {r['chi2'].value:.3g}/{r['dof']}; at p = 1/3: "
+                  f"c = {r['c_at_p_third'].value:.3g} +- {r['c_at_p_third_err'].value:.2g}, chi2 = {r['chi2_at_p_third'].value:.3g}")
     written = ["fit.ecsv", "fit_shapes.ecsv", "fit.png"] + (["fit_relation.ecsv"] if relation is not None else [])
     print("wrote " + ", ".join(str(out / name) for name in written))
     return 0

@@ -9,9 +9,10 @@ tasks are done.  Writes into --out:
   point_NNN/       one ordinary run folder per point, exactly what ``crmix simulate`` writes there
                    (run.json, realisation files, ensemble_cl.ecsv, ensemble_transport.ecsv,
                    ensemble_realisations.ecsv, ensemble.npz): ``crmix fit`` reads each
-  scan.ecsv        one row per point: rigidity, rho, eta, realisations, Omega tau_s from slab QLT
-                   (crmix.qlt) and simulated (3 K_zz(T_max), with its error), <C_1>^sub/<C_1>^QLT at
-                   T_max with its error, <cos alpha>, whether K_zz(T) converged, the folder
+  scan.ecsv        one row per point: rigidity, rho, eta, realisations, tau_s from slab QLT
+                   (crmix.qlt) and simulated (3 K_zz(T_max), with its error) in yr beside Omega tau_s,
+                   <C_1>^sub/<C_1>^QLT at T_max with its error, <cos alpha>, whether K_zz(T)
+                   converged, the folder
 
 Points are numbered rigidity-major (rigidity 0 with every eta, then rigidity 1, ...).  A killed
 scan resumes like a run: finished realisations are kept, the rest computed; a larger
@@ -85,11 +86,13 @@ def run(args: argparse.Namespace) -> int:
     print(f"{'rigidity':>12} {'rho':>10} {'eta':>6} {'Omega tau_s QLT':>16} {'Omega tau_s sim':>20} "
           f"{'C1sub/C1QLT':>16} {'<cos a>':>8}  folder")
     for row in table:
-        sim = f"{row['Omega_tau_s']:.4g}+-{row['Omega_tau_s_err']:.2g}"
-        c1 = f"{row['C1_sub_over_C1_QLT']:.3g}+-{row['C1_sub_over_C1_QLT_err']:.2g}"
+        value = {name: row[name].value for name in ("Omega_tau_s", "Omega_tau_s_err", "C1_sub_over_C1_QLT", "C1_sub_over_C1_QLT_err",
+                                                     "rho", "eta", "Omega_tau_s_QLT", "cos_alpha")}
+        sim = f"{value['Omega_tau_s']:.4g}+-{value['Omega_tau_s_err']:.2g}"
+        c1 = f"{value['C1_sub_over_C1_QLT']:.3g}+-{value['C1_sub_over_C1_QLT_err']:.2g}"
         state = "" if row["converged"] is np.ma.masked or row["converged"] else " (not converged)"
-        print(f"{row['rigidity']:>10.4g}PV {row['rho']:10.4g} {row['eta']:6.3g} {row['Omega_tau_s_QLT']:16.4g} "
-              f"{sim + state:>20} {c1:>16} {row['cos_alpha']:8.4f}  {row['folder']}")
+        print(f"{row['rigidity'].to_value('TV'):>10.4g}TV {value['rho']:10.4g} {value['eta']:6.3g} {value['Omega_tau_s_QLT']:16.4g} "
+              f"{sim + state:>20} {c1:>16} {value['cos_alpha']:8.4f}  {row['folder']}")
     for k, s in enumerate(summaries):
         for w in s.warnings:
             print(f"WARNING ({folder_name(k)}): {w}")

@@ -6,12 +6,12 @@ relative intensity built by the Liouville mapping KPM (3) at every backtracking 
 and C_l, the dipole vector and the local mean field measured.  Writes into --out:
 
   run.json                    what the realisations depend on (a folder of other parameters is refused)
-  realisation_NNNNN.fits      the component maps r, p-hat at t0 per T (HEALPix RING, pixel = arrival direction)
+  realisation_NNNNN.fits      the component maps r (pc), p-hat at t0 per T (HEALPix RING, pixel = arrival direction)
   realisation_NNNNN.npz       their cross spectra, dipole response, <r r>, local field (independent of K, g)
-  ensemble_cl.ecsv            <C_l>^num, N_l, <C_l>^sub with errors, C_l/C_1 with errors, per T
+  ensemble_cl.ecsv            <C_l>^num, N_l, <C_l>^sub with errors, C_l/C_1 with errors, one row per T and l
   ensemble_transport.ecsv     K_zz(T), K_perp(T) with errors and a convergence test, N_l, C_1 three ways
   ensemble_realisations.ecsv  C_l^sub of every realisation (for covariances; read by crmix fit)
-  ensemble.npz                the same statistics as arrays
+  ensemble.npz                the same statistics as arrays, and the record of the reduction
   simulate.png                one realisation's sky map, <C_l>^sub with errors, K_zz(T) and K_perp(T)
 
 The Liouville mapping KPM (3) uses ONE diffusion tensor K for every T (--diffusion: the ensemble's
@@ -20,7 +20,9 @@ other times were requested.  A killed run resumes: finished realisations are kep
 computed; rerunning with another --diffusion, --noise or --lmax only re-reduces the ensemble.
 The realisations run serially or as Dask tasks (--scheduler local, tcp://HOST:PORT, --cluster
 slurm; see crmix.simulate.cluster): the files are the same bit for bit.
-Times are in units of 1/Omega (Omega = q B0 / p; with --eta 1, isotropic, the RMS field).
+Times are given in units of 1/Omega (Omega = q B0 / p; with --eta 1, isotropic, the RMS field); the
+tables and the maps' headers state them in yr beside Omega T, and every other number with its unit
+(crmix.records).
 """
 
 from __future__ import annotations

@@ -3,8 +3,9 @@
 Solves the mixing equation (Kuhlen, Phan & Mertsch (20); Mertsch & Ahlers (3.7)) for a turbulence
 model given in physical units, truncated at --lmax (exact there), and writes
 
-  DIR/spectrum.ecsv   columns ell, C_ell, C_ell_over_C_1 (one pair per rigidity), every parameter
-                      and the derived rho, tau_s, Omega dt, l_max drift and power budget as metadata
+  DIR/spectrum.ecsv   one row per rigidity and l: rigidity, ell, C_ell, C_ell_over_C_1, lmax_drift; the
+                      request and the derived rho, tau_s, Delta T, K_zz, power budget as metadata, each
+                      with its unit (physical, and in the model's units as Omega_<name>: crmix.records)
   DIR/spectrum.png    C_l/C_1 against l, log axes, all rigidities
 
 Default: slab, Kolmogorov, eta = 0.5, B_rms = 4 uG, L_c = 30 pc, R = 10 TV, l_max = 100,
@@ -111,8 +112,6 @@ def _summary(label: str, res: AngularSpectrum) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Check everything (the request, the output folder, the estimates), solve, write the table and the plot atomically."""
-    import astropy.units as u
-
     from crmix.io import atomic_write, check_output_folder
     from crmix.plots.spectrum import write_spectrum_plot
     from crmix.resources import require
@@ -133,11 +132,8 @@ def run(args: argparse.Namespace) -> int:
         print(_summary(label, res))
         for text in res.metadata["warnings"]:
             print(f"  WARNING: {text}")
-    parameters = {k: v for k, v in vars(args).items() if not k.startswith("_") and k != "command"}
-    parameters.update(eta=request.eta, lmax=request.lmax, extrapolate=request.extrapolate,
-                      gradient_length_pc=float(u.Quantity(request.gradient_length).to_value(u.pc)))
     out.mkdir(parents=True, exist_ok=True)
-    table = spectrum_table(request, results, parameters)
+    table = spectrum_table(request, results)
     atomic_write(out / TABLE_NAME, lambda tmp: table.write(tmp, format="ascii.ecsv", overwrite=True))
     write_spectrum_plot(out / PLOT_NAME, results)
     print(f"wrote {out / TABLE_NAME} and {out / PLOT_NAME}")

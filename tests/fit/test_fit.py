@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from astropy.table import Table
+from astropy.table import QTable
 
 from crmix import Spectrum, TurbulenceModel
 from crmix.commands import fit as cli
@@ -109,10 +109,10 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_read_shape_is_what_the_tables_say(tiny_run: Path) -> None:
     shape = read_shape(tiny_run, ells=(2, 6))
-    cl = Table.read(tiny_run / "ensemble_cl.ecsv")
-    tag = f"T{shape.time:.6g}"
-    np.testing.assert_allclose(shape.ratio, np.asarray(cl[f"ratio_{tag}"])[2:7], rtol=1e-10)
-    np.testing.assert_allclose(shape.error, np.asarray(cl[f"ratio_err_{tag}"])[2:7], rtol=1e-10)
+    cl = QTable.read(tiny_run / "ensemble_cl.ecsv")
+    at = cl[(cl["Omega_T"].value == shape.time) & (cl["ell"] >= 2) & (cl["ell"] <= 6)]
+    np.testing.assert_allclose(shape.ratio, at["ratio"].value, rtol=1e-10)
+    np.testing.assert_allclose(shape.error, at["ratio_err"].value, rtol=1e-10)
     assert shape.model == MODEL and shape.n_realisations == 5
     assert read_shape(tiny_run, time=20.0, ells=(2, 6)).time == pytest.approx(20.0, rel=1e-3)
     assert read_shape(tiny_run, ells=(2, 99)).ells[-1] == 8  # cut to the tables' l_max = 2 N_side
@@ -130,14 +130,14 @@ def _args(*argv: str) -> argparse.Namespace:
     return parser.parse_args([*argv, "--no-progress"])
 
 
-def test_fit_command_end_to_end(tiny_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_fit_command_end_to_end(tiny_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], units_everywhere) -> None:
     out = tmp_path / "fit"
     assert cli.run(_args(str(tiny_run), "--ell", "2:6", "--lmax", "16,24", "--bounds", "2:60", "--out", str(out))) == 0
-    table = Table.read(out / "fit.ecsv")
+    table = units_everywhere(out / "fit.ecsv")
     assert list(table["lmax"]) == [16, 24] and set(table["parameter"]) == {"omega_dt"}
     assert np.all(table["low"] <= table["best"]) and np.all(table["best"] <= table["high"])
-    shapes = Table.read(out / "fit_shapes.ecsv")
-    assert len(shapes) == 5 and "theory_lmax24" in shapes.colnames
+    shapes = units_everywhere(out / "fit_shapes.ecsv")
+    assert len(shapes) == 2 * 5 and list(shapes["lmax"]) == [16] * 5 + [24] * 5 and "theory" in shapes.colnames
     assert reproducible(table.meta["provenance"]) == reproducible(shapes.meta["provenance"]) == reproducible(provenance("numpy", "float64"))
     assert (out / "fit.png").stat().st_size > 1000
     text = capsys.readouterr().out
@@ -146,7 +146,7 @@ def test_fit_command_end_to_end(tiny_run: Path, tmp_path: Path, capsys: pytest.C
     at_bound = [row["lmax"] for row in table if row["at_bound"]]
     assert len(table.meta["warnings"]) == len(at_bound) == text.count("WARNING:")
     assert cli.run(_args(str(tiny_run), "--ell", "2:6", "--lmax", "16", "--bounds", "50:60", "--out", str(tmp_path / "edge"))) == 0
-    edge = Table.read(tmp_path / "edge" / "fit.ecsv")
+    edge = QTable.read(tmp_path / "edge" / "fit.ecsv")
     assert edge["at_bound"][0] and "bound of the searched range" in edge.meta["warnings"][0]
     assert "WARNING:" in capsys.readouterr().out
 
@@ -168,22 +168,24 @@ def _fit(lmax: int, best: float, at_bound: str = "") -> ShapeFit:
                     at_bound=at_bound, evaluations=1, spline_mismatch=0.0, theory=np.ones(3))
 
 
-def test_relation_table_fits_the_runs_closed_intervals_per_lmax_and_tau_source() -> None:
+def test_relation_table_fits_the_runs_closed_intervals_per_lmax_and_tau_source(tmp_path: Path, units_everywhere) -> None:
     """fit_relation.ecsv: scaling_relation over the runs' closed fits, once per l_max and per scattering time."""
     rhos, taus = (0.03, 0.01, 0.003), (12.0, 30.0, 80.0)
     shapes = [SimpleNamespace(model=MODEL.with_(rho=r), omega_tau_s=t, omega_tau_s_error=0.05 * t) for r, t in zip(rhos, taus)]
     results = [(s, [_fit(50, 4.0 * s.omega_tau_s ** (1 / 3)), _fit(100, 5.0, at_bound="low" if i == 0 else "")])
                for i, s in enumerate(shapes)]
     table = relation_table(results)
-    sim50 = table[(table["lmax"] == 50) & (table["tau_s"] == "sim")][0]
+    sim50 = table[(table["lmax"] == 50) & (table["tau_s_source"] == "sim")][0]
     expected = scaling_relation(np.array(taus), 0.05 * np.array(taus), *(np.array([f[0].__getattribute__(a) for _, f in results])
                                                                           for a in ("best", "low", "high")))
-    assert sim50["fits"] == 3 and sim50["p"] == pytest.approx(expected.p, rel=1e-12)
-    assert sim50["p"] == pytest.approx(1 / 3, abs=1e-9) and sim50["c"] == pytest.approx(4.0, rel=1e-9)
-    assert table[(table["lmax"] == 100) & (table["tau_s"] == "sim")][0]["fits"] == 2  # the fit at a bound is left out
-    qlt = table[(table["lmax"] == 50) & (table["tau_s"] == "QLT")][0]
-    assert qlt["fits"] == 3 and qlt["p"] != pytest.approx(1 / 3, abs=1e-3)  # against QLT times, another slope
+    assert sim50["fits"] == 3 and sim50["p"].value == pytest.approx(expected.p, rel=1e-12)
+    assert sim50["p"].value == pytest.approx(1 / 3, abs=1e-9) and sim50["c"].value == pytest.approx(4.0, rel=1e-9)
+    assert table[(table["lmax"] == 100) & (table["tau_s_source"] == "sim")][0]["fits"] == 2  # the fit at a bound is left out
+    qlt = table[(table["lmax"] == 50) & (table["tau_s_source"] == "QLT")][0]
+    assert qlt["fits"] == 3 and qlt["p"].value != pytest.approx(1 / 3, abs=1e-3)  # against QLT times, another slope
     assert relation_table(results[:1]) is None
+    table.write(tmp_path / "fit_relation.ecsv", format="ascii.ecsv")
+    units_everywhere(tmp_path / "fit_relation.ecsv")
     assert reproducible(table.meta["provenance"]) == reproducible(provenance("numpy", "float64"))
 
 

@@ -14,7 +14,7 @@ from crmix.provenance import provenance, reproducible
 QUICK = ["--lmax", "45", "--grid", "3", "--realisations", "8", "--nside", "16", "--no-progress"]
 
 
-def test_compare_runs_on_the_shipped_icetop_table(tmp_path: Path, capsys):
+def test_compare_runs_on_the_shipped_icetop_table(tmp_path: Path, capsys, units_everywhere):
     out = tmp_path / "cmp"
     assert main(["compare", "--tiers", "3", "4", "--out", str(out), *QUICK]) == 0
     text = capsys.readouterr().out
@@ -27,6 +27,8 @@ def test_compare_runs_on_the_shipped_icetop_table(tmp_path: Path, capsys):
     at_edge = [t for t in ("3", "4") if fits.meta["fits"][t]["omega_dt"]["at_lower_edge"] or fits.meta["fits"][t]["omega_dt"]["at_upper_edge"]]
     assert len(fits.meta["warnings"]) >= len(at_edge) and all(f"WARNING: tier {t}:" in text for t in at_edge)
     assert sorted(p.name for p in out.iterdir()) == ["compare.png", "compare_fit.ecsv", "compare_spectra.ecsv", "predictions"]
+    for name in ("compare_fit.ecsv", "compare_spectra.ecsv"):
+        units_everywhere(out / name)
     fits = Table.read(out / "compare_fit.ecsv")
     assert list(fits["tier"]) == ["3", "4"] and np.all(fits["dof"] == 41 - 3)
     assert np.all(fits["omega_dt"] >= 2 * np.pi * (1 - 1e-9)) and np.all(fits["omega_dt"] <= fits["omega_tau_s_qlt"] * (1 + 1e-9))
@@ -46,10 +48,11 @@ def test_compare_runs_on_the_shipped_icetop_table(tmp_path: Path, capsys):
     assert Table.read(again / "compare_fit.ecsv").meta["predictions_evaluated"] == 0
 
 
-def test_compare_with_simulated_sky_maps(simulate_run: Path, tmp_path: Path):
+def test_compare_with_simulated_sky_maps(simulate_run: Path, tmp_path: Path, units_everywhere):
     out = tmp_path / "maps"
     assert main(["compare", "--maps", str(simulate_run), "--time", "10", "--tiers", "2", "--out", str(out), *QUICK]) == 0
-    fits = Table.read(out / "compare_fit.ecsv")
+    fits = units_everywhere(out / "compare_fit.ecsv")
+    units_everywhere(out / "compare_spectra.ecsv")
     assert fits["dof"][0] == 11 - 2  # Nside 4 maps resolve l <= 11; amplitude and noise fitted
     spectra = Table.read(out / "compare_spectra.ecsv")
     assert spectra["ell"].max() == 11 and np.all(spectra["one_sky_std"] > 0)

@@ -13,10 +13,13 @@ from crmix.simulate import skymap
 def test_maps_are_the_runs_relative_intensity_in_arrival_directions(simulate_run):
     sky = read_simulated_sky_maps(simulate_run, 10.0)
     assert sky.maps.shape == (2, hp.nside2npix(4)) and sky.realisations == (0, 1) and sky.nside == 4
-    from astropy.table import Table
+    import astropy.units as u
+    from astropy.table import QTable
 
-    meta = Table.read(simulate_run / "ensemble_cl.ecsv").meta
-    w = skymap.liouville_weights(np.asarray(meta["analysis"]["gradient"]), np.asarray(meta["analysis"]["K_liouville"]))
+    # the mapping as the tables state it, in the model's units (g in Omega/c, K in c^2/Omega: crmix.records)
+    analysis = QTable.read(simulate_run / "ensemble_cl.ecsv").meta["analysis"]
+    g, K = (u.Quantity(analysis[name]).to_value(u.one) for name in ("Omega_gradient", "Omega_K_liouville"))
+    w = skymap.liouville_weights(g, K)
     for i in range(2):
         with np.load(simulate_run / f"realisation_{i:05d}.npz") as d:
             stored = skymap.quadratic_form(w, d["cross"][-1])
@@ -41,3 +44,22 @@ def test_time_is_matched_to_a_recorded_time(simulate_run):
 def test_a_folder_without_a_run_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match=r"ensemble_cl\.ecsv"):
         read_simulated_sky_maps(tmp_path, 10.0)
+
+
+def test_maps_of_a_physical_model_state_units_and_parameters(simulate_run):
+    """1 PV in B_rms = 4 uG (eta = 0.5, L_c = 30 pc): r in pc, the times in yr beside Omega T, the physical parameters
+    in the header with their units in the comments; 1/Omega_0 = R/(c^2 B0) by hand."""
+    import astropy.constants as const
+    import astropy.units as u
+    from astropy.io import fits
+
+    header = dict(hp.read_map(simulate_run / "realisation_00000.fits", field=0, h=True)[1])
+    assert header["TTYPE1"] == "RX_1" and header["TUNIT1"] == "pc" and header["TUNIT4"] == ""
+    assert header["CRRIGID"] == pytest.approx(1e15) and header["CRBRMS"] == pytest.approx(4.0) and header["CRLC"] == pytest.approx(30.0)
+    assert header["CRB0"] == pytest.approx(4.0 * 0.5**0.5, rel=1e-12)
+    gyration = (1e15 * u.V / (const.c**2 * header["CRB0"] * u.uG)).to_value(u.yr)
+    assert header["CRUNITT"] == pytest.approx(gyration, rel=1e-12)
+    assert header["CROMT2"] == pytest.approx(10.0, rel=1e-3) and header["CRT2"] == pytest.approx(header["CROMT2"] * gyration, rel=1e-12)
+    with fits.open(simulate_run / "realisation_00000.fits") as hdul:
+        comments = hdul[1].header.comments
+        assert comments["CRRIGID"].startswith("[V]") and comments["CRLC"].startswith("[pc]") and comments["CRT1"].startswith("[yr]")

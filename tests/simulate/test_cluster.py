@@ -281,7 +281,7 @@ def test_without_dask_auto_runs_serially_and_a_cluster_is_refused(monkeypatch) -
 
     monkeypatch.setattr(cluster, "_have", lambda module: False)
     assert Engine().resolve(10 * AUTO_MIN_PARTICLE_STEPS, tasks=8, cores=2) == "serial"
-    with pytest.raises(ValueError, match=r"--scheduler local needs Dask: pip install 'crmix\[dist\]'"):
+    with pytest.raises(ValueError, match=r"--scheduler local needs Dask: pip install 'crmix\[cluster\]'"):
         Engine(scheduler="local")
     with pytest.raises(ValueError, match="--cluster slurm needs Dask"):
         Engine(cluster="slurm", cluster_config=SAMPLE_SLURM)

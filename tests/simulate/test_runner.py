@@ -14,9 +14,11 @@ import sys
 import time
 from pathlib import Path
 
+import astropy.units as u
 import healpy as hp
 import numpy as np
 import pytest
+from astropy.table import QTable
 
 from crmix import Spectrum, TurbulenceModel
 from crmix.cli import main
@@ -26,6 +28,7 @@ from crmix.simulate import skymap, store
 from crmix.simulate.config import SimulationConfig
 from crmix.simulate.runner import run_ensemble
 from crmix.simulate.store import sky_maps
+from crmix.simulate.tables import run_record
 
 MODEL = TurbulenceModel(eta=0.5, rho=0.3, spectrum=Spectrum(kmax=2 * math.pi * 10 / 0.3))
 CONFIG = SimulationConfig(model=MODEL, nside=4, times=(2.0, 8.0), seed=42)
@@ -59,7 +62,7 @@ def same_origin(a: dict, b: dict) -> bool:
     return {**a, "provenance": reproducible(a["provenance"])} == {**b, "provenance": reproducible(b["provenance"])}
 
 
-def test_run_writes_maps_and_observables(tmp_path: Path) -> None:
+def test_run_writes_maps_and_observables(tmp_path: Path, units_everywhere) -> None:
     summary = run_ensemble(CONFIG, tmp_path / "run", 2, progress=False)
     files = sorted(p.name for p in (tmp_path / "run").iterdir())
     assert files == ["ensemble.npz", "ensemble_cl.ecsv", "ensemble_realisations.ecsv", "ensemble_transport.ecsv",
@@ -69,21 +72,25 @@ def test_run_writes_maps_and_observables(tmp_path: Path) -> None:
     run = json.loads((tmp_path / "run" / "run.json").read_text())
     assert run["backend"] == "numba" and run["dtype"] == "float64" and run["provenance"]["crmix"]
     provenance_record = run["provenance"]
-    transport = Table.read(tmp_path / "run" / "ensemble_transport.ecsv")
-    np.testing.assert_allclose(transport["K_zz"], summary.K_zz.value)
-    assert transport["K_zz"].unit == "1/Omega" and "K_zz_err" in transport.colnames
+    transport = QTable.read(tmp_path / "run" / "ensemble_transport.ecsv")
+    np.testing.assert_allclose(transport["Omega_K_zz"].value, summary.K_zz.value)
+    # a model without a physical scale: its values in its own units alone (c = 1, times in 1/Omega)
+    assert transport["Omega_K_zz"].unit == u.one and "Omega_K_zz_err" in transport.colnames and "K_zz" not in transport.colnames
     run.pop("provenance")
-    assert transport.meta["parameters"] == run
+    assert transport.meta["parameters"] == run_record(run) and transport.meta["parameters"]["Omega_times"][0] == CONFIG.times[0]
     assert transport.meta["analysis"]["diffusion_source"] == "qlt"
-    cl = Table.read(tmp_path / "run" / "ensemble_cl.ecsv")
-    assert cl.colnames[0] == "ell" and len(cl) == summary.cl_sub.shape[1] == 2 * CONFIG.nside + 1
-    tag = f"T{summary.times[-1]:.6g}"
-    np.testing.assert_allclose(cl[f"C_sub_{tag}"], summary.cl_sub[-1])
-    for name in ("C_sub_err", "ratio", "ratio_err", "N"):
-        assert f"{name}_{tag}" in cl.colnames
-    per = Table.read(tmp_path / "run" / "ensemble_realisations.ecsv")
-    assert len(per) == 2 * len(summary.times) * (2 * CONFIG.nside + 1)
-    np.testing.assert_allclose(per["C_sub"].reshape(2, len(summary.times), -1).mean(axis=0), summary.cl_sub)
+    for name in ("ensemble_cl.ecsv", "ensemble_transport.ecsv", "ensemble_realisations.ecsv"):
+        units_everywhere(tmp_path / "run" / name)
+    cl = QTable.read(tmp_path / "run" / "ensemble_cl.ecsv")
+    n_l = 2 * CONFIG.nside + 1
+    assert cl.colnames[:2] == ["Omega_T", "ell"] and len(cl) == len(summary.times) * n_l == summary.cl_sub.size
+    last = cl[cl["Omega_T"].value == summary.times[-1]]
+    np.testing.assert_allclose(last["C_sub"].value, summary.cl_sub[-1])
+    np.testing.assert_array_equal(last["ell"], np.arange(n_l))
+    assert {"C_sub_err", "ratio", "ratio_err", "N"} <= set(cl.colnames)
+    per = QTable.read(tmp_path / "run" / "ensemble_realisations.ecsv")
+    assert len(per) == 2 * len(summary.times) * n_l
+    np.testing.assert_allclose(per["C_sub"].value.reshape(2, len(summary.times), -1).mean(axis=0), summary.cl_sub)
     # the FITS maps (arrival directions, components) are the maps whose statistics were stored
     maps, meta = sky_maps(tmp_path / "run")
     assert maps.shape == (2, hp.nside2npix(CONFIG.nside))
@@ -97,7 +104,7 @@ def test_run_writes_maps_and_observables(tmp_path: Path) -> None:
         momentum_order[skymap.arrival_order(CONFIG.nside)] = maps[i]
         np.testing.assert_allclose(skymap.angular_power(momentum_order, 3 * CONFIG.nside - 1), stored, rtol=1e-4)
     header = dict(hp.read_map(tmp_path / "run" / "realisation_00001.fits", field=0, h=True)[1])
-    assert header["PIXDIR"] == "ARRIVAL" and header["CRFRAME"] == "B0" and header["TUNIT1"] == "1/Omega"
+    assert header["PIXDIR"] == "ARRIVAL" and header["CRFRAME"] == "B0" and header["TUNIT1"] == "c/Omega" and header["TTYPE1"] == "RX_1"
     # every table and the maps say what produced them
     origin = reproducible(provenance("numba", "float64"))
     assert reproducible(provenance_record) == origin and set(origin["versions"]) >= {"crmix", "python", "numpy", "scipy", "healpy", "numba"}
@@ -238,15 +245,19 @@ def test_fits_maps_read_with_healpy_and_carry_frame_units_and_parameters(tmp_pat
     n_columns = len(skymap.COMPONENTS) * len(CONFIG.times)
     assert maps.shape == (n_columns, hp.nside2npix(CONFIG.nside)) and np.all(np.isfinite(maps))
     assert header["COORDSYS"] == "B0" and header["CRFRAME"] == "B0" and header["ORDERING"] == "RING"
-    assert header["NSIDE"] == CONFIG.nside and header["TIMEUNIT"] == "1/Omega"
+    assert header["NSIDE"] == CONFIG.nside
     units = [header[f"TUNIT{k}"] for k in range(1, n_columns + 1)]  # every column states its unit
     names = [header[f"TTYPE{k}"] for k in range(1, n_columns + 1)]
-    assert all(u == ("1/Omega" if n.startswith("R") else "") for n, u in zip(names, units)) and "" in units
+    # a model without a physical scale: r in its own unit of length c/Omega, no physical parameters
+    assert all(unit == ("c/Omega" if n.startswith("R") else "") for n, unit in zip(names, units)) and "" in units
+    assert names[:7] == ["RX_1", "RY_1", "RZ_1", "PX_1", "PY_1", "PZ_1", "RX_2"] and "CRRIGID" not in header and "CRT1" not in header
     params = store.run_parameters(CONFIG)
+    assert [header["CROMT1"], header["CROMT2"]] == params["recorded_times"]
     assert (header["CRGEOM"], header["CRSPEC"], header["CRSEED"], header["CRINDEX"]) == ("slab", "power_law", 42, 0)
-    assert header["CRETA"] == MODEL.eta and header["CRRHO"] == MODEL.rho and header["CRDT"] == params["dt"]
+    assert header["CRETA"] == MODEL.eta and header["CRRHO"] == MODEL.rho and header["CROMDT"] == params["dt"]
     assert header["CRNTIME"] == len(CONFIG.times) and header["CRFIELD"] == "grid"
-    assert (header["CRVERSN"], header["CRBACKND"], header["CRPREC"]) == (provenance("numba", "float64")["crmix"], "numba", "float64")
+    origin = provenance("numba", "float64")
+    assert (header["CRVERSN"], header["CRCOMMIT"], header["CRBACKND"], header["CRPREC"]) == (origin["crmix"], origin["commit"], "numba", "float64")
 
 
 def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
@@ -357,3 +368,48 @@ def test_sigkill_in_the_middle_of_a_realisation_write_loses_only_that_realisatio
     run_ensemble(CONFIG, killed, 3, progress=False)
     run_ensemble(CONFIG, tmp_path / "whole", 3, progress=False)
     _assert_same_runs(killed, tmp_path / "whole")
+
+
+def test_a_run_reduced_by_an_earlier_crmix_is_refused_then_rereduced(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Tables of the earlier layout (a column per time, times in 1/Omega without units) are refused by name with the
+    way to re-reduce; crmix.simulate.rereduce rewrites them from the realisation files; maps whose columns are
+    named by time (RX_T8) still read."""
+    from astropy.io import fits
+    from astropy.table import Table
+
+    from crmix.fit.data import read_shape
+    from crmix.simulate import rereduce
+
+    out = tmp_path / "run"
+    summary = run_ensemble(CONFIG, out, 3, progress=False)
+    now = {name: QTable.read(out / name) for name in ("ensemble_cl.ecsv", "ensemble_transport.ecsv", "ensemble_realisations.ecsv")}
+    before = read_shape(out, ells=(2, 6))
+    tag = f"T{summary.times[-1]:.6g}"
+    Table({"ell": np.arange(9), f"C_sub_{tag}": summary.cl_sub[-1]}).write(out / "ensemble_cl.ecsv", overwrite=True)
+    Table({"T": np.repeat(summary.times, 9), "C_sub": summary.cl_sub.reshape(-1)}).write(out / "ensemble_realisations.ecsv",
+                                                                                         overwrite=True)
+    with pytest.raises(ValueError, match=r"ensemble_realisations\.ecsv was written by an earlier crmix.*rereduce\("):
+        read_shape(out, ells=(2, 6))
+    assert main(["fit", str(out), "--ell", "2:6", "--lmax", "16", "--out", str(tmp_path / "fit"), "--no-progress"]) == 2
+    assert "was written by an earlier crmix" in capsys.readouterr().err and not (tmp_path / "fit").exists()
+    rereduce(out)
+    for name, table in now.items():
+        again = QTable.read(out / name)
+        assert again.colnames == table.colnames
+        for column in table.colnames:
+            np.testing.assert_array_equal(np.asarray(again[column]), np.asarray(table[column]), err_msg=f"{name}:{column}")
+    after = read_shape(out, ells=(2, 6))
+    np.testing.assert_array_equal(after.ratio, before.ratio)
+    # the maps of an earlier crmix: columns named by the time in 1/Omega, no CROMTk keywords
+    maps, _ = sky_maps(out)
+    path = out / "realisation_00000.fits"
+    with fits.open(path) as hdul:
+        for k, t in enumerate(summary.times, 1):
+            for c in skymap.COMPONENTS:
+                hdul[1].columns.change_name(f"{c.upper().replace('_', '')}_{k}", f"{c.upper().replace('_', '')}_T{t:.6g}")
+            del hdul[1].header[f"CROMT{k}"]
+        hdul.writeto(tmp_path / "old.fits")
+    (tmp_path / "old.fits").replace(path)
+    np.testing.assert_array_equal(sky_maps(out)[0], maps)
+    with pytest.raises(ValueError, match=r"holds no ensemble\.npz"):
+        rereduce(tmp_path)

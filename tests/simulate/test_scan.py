@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from pathlib import Path
 
+import astropy.constants as const
+import astropy.units as u
 import numpy as np
 import pytest
-from astropy.table import Table
+from astropy.table import QTable
 from test_cluster import _assert_identical_folders
 
 from crmix.commands import scan
@@ -59,31 +62,33 @@ def test_each_point_is_the_run_crmix_simulate_writes(scanned: Path, tmp_path: Pa
         assert run["model"]["eta"] == float(eta)
 
 
-def test_summary_table_rows_are_the_points_tables(scanned: Path) -> None:
+def test_summary_table_rows_are_the_points_tables(scanned: Path, units_everywhere) -> None:
     out = scanned / "scan"
-    table = Table.read(out / "scan.ecsv")
-    assert table.colnames == ["rigidity", "rho", "eta", "realisations", "T_max", "Omega_tau_s_QLT", "Omega_tau_s",
-                              "Omega_tau_s_err", "C1_sub_over_C1_QLT", "C1_sub_over_C1_QLT_err", "cos_alpha", "converged", "folder"]
-    assert table["rigidity"].unit == "PV" and list(table["rigidity"]) == [30.0, 30.0, 10.0, 10.0]
-    assert list(table["eta"]) == [0.3, 0.5, 0.3, 0.5] and list(table["realisations"]) == [2] * 4
+    table = units_everywhere(out / "scan.ecsv")
+    assert table.colnames == ["rigidity", "rho", "eta", "realisations", "T_max", "Omega_T_max", "tau_s_QLT", "Omega_tau_s_QLT",
+                              "tau_s", "Omega_tau_s", "tau_s_err", "Omega_tau_s_err", "C1_sub_over_C1_QLT", "C1_sub_over_C1_QLT_err",
+                              "cos_alpha", "converged", "folder"]
+    assert table["rigidity"].unit == "TV" and list(table["rigidity"].value) == [30000.0, 30000.0, 10000.0, 10000.0]
+    assert list(table["eta"].value) == [0.3, 0.5, 0.3, 0.5] and list(table["realisations"]) == [2] * 4
     assert reproducible(table.meta["provenance"]) == reproducible(provenance(table.meta["backend"], "float64"))
-    assert table["rho"][0] == pytest.approx(3 * table["rho"][2], rel=1e-12)  # rho is linear in the rigidity
+    assert table["rho"][0].value == pytest.approx(3 * table["rho"][2].value, rel=1e-12)  # rho is linear in the rigidity
     points = scan.points_from_args(_scan_args(scanned))
     for row, point in zip(table, points):
         folder = out / row["folder"]
-        transport = Table.read(folder / "ensemble_transport.ecsv")
-        assert row["Omega_tau_s"] == transport.meta["Omega_tau_s"]
-        assert row["Omega_tau_s_err"] == transport.meta["Omega_tau_s_err"]
-        assert row["cos_alpha"] == transport.meta["cos_alpha"]
+        transport = QTable.read(folder / "ensemble_transport.ecsv")
+        for name in ("Omega_tau_s", "Omega_tau_s_err", "tau_s", "tau_s_err", "cos_alpha"):
+            assert row[name] == transport.meta[name], name
         assert row["converged"] == transport.meta["K_zz_converged"]
-        assert row["T_max"] == transport["T"][-1]
-        assert row["C1_sub_over_C1_QLT"] == pytest.approx(transport["C1_sub"][-1] / transport["C1_QLT"][-1], rel=1e-12)
-        assert row["C1_sub_over_C1_QLT_err"] == pytest.approx(transport["C1_sub_err"][-1] / transport["C1_QLT"][-1], rel=1e-12)
+        assert row["T_max"] == transport["T"][-1] and row["Omega_T_max"] == transport["Omega_T"][-1]
+        assert row["C1_sub_over_C1_QLT"].value == pytest.approx((transport["C1_sub"][-1] / transport["C1_QLT"][-1]).value, rel=1e-12)
+        assert row["C1_sub_over_C1_QLT_err"].value == pytest.approx((transport["C1_sub_err"][-1] / transport["C1_QLT"][-1]).value, rel=1e-12)
         model = json.loads((folder / "run.json").read_text())["model"]
-        assert model["rho"] == row["rho"] and model["eta"] == row["eta"]
-        # the point's own slab QLT: Omega tau_s = Omega lambda_par / v = 3 K_zz^QLT (docs/physics.md)
-        assert point.config.model.rho == row["rho"]
-        assert row["Omega_tau_s_QLT"] == pytest.approx(3 * parallel_diffusion(point.config.model), rel=1e-9)
+        assert model["rho"] == row["rho"].value and model["eta"] == row["eta"].value
+        # the point's own slab QLT: Omega tau_s = Omega lambda_par / v = 3 K_zz^QLT (docs/physics.md), in yr with its own Omega
+        assert point.config.model.rho == row["rho"].value
+        assert row["Omega_tau_s_QLT"].value == pytest.approx(3 * parallel_diffusion(point.config.model), rel=1e-9)
+        gyration = point.rigidity / (const.c**2 * point.config.model.physical.b_rms_G * u.G * math.sqrt(1 - point.config.model.eta))  # 1/Omega
+        assert row["tau_s_QLT"].to_value(u.s) == pytest.approx(row["Omega_tau_s_QLT"].value * gyration.to_value(u.s), rel=1e-9)
 
 
 def test_scan_resumes_and_extends_like_a_run(scanned: Path, tmp_path: Path) -> None:
@@ -101,10 +106,10 @@ def test_scan_resumes_and_extends_like_a_run(scanned: Path, tmp_path: Path) -> N
         assert path in redone or path.stat().st_mtime_ns == mtime, f"{path} was redone"
     for k in range(4):
         _assert_identical_folders(out / f"point_{k:03d}", scanned / "scan" / f"point_{k:03d}")
-    np.testing.assert_array_equal(Table.read(out / "scan.ecsv")["Omega_tau_s"], Table.read(scanned / "scan" / "scan.ecsv")["Omega_tau_s"])
+    np.testing.assert_array_equal(QTable.read(out / "scan.ecsv")["Omega_tau_s"], QTable.read(scanned / "scan" / "scan.ecsv")["Omega_tau_s"])
     assert scan.run(_scan_args(tmp_path, "--realisations", "3")) == 0  # extends every point
     assert len(list(out.glob("point_*/realisation_*.npz"))) == 12
-    assert list(Table.read(out / "scan.ecsv")["realisations"]) == [3] * 4
+    assert list(QTable.read(out / "scan.ecsv")["realisations"]) == [3] * 4
 
 
 def test_a_folder_of_another_scan_is_refused(scanned: Path, tmp_path: Path) -> None:
@@ -128,7 +133,7 @@ def test_one_backtracking_time_leaves_convergence_unknown(tmp_path: Path) -> Non
     args = _scan_args(tmp_path, "--times", "2", "--realisations", "1")
     args.rigidity, args.eta = ["30PV"], [0.5]
     assert scan.run(args) == 0
-    table = Table.read(tmp_path / "scan" / "scan.ecsv")
+    table = QTable.read(tmp_path / "scan" / "scan.ecsv")
     assert bool(table["converged"].mask[0])
 
 
@@ -161,7 +166,7 @@ def test_the_command_exits_2_with_the_option_named(tmp_path: Path, capsys) -> No
     assert not (tmp_path / "scan").exists()
 
 
-def test_a_scan_feeds_crmix_fit(tmp_path: Path) -> None:
+def test_a_scan_feeds_crmix_fit(tmp_path: Path, units_everywhere) -> None:
     """crmix fit reads the scan's points as runs: one fit row per point, the relation over them."""
     from crmix.commands import fit as fit_cli
 
@@ -172,7 +177,7 @@ def test_a_scan_feeds_crmix_fit(tmp_path: Path) -> None:
     args = parser.parse_args([*points, "--ell", "2:4", "--lmax", "8", "--bounds", "0.5:60", "--out", str(tmp_path / "fit"),
                               "--no-progress"])
     assert fit_cli.run(args) == 0
-    table = Table.read(tmp_path / "fit" / "fit.ecsv")
+    table = units_everywhere(tmp_path / "fit" / "fit.ecsv")
     assert list(table["run"]) == points and np.all(table["low"] <= table["best"]) and np.all(table["best"] <= table["high"])
-    summary = Table.read(tmp_path / "scan3" / "scan.ecsv")
+    summary = QTable.read(tmp_path / "scan3" / "scan.ecsv")
     np.testing.assert_allclose(table["rho"], summary["rho"], rtol=1e-12)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import astropy.constants as const
+import astropy.units as u
 import numpy as np
 import pytest
 
@@ -85,8 +87,8 @@ def test_unwritable_output_folder(main, tmp_path, capsys):
 
 
 def test_run_writes_table_and_plot_atomically(main, tmp_path, capsys):
-    """Two rigidities: columns per rigidity, metadata with every parameter and the derived numbers."""
-    from astropy.table import Table
+    """Two rigidities: one row per (rigidity, l), metadata with every parameter and the derived numbers, each with its unit."""
+    from astropy.table import QTable
 
     out = tmp_path / "run"
     assert main(["spectrum", "--rigidity", "10TV", "1PV", "--lmax", "30", "--no-progress", "--out", str(out)]) == 0
@@ -94,58 +96,64 @@ def test_run_writes_table_and_plot_atomically(main, tmp_path, capsys):
     assert "Omega tau_s" in printed and "slope of C_l/C_1 over l = 5..30" in printed and "drift" in printed
     assert sorted(p.name for p in out.iterdir()) == ["spectrum.ecsv", "spectrum.png"]  # no temporary files left
     assert (out / "spectrum.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    table = Table.read(out / "spectrum.ecsv", format="ascii.ecsv")
-    assert table.colnames == ["ell", "C_ell_10TV", "C_ell_over_C_1_10TV", "C_ell_1PV", "C_ell_over_C_1_1PV"]
-    assert list(table["ell"]) == list(range(31))
+    table = QTable.read(out / "spectrum.ecsv", format="ascii.ecsv")
+    assert table.colnames == ["rigidity", "ell", "C_ell", "C_ell_over_C_1", "lmax_drift"]
+    assert table["rigidity"].unit == u.V and table["C_ell"].unit == u.one
+    assert list(table["ell"]) == list(range(31)) * 2
     assert reproducible(table.meta["provenance"]) == reproducible(provenance("numpy", "float64"))
     params = table.meta["parameters"]
-    assert params["geometry"] == "slab" and params["eta"] == 0.5 and params["lmax"] == 30 and params["brms"] == "4uG"
+    assert params["geometry"] == "slab" and params["eta"] == 0.5 and params["lmax"] == 30 and params["b_rms"] == 4 * u.uG
     runs = table.meta["runs"]
-    for label in ("10TV", "1PV"):
+    for label, rigidity in (("10TV", 10 * u.TV), ("1PV", 1 * u.PV)):
         meta = runs[label]
-        assert table[f"C_ell_over_C_1_{label}"][1] == 1.0 and table[f"C_ell_{label}"][0] == 0.0
-        assert meta["omega_dt"] == pytest.approx(4 * meta["tau_s"] ** (1 / 3))
-        for key in ("rho", "tau_s", "omega_dt", "lmax_drift_max", "lmax_drift", "leak_fraction", "slope", "warnings"):
+        rows = table[table["rigidity"] == rigidity]
+        assert len(rows) == 31 and rows["C_ell_over_C_1"][1] == 1.0 and rows["C_ell"][0] == 0.0
+        assert meta["Omega_dt"].value == pytest.approx(4 * meta["Omega_tau_s"].value ** (1 / 3))
+        # the physical times are the model's: 1/Omega_0 = R/(c^2 B0) with B0 = B_rms sqrt(1 - eta)
+        gyration = (rigidity / (const.c**2 * 4 * u.uG * math.sqrt(0.5))).to(u.yr)
+        assert meta["tau_s"].to_value(u.yr) == pytest.approx(meta["Omega_tau_s"].value * gyration.value, rel=1e-9)
+        for key in ("rho", "tau_s", "Omega_dt", "lmax_drift_max", "leak_fraction", "slope", "warnings"):
             assert key in meta
-    assert runs["1PV"]["rho"] == pytest.approx(100 * runs["10TV"]["rho"], rel=1e-12)
+    assert runs["1PV"]["rho"].value == pytest.approx(100 * runs["10TV"]["rho"].value, rel=1e-12)
     # Kolmogorov: Omega tau_s rho^(2/3) / (1 - (k_min/k_max)^(2/3)) is the same at every rigidity
     a, b = runs["10TV"], runs["1PV"]
-    scaled = [m["tau_s"] * m["rho"] ** (2 / 3) / (1 - (m["kmin_Lc"] / m["kmax_Lc"]) ** (2 / 3)) for m in (a, b)]
+    scaled = [(m["Omega_tau_s"] * m["rho"] ** (2 / 3) / (1 - (m["kmin_Lc"] / m["kmax_Lc"]) ** (2 / 3))).value for m in (a, b)]
     assert scaled[1] == pytest.approx(scaled[0], rel=1e-8)
 
 
 def test_new_geometries_give_c_l(main, tmp_path, capsys):
     """2d (Delta T given: no QLT) and the composite (KPM (51) with the slab part's tau_s) through the generic path."""
-    from astropy.table import Table
+    from astropy.table import QTable
 
     small = ["--rigidity", "30PV", "--rg-over-lambda-min", "3", "--lmax", "8", "--no-progress"]
     assert main(["spectrum", "--geometry", "2d", "--omega-dt", "10", *small, "--out", str(tmp_path / "2d")]) == 0
     assert main(["spectrum", "--geometry", "composite", "--slab-fraction", "0.3", *small, "--out", str(tmp_path / "comp")]) == 0
     assert "no QLT tau_s" in capsys.readouterr().out
-    two_d = Table.read(tmp_path / "2d" / "spectrum.ecsv", format="ascii.ecsv").meta["runs"]["30PV"]
-    comp = Table.read(tmp_path / "comp" / "spectrum.ecsv", format="ascii.ecsv").meta["runs"]["30PV"]
+    two_d = QTable.read(tmp_path / "2d" / "spectrum.ecsv", format="ascii.ecsv").meta["runs"]["30PV"]
+    comp = QTable.read(tmp_path / "comp" / "spectrum.ecsv", format="ascii.ecsv").meta["runs"]["30PV"]
     assert two_d["geometry"] == "2d" and two_d["mixing_path"] == "generic" and two_d["orbit"] == "helix"
-    assert two_d["dt_source"] == "omega_dt" and two_d["omega_dt"] == 10.0 and math.isnan(two_d["tau_s"])
+    assert two_d["dt_source"] == "omega_dt" and two_d["Omega_dt"] == 10.0 and math.isnan(two_d["Omega_tau_s"])
     assert comp["geometry"] == "composite" and comp["slab_fraction"] == 0.3 and comp["dt_source"] == "kpm51"
-    assert comp["omega_dt"] == pytest.approx(4 * comp["tau_s"] ** (1 / 3))
+    assert comp["Omega_dt"].value == pytest.approx(4 * comp["Omega_tau_s"].value ** (1 / 3))
     # the slab part alone (fraction 0.3 of the power) scatters: tau_s is 1/0.3 times that of slab at the same eta
     assert main(["spectrum", "--geometry", "slab", *small, "--out", str(tmp_path / "slab")]) == 0
-    slab = Table.read(tmp_path / "slab" / "spectrum.ecsv", format="ascii.ecsv").meta["runs"]["30PV"]
-    assert comp["tau_s"] == pytest.approx(slab["tau_s"] / 0.3, rel=1e-3)
+    slab = QTable.read(tmp_path / "slab" / "spectrum.ecsv", format="ascii.ecsv").meta["runs"]["30PV"]
+    assert comp["Omega_tau_s"].value == pytest.approx(slab["Omega_tau_s"].value / 0.3, rel=1e-3)
 
 
 @pytest.mark.slow
 def test_isotropic_with_a_regular_field_takes_the_generic_path(main, tmp_path):
     """Isotropic + B0: helical orbits (generic path), tau_s from the resonance sum of crmix.qlt_axisymmetric."""
-    from astropy.table import Table
+    from astropy.table import QTable
 
     out = tmp_path / "iso"
     assert main(["spectrum", "--geometry", "isotropic", "--eta", "0.5", "--rigidity", "30PV", "--rg-over-lambda-min", "0.6",
                  "--lmax", "4", "--no-progress", "--out", str(out)]) == 0
-    meta = Table.read(out / "spectrum.ecsv", format="ascii.ecsv").meta["runs"]["30PV"]
+    meta = QTable.read(out / "spectrum.ecsv", format="ascii.ecsv").meta["runs"]["30PV"]
     assert meta["geometry"] == "isotropic" and meta["mixing_path"] == "generic" and meta["orbit"] == "helix"
-    assert meta["dt_source"] == "kpm51" and meta["omega_dt"] == pytest.approx(4 * meta["tau_s"] ** (1 / 3))
-    assert meta["lambda_par"] == pytest.approx(meta["tau_s"]) and meta["K_zz"] == pytest.approx(meta["tau_s"] / 3)
+    tau = meta["Omega_tau_s"].value
+    assert meta["dt_source"] == "kpm51" and meta["Omega_dt"].value == pytest.approx(4 * tau ** (1 / 3))
+    assert meta["Omega_lambda_par"].value == pytest.approx(tau) and meta["Omega_K_zz"].value == pytest.approx(tau / 3)
 
 
 def test_cupy_backend_is_refused_where_it_cannot_run(main, tmp_path, capsys):
