@@ -17,6 +17,11 @@ l_max = 50; isotropic + B0 to k_max = 3 Omega: 0.6 ms at l_max = 10, 1.3 ms at 3
 for lines, 3-5 for the (k, c) plane (benchmarks/axisymmetric.py; isotropic + B0 to k_max = 8.9 Omega at
 l_max = 8: 57 s, estimated 45 s).  A full-support component on helices is cubed only up to its k_split
 (K_SPLIT Omega; crmix.solver.axisymmetric): beyond it the straight-line tail costs a kappa of its band.
+
+Before any of it, the QLT Delta T rule of a full-support component on helices (crmix.qlt_axisymmetric) sums
+every harmonic |N| <= k_max mu/Omega at every mu node between the harmonic onsets: about
+QLT_SECONDS (k_max/Omega)^QLT_POWER seconds (isotropic + B0, eta = 0.5, on the 2-core CPU machine, one
+thread: 1.7, 8.4 and 57 s at k_max = 17.8, 35.5 and 71 Omega; the fit gives 1.2, 8.1 and 57 s).
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from crmix.resources import ResourceEstimate
 from crmix.solver.axisymmetric import K_SPLIT, initial_wave_vectors, is_standard_slab
 from crmix.solver.axisymmetric_nodes import DLOGK0
 
-__all__ = ["spectrum_estimate"]
+__all__ = ["qlt_seconds", "spectrum_estimate"]
 
 MATRIX_BYTES = 140.0
 MATRIX_SECONDS = 6e-7
@@ -43,6 +48,8 @@ REFINEMENT_PLANE = 4.0
 GENERIC_SECONDS = 6e-4
 GENERIC_K_SCALE = 30.0
 GENERIC_LMAX_POWER = 0.7
+QLT_SECONDS = 3.7e-4
+QLT_POWER = 2.8
 
 
 def _kappa_nodes(kmin: float, kmax: float, dt: float) -> float:
@@ -86,3 +93,10 @@ def spectrum_estimate(models_and_dt: list[tuple[TurbulenceModel, float]], lmax: 
     seconds = sum(BASE_SECONDS + MATRIX_SECONDS * cube + s for s, _ in costs)
     return ResourceEstimate(memory={"mixing-matrix contraction": MATRIX_BYTES * cube, "kappa time factors": KAPPA_BYTES * ells * nodes},
                             seconds=seconds)
+
+
+def qlt_seconds(model: TurbulenceModel) -> float:
+    """Time of the QLT scattering of ``model``'s full-support components on helices (module docstring); 0 otherwise."""
+    if model.Omega <= 0 or model.turbulence.closed_form(model) is not None:
+        return 0.0
+    return sum(QLT_SECONDS * (c.kmax / model.Omega) ** QLT_POWER for c in model.turbulence.tensor(model).components if c.where.full)
