@@ -28,6 +28,11 @@ class Target:
 #: Sorted by output file name; a source that does not exist yet is skipped with a note.
 TARGETS: tuple[Target, ...] = (
     Target(
+        source="crmix.derive.axisymmetric_realspace",
+        output="axisymmetric_realspace.py",
+        title="Real-space weights of the generic (1a) density and the uniform-field parts of M (docs/physics.md).",
+    ),
+    Target(
         source="crmix.derive.axisymmetric_weights",
         output="axisymmetric_weights.py",
         title="Coupling weights of the generic mixing matrix for axisymmetric turbulence (docs/physics.md; Edmonds Table 5).",
@@ -41,6 +46,11 @@ TARGETS: tuple[Target, ...] = (
         source="crmix.derive.mixing_weights",
         output="mixing_weights.py",
         title="Weights of the mixing-matrix assembly M = 1 + 2 M^(1a) + M^(1c) (KPM (17), (40), (47); MA19 (3.15), (3.21)).",
+    ),
+    Target(
+        source="crmix.derive.pair_age",
+        output="pair_age.py",
+        title="Weights of the sky's C_l as the age integral of the pair propagator's dipole column (docs/physics.md).",
     ),
     Target(
         source="crmix.derive.boris",

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from astropy.table import QTable
 
     from crmix.resources import ResourceEstimate
-    from crmix.solver.spectrum import AngularSpectrum
+    from crmix.solver.spectrum import AngularSpectrum, MixingSource
     from crmix.solver.timestep import MixingTime
 
 __all__ = ["BACKENDS", "SpectrumRequest", "angular_power_spectra", "rigidity_label", "spectrum_table"]
@@ -76,13 +76,17 @@ class SpectrumRequest:
     rg_over_lambda_min  r_g / smallest wavelength; None: the model's default (150, KPM Sec. 2.1.2).
     lmax                truncation; None: DEFAULT_LMAX (closed forms) or DEFAULT_LMAX_GENERIC (generic path).
     dt_rule, omega_dt, alpha, dt_coefficient
-                        Delta T: the KPM (51) rule with its coefficient, Omega dT, or alpha = k_max dT (one at most).
+                        Delta T: a rule (KPM (51), or c tau_s for a measured M) with its coefficient (None: the
+                        rule's default), Omega dT, or alpha = k_max dT (one at most).
     gradient_length     fbar/|d_z fbar| along B0 (a length).
     cos_alpha_correction, extrapolate, closure, backend
                         as crmix.solver.spectrum.angular_power_spectrum.
+    mixing_run          crmix mixing run folders, one per rigidity's model: KPM (20) with the M measured by test
+                        particles (crmix.fit.mixing.MeasuredMixing) instead of the first order; closure "truncated".
 
     After construction ``rigidity`` is a tuple of Quantities, ``b_rms``, ``l_c`` and ``gradient_length``
-    Quantities, ``eta``, ``lmax`` and ``extrapolate`` hold the resolved values, and ``models`` the (label, model) pairs.
+    Quantities, ``eta``, ``lmax`` and ``extrapolate`` hold the resolved values, ``models`` the (label, model)
+    pairs and ``sources`` each model's measured M (None: the first order).
     """
 
     rigidity: Sequence[u.Quantity | str] | u.Quantity | str = "10TV"
@@ -102,12 +106,14 @@ class SpectrumRequest:
     extrapolate: float | str | None = None
     closure: str = "truncated"
     backend: str = "numpy"
+    mixing_run: Sequence[str] | None = None
     models: tuple[tuple[str, TurbulenceModel], ...] = field(init=False, repr=False)
+    sources: tuple[MixingSource | None, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         from crmix.solver.choices import DEFAULT_LMAX, DEFAULT_LMAX_GENERIC, MIN_LMAX_EXTRAPOLATION
         from crmix.solver.closure import CLOSURES, ZONAL_CLOSURES
-        from crmix.solver.timestep import DT_RULES, KPM51_COEFFICIENT
+        from crmix.solver.timestep import DT_RULES, RULE_COEFFICIENTS
 
         def put(name: str, value: Any) -> None:
             object.__setattr__(self, name, value)
@@ -169,7 +175,7 @@ class SpectrumRequest:
                  if v is not None]
         if len(given) > 1:
             raise ValueError(f"give at most one of --dt-rule, --omega-dt, --alpha; got {', '.join(given)}")
-        put("dt_coefficient", KPM51_COEFFICIENT if self.dt_coefficient is None else self.dt_coefficient)
+        put("dt_coefficient", RULE_COEFFICIENTS[self.dt_rule or "kpm51"] if self.dt_coefficient is None else self.dt_coefficient)
         for name, value in (("--omega-dt", self.omega_dt), ("--alpha", self.alpha), ("--dt-coefficient", self.dt_coefficient)):
             if value is not None:
                 real(name, value, gt=0)
@@ -201,6 +207,16 @@ class SpectrumRequest:
         put("gradient_length", gradient_length(self.gradient_length))
         if self.cos_alpha_correction and eta >= 1.0:
             raise ValueError("--cos-alpha-correction needs a regular field: eta < 1")
+        put("sources", (None,) * len(models))
+        if self.mixing_run:
+            if self.closure != "truncated":
+                raise ValueError(f"--mixing-run is solved by KPM (20) truncated at lmax: drop --closure {self.closure}")
+            if self.extrapolate is not None:
+                raise ValueError("--mixing-run is solved at the run's lmax: drop --extrapolate")
+            from crmix.fit.mixing import measured_sources
+
+            put("mixing_run", tuple(str(r) for r in self.mixing_run))
+            put("sources", tuple(measured_sources(self.mixing_run, [m for _, m in models], lmax)))
 
     @property
     def generic(self) -> bool:
@@ -217,7 +233,7 @@ class SpectrumRequest:
     def parameters(self) -> dict[str, Any]:
         """The record of the request for a table's metadata: the resolved values, dimensional ones as Quantities,
         the geometry by name with its parameters (crmix.records.with_units gives the rest their units)."""
-        record = {k: v for k, v in vars(self).items() if k not in ("models", "geometry", "timesteps")}
+        record = {k: v for k, v in vars(self).items() if k not in ("models", "geometry", "timesteps", "sources")}
         record["rigidity"] = [u.Quantity(r).to(u.V) for r in _tuple(self.rigidity)]
         geometry = geometry_for(self.geometry)
         record.update(geometry=geometry.name, **geometry.parameters())
@@ -228,13 +244,14 @@ class SpectrumRequest:
         return float(model_units(model).internal(u.Quantity(self.gradient_length), "length"))
 
     def shortest_estimate(self) -> ResourceEstimate | None:
-        """The generic path's cost at the shortest valid Delta T (Omega dT = 2 pi), known before tau_s is computed
-        (the generic QLT tau_s takes time too); None where Delta T is given or the closed forms run."""
+        """The generic path's cost at the shortest valid Delta T (Omega dT = 2 pi) plus that of its QLT tau_s, known
+        before tau_s is computed; None where Delta T is given or the closed forms run."""
         if not self.generic or self.omega_dt is not None or self.alpha is not None:
             return None
-        from crmix.solver.resources import spectrum_estimate
+        from crmix.solver.resources import qlt_seconds, spectrum_estimate
 
-        return spectrum_estimate([(m, 2.0 * math.pi / m.Omega) for _, m in self.models], int(self.lmax or 0))
+        shortest = spectrum_estimate([(m, 2.0 * math.pi / m.Omega) for _, m in self.models], int(self.lmax or 0))
+        return replace(shortest, seconds=shortest.seconds + sum(qlt_seconds(m) for _, m in self.models))
 
     @cached_property
     def timesteps(self) -> tuple[MixingTime, ...]:
@@ -261,13 +278,13 @@ def angular_power_spectra(request: SpectrumRequest, *, progress: bool = False) -
 
     xp = namespace_by_name(request.backend)
     results = []
-    for (label, model), step in zip(request.models, request.timesteps):
+    for (label, model), step, source in zip(request.models, request.timesteps, request.sources):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             res = solve_spectrum(model, step, lmax=int(request.lmax or 0), gradient_length=request.gradient_length_in(model),
                                  cos_alpha_correction=request.cos_alpha_correction,
                                  extrapolate=None if request.extrapolate is None else float(request.extrapolate),
-                                 closure=request.closure, progress=progress, xp=xp)
+                                 closure=request.closure, progress=progress, xp=xp, mixing=source)
         res.metadata["warnings"] = [*step.messages, *(str(w.message) for w in caught)]
         results.append((label, res))
     return results

@@ -35,6 +35,8 @@ TOPIC_MODULES = (
     "crmix.derive.lookups",
     "crmix.derive.closure",
     "crmix.derive.axisymmetric",
+    "crmix.derive.pair_age",
+    "crmix.derive.axisymmetric_realspace",
 )
 
 

@@ -52,6 +52,9 @@ class FitRequest:
     covariance  one of :data:`COVARIANCES`.
     bounds      (lo, hi) of the fitted parameter, 0 < lo < hi finite (None: Omega dT in 2..300, alpha in 2..3000).
     closure     the theory's steady state (crmix.solver.choices.CLOSURES).
+    mixing_run  crmix mixing run folders, one per fitted run's model: KPM (20) with the M measured by test
+                particles instead of the first order (crmix.fit.mixing; closure "truncated"), Omega dT
+                within each run's recorded range.
     """
 
     runs: Sequence[str | os.PathLike[str]]
@@ -61,6 +64,7 @@ class FitRequest:
     covariance: str = "diagonal"
     bounds: tuple[float, float] | None = None
     closure: str = "truncated"
+    mixing_run: Sequence[str | os.PathLike[str]] | None = None
 
     def __post_init__(self) -> None:
         if not self.runs:
@@ -83,8 +87,13 @@ class FitRequest:
             raise ValueError(f"--closure must be one of {CLOSURES}, got {self.closure!r}")
         if self.time is not None and not (math.isfinite(self.time) and self.time > 0):
             raise ValueError(f"--time must be a backtracking time > 0 (in 1/Omega), got {self.time}")
+        if self.mixing_run is not None:
+            if self.closure != "truncated":
+                raise ValueError(f"--mixing-run is solved by KPM (20) truncated at lmax: drop --closure {self.closure}")
+            object.__setattr__(self, "mixing_run", tuple(str(r) for r in self.mixing_run))
 
     def parameters(self) -> dict[str, object]:
         """The record of the request in fit.ecsv's metadata."""
         return {"runs": [str(r) for r in self.runs], "time": self.time, "ell": list(self.ell), "lmax": list(self.lmax),
-                "covariance": self.covariance, "closure": self.closure, "bounds": list(self.bounds) if self.bounds else None}
+                "covariance": self.covariance, "closure": self.closure, "bounds": list(self.bounds) if self.bounds else None,
+                "mixing_runs": None if self.mixing_run is None else list(self.mixing_run)}

@@ -34,6 +34,7 @@ import numpy as np
 from scipy.interpolate import CubicSpline
 
 from crmix.solver.family import SpectrumFamily
+from crmix.solver.spectrum import MixingSource
 from crmix.validation import integer, real
 
 if TYPE_CHECKING:
@@ -187,13 +188,15 @@ def parameter_of(shape: SimulatedShape) -> str:
 
 
 def fit_run(shape: SimulatedShape, lmax_values: list[int], *, bounds: tuple[float, float] | None = None,
-            closure: str = "truncated", progress: Any = None) -> list[ShapeFit]:
+            closure: str = "truncated", progress: Any = None, mixing: MixingSource | None = None) -> list[ShapeFit]:
     """The shape fit of one run at each truncation (the families are independent: one per l_max).
 
     ``closure``: the theory's steady state, KPM (20) truncated at l_max (the default) or one of
-    crmix.solver.closure.CLOSURES.
+    crmix.solver.closure.CLOSURES.  ``mixing``: M from that source instead of the first order
+    (crmix.solver.spectrum.MixingSource, e.g. measured by test particles).
     """
     parameter = parameter_of(shape)
     update = None if progress is None else progress.update
-    return [fit_shape(shape.ratio, shape.inverse_covariance, shape.ells, SpectrumFamily(shape.model, lmax, closure=closure),
+    return [fit_shape(shape.ratio, shape.inverse_covariance, shape.ells,
+                      SpectrumFamily(shape.model, lmax, closure=closure, mixing=mixing),
                       parameter=parameter, bounds=bounds, progress=update) for lmax in lmax_values]

@@ -93,6 +93,7 @@ class Comparison:
     seed: int = 0
     one_sky_variance: bool = True
     maps: SimulatedSky | None = None
+    mixing_runs: tuple[str, ...] | None = None
     cache: Path | None = None
     progress: bool = False
 
@@ -141,7 +142,8 @@ class Comparison:
                 "grid_points": self.grid_points, "realisations": self.realisations, "nside": self.nside, "seed": self.seed,
                 "noise_levels": self.noise_levels, "gradient_length_nominal_pc": GRADIENT_LENGTH_PC,
                 "one_sky_variance_in_chi2": self.one_sky_variance,
-                "model_source": "theory" if self.maps is None else "simulated sky maps"}
+                "model_source": ("simulated sky maps" if self.maps is not None else "theory, M measured by test particles"
+                                 if self.mixing_runs else "theory"), "mixing_runs": list(self.mixing_runs or [])}
 
 
 @dataclass
@@ -211,20 +213,25 @@ def _derived(cmp: Comparison, tf: fit.TierFit, model: TurbulenceModel, C1_nomina
 
 
 def _theory_tiers(cmp: Comparison, cache: PredictionCache) -> tuple[list[fit.TierProblem], list[dict[str, Any]]]:
+    from crmix.fit.mixing import measured_sources
+
     K = _kernel(cmp)
     problems, info = [], []
-    for d in cmp.data:
-        model = cmp.model(d.energy_TeV)
+    models = [cmp.model(d.energy_TeV) for d in cmp.data]
+    sources = measured_sources(cmp.mixing_runs, models, cmp.lmax)
+    for d, model, source in zip(cmp.data, models, sources):
         tau_s = model.turbulence.qlt(model).tau_s  # cached per model: the predictions read it again
         rng = cmp.omega_dt_range or default_omega_dt_range(tau_s)
+        if source is not None:
+            rng = source.omega_dt_range(rng)
         ell = d.ell
 
-        def template(x: float, model: TurbulenceModel = model, ell: np.ndarray = ell) -> np.ndarray:
-            return K.apply(cache(model, x, cmp.lmax).ratio)[ell]
+        def template(x: float, model: TurbulenceModel = model, ell: np.ndarray = ell, source: Any = source) -> np.ndarray:
+            return K.apply(cache(model, x, cmp.lmax, source).ratio)[ell]
 
         noise_n = K.noise[ell]
         problems.append(fit.TierProblem(d, template, noise_n, rng, (cmp.noise_levels or {}).get(d.tier)))
-        info.append({"model": model, "tau_s": tau_s})
+        info.append({"model": model, "tau_s": tau_s, "mixing": source})
     return problems, [dict(i, kernel=K) for i in info]
 
 
@@ -258,7 +265,7 @@ def run_comparison(cmp: Comparison) -> ComparisonResult:
     event_factor = cmp.coverage.event_factor()
     if cmp.one_sky_variance:
         fits, fits_made, settled = onesky.fit_with_one_sky(
-            problems, lambda k, tf: tf.amplitude.value * cache(info[k]["model"], tf.omega_dt.value, cmp.lmax).ratio,
+            problems, lambda k, tf: tf.amplitude.value * cache(info[k]["model"], tf.omega_dt.value, cmp.lmax, info[k]["mixing"]).ratio,
             lambda C, ell: onesky.sky_covariance(C, ell, band=(cmp.coverage.dec_min, cmp.coverage.dec_max) if cmp.coverage.is_band
                                                  else None, weights=cmp.coverage.weights, filter=cmp.filter,
                                                  dipole_axis=cmp.axis if cmp.dipole == "b0" else None),
@@ -272,7 +279,7 @@ def run_comparison(cmp: Comparison) -> ComparisonResult:
     tiers = []
     for k, (p, tf, i) in enumerate(zip(problems, fits, info)):
         d = p.data
-        prediction = cache(i["model"], tf.omega_dt.value, cmp.lmax)
+        prediction = cache(i["model"], tf.omega_dt.value, cmp.lmax, i["mixing"])
         C = tf.amplitude.value * prediction.ratio
         noise_level = tf.noise_level.value if tf.noise_level is not None else (cmp.noise_levels or {}).get(d.tier, 0.0)
         sims = _one_sky(cmp, C, noise_level, d.lmax, cmp.seed + k)

@@ -35,6 +35,8 @@ class CompareRequest:
     eta, b_rms, l_c, spectrum, charge   the slab model (rigidity = E/Z).
     maps, time      a crmix simulate run whose sky maps give the shape, and its backtracking time.
     one_sky_variance  chi^2 with the one-sky covariance at the best fit beside the published errors (False: those alone).
+    mixing_run      crmix mixing runs, one per tier's model: the theory with the M measured by test particles
+                    (crmix.fit.mixing.MeasuredMixing) instead of the first order.
     out             output folder; predictions are cached in ``out/predictions``.
     """
 
@@ -57,6 +59,7 @@ class CompareRequest:
     grid: int = 7
     maps: str | os.PathLike[str] | None = None
     time: float | None = None
+    mixing_run: Sequence[str | os.PathLike[str]] | None = None
     realisations: int = 200
     nside: int = 64
     seed: int = 0
@@ -179,6 +182,8 @@ def _comparison(args: CompareRequest) -> Comparison:
     l_c = quantity(args.l_c, u.pc, "--lc").to_value(u.pc)
     real("--brms (uG)", b_rms, gt=0)
     real("--lc (pc)", l_c, gt=0)
+    if args.mixing_run is not None and args.maps is not None:
+        raise ValueError("--mixing-run gives the theory's M; --maps replaces the theory by simulated skies: choose one")
     maps = None
     out = Path(args.out)
     check_output_folder(out)
@@ -191,12 +196,23 @@ def _comparison(args: CompareRequest) -> Comparison:
             raise ValueError(f"--maps: {exc}") from None
     elif args.time is not None:
         raise ValueError("--time needs --maps")
-    return Comparison(
+    if args.grid < 3:
+        raise ValueError(f"--grid must be >= 3, got {args.grid}")
+    out = Path(args.out)
+    check_output_folder(out)
+    comparison = Comparison(
         data=data, coverage=coverage, filter=args.filter, field_direction=(float(args.field_direction[0]), float(args.field_direction[1])), dipole=args.dipole,
         noise_levels=levels, charge=args.charge, eta=args.eta, b_rms_uG=b_rms, l_c_pc=l_c, spectrum=NAMED_SPECTRA[args.spectrum](),
         lmax=args.lmax, omega_dt_range=None if args.omega_dt_range is None else (float(args.omega_dt_range[0]), float(args.omega_dt_range[1])),
         grid_points=args.grid, realisations=args.realisations, nside=args.nside, seed=args.seed, maps=maps,
+        mixing_runs=None if args.mixing_run is None else tuple(str(r) for r in args.mixing_run),
         one_sky_variance=args.one_sky_variance, cache=out / "predictions", progress=args.progress,
     )
+    if comparison.mixing_runs:  # each run must have measured one tier's model, to the model's l_max
+        from crmix.fit.mixing import measured_sources
+
+        models = [comparison.model(d.energy_TeV) for d in comparison.data if d.energy_TeV is not None]
+        measured_sources(comparison.mixing_runs, models, comparison.lmax)
+    return comparison
 
 

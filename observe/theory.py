@@ -26,7 +26,7 @@ import numpy as np
 
 from crmix.io import atomic_write
 from crmix.model import TurbulenceModel
-from crmix.solver.spectrum import angular_power_spectrum, length_unit_pc
+from crmix.solver.spectrum import MixingSource, angular_power_spectrum, length_unit_pc
 from crmix.validation import integer, real
 
 __all__ = ["GRADIENT_LENGTH_PC", "Prediction", "PredictionCache", "predicted_spectrum"]
@@ -48,27 +48,31 @@ class Prediction:
     warnings: tuple[str, ...] = field(default=())
 
 
-def predicted_spectrum(model: TurbulenceModel, omega_dt: float, lmax: int) -> Prediction:
+def predicted_spectrum(model: TurbulenceModel, omega_dt: float, lmax: int, mixing: MixingSource | None = None) -> Prediction:
     """The solver's steady-state C_l/C_1 for ``model`` at Omega dT = ``omega_dt``, truncated at ``lmax``.
 
-    This is the single function to replace by a faster path that reuses what does not depend on
-    Delta T (everything else in crmix.observe only sees its result).
+    ``mixing``: M from that source instead of the first order (e.g. measured by test particles,
+    crmix.fit.mixing.MeasuredMixing).  This is the single function to replace by a faster path that
+    reuses what does not depend on Delta T (everything else in crmix.observe only sees its result).
     """
     omega_dt = real("Omega dT", omega_dt, gt=0.0)
     lmax = integer("lmax", lmax, ge=2)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         res = angular_power_spectrum(model, lmax=lmax, omega_dt=omega_dt,
-                                     gradient_length=GRADIENT_LENGTH_PC / length_unit_pc(model))
+                                     gradient_length=GRADIENT_LENGTH_PC / length_unit_pc(model), mixing=mixing)
     tau_s = res.timestep.tau_s if res.timestep.tau_s is not None else math.nan
     return Prediction(omega_dt=omega_dt, lmax=lmax, ratio=np.asarray(res.ratio, dtype=float), C1=float(res.C[1]),
                       tau_s=float(tau_s), lmax_drift=float(res.drift.max_abs),
                       warnings=tuple(str(w.message) for w in caught))
 
 
-def _key(model: TurbulenceModel, omega_dt: float, lmax: int) -> dict[str, Any]:
-    return {"model": model.describe(), "spectrum": asdict(model.spectrum), "omega_dt": float(omega_dt), "lmax": int(lmax),
-            "gradient_length_pc": GRADIENT_LENGTH_PC}
+def _key(model: TurbulenceModel, omega_dt: float, lmax: int, mixing: Any = None) -> dict[str, Any]:
+    key = {"model": model.describe(), "spectrum": asdict(model.spectrum), "omega_dt": float(omega_dt), "lmax": int(lmax),
+           "gradient_length_pc": GRADIENT_LENGTH_PC}
+    if mixing is not None:  # a measured M: its run and ensemble (crmix.fit.mixing.MeasuredMixing.describe)
+        key["mixing"] = mixing.describe()
+    return key
 
 
 class PredictionCache:
@@ -107,14 +111,14 @@ class PredictionCache:
 
         atomic_write(self._path(digest), write)
 
-    def __call__(self, model: TurbulenceModel, omega_dt: float, lmax: int) -> Prediction:
-        key_text = json.dumps(_key(model, omega_dt, lmax), sort_keys=True)
+    def __call__(self, model: TurbulenceModel, omega_dt: float, lmax: int, mixing: Any = None) -> Prediction:
+        key_text = json.dumps(_key(model, omega_dt, lmax, mixing), sort_keys=True)
         digest = hashlib.sha256(key_text.encode()).hexdigest()
         if digest in self._memory:
             return self._memory[digest]
         p = self._load(digest, key_text) if self.folder is not None else None
         if p is None:
-            p = predicted_spectrum(model, omega_dt, lmax)
+            p = predicted_spectrum(model, omega_dt, lmax, mixing)
             self.evaluations += 1
             if self.folder is not None:
                 self._store(digest, key_text, p)

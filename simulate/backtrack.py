@@ -78,6 +78,7 @@ def backtrack(
     progress: Any = None,
     chunk_particle_steps: float = 2e8,
     steps: np.ndarray | None = None,
+    directions: Any = None,
 ) -> Backtracked:
     """Backtrack one particle per HEALPix pixel through ``field`` + Omega0 z-hat for all ``times``.
 
@@ -85,12 +86,13 @@ def backtrack(
     after each of which ``progress.update(particle_steps)`` is called (a tqdm bar, or None).
     ``steps``: the step counts of ``times`` where the caller has them (``SimulationConfig.steps``),
     else :func:`crmix.simulate.boris.record_steps` rounds ``times`` here.
+    ``directions`` (3, N) unit vectors replace the pixel centres as the momenta at the observer.
     """
     push = kernels.pusher(backend)
     steps = record_steps(times, dt) if steps is None else steps
     xp = namespace_by_name(push.namespace)
     field_x = push.place(field, xp, dtype)
-    p_obs = healpix_directions(nside, xp, dtype)
+    p_obs = healpix_directions(nside, xp, dtype) if directions is None else xp.asarray(directions, dtype=dtype)
     n = p_obs.shape[1]
     x = xp.zeros((3, n), dtype=dtype)
     v = xp.ascontiguousarray(-p_obs)

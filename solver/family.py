@@ -7,7 +7,8 @@ not depend on Delta T -- the model, its spectral weight, the truncation -- valid
 every evaluation, so a fit never computes the same mixing matrix twice.  C_l/C_1 does not depend on
 the source strength (the dipole source of KPM (18) only scales C_l), so the family solves with a
 unit source.  With a ``closure`` other than KPM (20)'s ``"truncated"`` (crmix.solver.closure) the
-shape is that closure's steady state at the same M.
+shape is that closure's steady state at the same M; with a ``mixing`` source (crmix.solver.spectrum.MixingSource,
+e.g. M measured by test particles) it is KPM (20) with that M.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy as np
 from crmix.model import TurbulenceModel
 from crmix.solver.closure import CLOSURES, ZONAL_CLOSURES, ZONAL_ROWS, solve_closure, zonal_columns, zonal_generator
 from crmix.solver.dispatch import model_mixing_matrix
+from crmix.solver.spectrum import MixingSource, sourced_mixing_matrix
 from crmix.solver.steady_state import steady_state
 from crmix.validation import integer, real
 
@@ -40,6 +42,7 @@ class SpectrumFamily:
     rtol: float = 1e-8
     xp: ModuleType = np
     closure: str = "truncated"
+    mixing: MixingSource | None = None
     _cache: dict[float, np.ndarray] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -47,6 +50,8 @@ class SpectrumFamily:
         self.rtol = real("rtol", self.rtol, gt=0, lt=1)
         if self.closure not in CLOSURES:
             raise ValueError(f"closure must be one of {CLOSURES}, got {self.closure!r}")
+        if self.mixing is not None and self.closure != "truncated":
+            raise ValueError(f"a measured mixing matrix is solved by KPM (20) truncated at lmax: closure must be 'truncated', got {self.closure!r}")
         if self.closure in ZONAL_CLOSURES and self.model.turbulence.closed_form(self.model) is None:
             raise ValueError(f"closure {self.closure!r} needs the closed-form columns of M, and {self.model.geometry} turbulence "
                              f"on {self.model.turbulence.orbit(self.model)} orbits takes the generic path: use truncated or bourret")
@@ -66,6 +71,8 @@ class SpectrumFamily:
         """C_l / C_1, l = 0..lmax, at Delta T = ``dt`` (cached), of the family's closure with a unit source."""
         dt = real("dt", dt, gt=0, unit="1/Omega_ref")
         key = float(dt)
+        if key not in self._cache and self.mixing is not None:
+            self._cache[key] = steady_state(sourced_mixing_matrix(self.mixing, key, self.lmax), key, 1.0).ratio
         if key not in self._cache:
             mm = model_mixing_matrix(self.model, key, self.lmax, rtol=self.rtol, xp=self.xp).on_host()
             if self.closure == "truncated":

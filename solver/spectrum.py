@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -59,7 +60,7 @@ from crmix.solver.steady_state import (
     lmax_drift,
     steady_state,
 )
-from crmix.solver.timestep import KPM51_COEFFICIENT, MixingTime, MixingTimeRule, mixing_time
+from crmix.solver.timestep import MixingTime, MixingTimeRule, mixing_time
 from crmix.validation import integer
 
 __all__ = [
@@ -68,17 +69,22 @@ __all__ = [
     "MA19_SOURCE",
     "SLOPE_RANGE",
     "AngularSpectrum",
+    "MixingSource",
     "angular_power_spectrum",
     "check_spectrum_options",
     "dipole_source",
     "length_unit_pc",
     "mean_cos_field_angle",
     "solve_spectrum",
+    "sourced_mixing_matrix",
     "spectral_slope",
 ]
 
 #: MA19 Fig. 2: K |grad fbar / fbar|^2 = 1e-4 k_out when no K is known.
 MA19_SOURCE = 1e-4
+#: M(Delta T) truncated at l_max from outside the diagram expansion: ``source(dt, lmax)`` returns the
+#: (lmax + 1)^2 matrix M_{l l0} of KPM (17) (e.g. measured by test particles: crmix.fit.mixing.MeasuredMixing).
+MixingSource = Callable[[float, int], Any]
 #: Multipole range of the fitted slope of C_l/C_1 (KPM Sec. 3.2 quote ~ -2.7 for l >~ 5).
 SLOPE_RANGE = (5, 30)
 
@@ -178,6 +184,14 @@ class AngularSpectrum:
         return spectral_slope(self.ratio)
 
 
+def sourced_mixing_matrix(source: MixingSource, dt: float, lmax: int) -> np.ndarray:
+    """M = source(dt, lmax) checked: a finite (lmax + 1)^2 matrix, ValueError otherwise."""
+    M = np.asarray(source(float(dt), int(lmax)), dtype=float)
+    if M.shape != (lmax + 1, lmax + 1) or not np.all(np.isfinite(M)):
+        raise ValueError(f"the mixing source must give a finite ({lmax + 1}, {lmax + 1}) matrix at dt = {dt:.4g}, got shape {M.shape}")
+    return M
+
+
 def _nanmax(a: np.ndarray) -> float:
     finite = a[np.isfinite(a)]
     return float(np.max(finite)) if finite.size else math.nan
@@ -227,7 +241,8 @@ def _closure(name: str, model: TurbulenceModel, m1a: np.ndarray, m1c: np.ndarray
     }
 
 
-def check_spectrum_options(model: TurbulenceModel, lmax: int, closure: str, extrapolate: float | None) -> int:
+def check_spectrum_options(model: TurbulenceModel, lmax: int, closure: str, extrapolate: float | None,
+                           mixing: MixingSource | None = None) -> int:
     """The truncation, closure and extrapolation of a spectrum, checked once before any work; returns l_max."""
     lmax = integer("lmax", lmax, ge=2)
     if closure not in CLOSURES:
@@ -238,6 +253,8 @@ def check_spectrum_options(model: TurbulenceModel, lmax: int, closure: str, extr
         raise ValueError(f"extrapolation target must be >= lmax = {lmax} (or inf), got {extrapolate!r}")
     if extrapolate is not None and lmax < MIN_LMAX_EXTRAPOLATION:
         raise ValueError(f"lmax must be >= {MIN_LMAX_EXTRAPOLATION} to extrapolate in lmax, got {lmax}")
+    if mixing is not None and closure != "truncated":
+        raise ValueError(f"a measured mixing matrix is solved by KPM (20) truncated at lmax: closure must be 'truncated', got {closure!r}")
     if closure in ZONAL_CLOSURES and model.turbulence.closed_form(model) is None:
         raise ValueError(f"closure {closure!r} needs the closed-form columns of M (slab; isotropic without B0), and "
                          f"{model.geometry} turbulence on {model.turbulence.orbit(model)} orbits has none: use "
@@ -252,7 +269,7 @@ def angular_power_spectrum(
     omega_dt: float | None = None,
     alpha: float | None = None,
     dt_rule: str | MixingTimeRule | None = None,
-    dt_coefficient: float = KPM51_COEFFICIENT,
+    dt_coefficient: float | None = None,
     extrapolate: float | None = None,
     closure: str = "truncated",
     **options: Any,
@@ -279,8 +296,13 @@ def angular_power_spectrum(
     xp
         Array namespace of the closed-form mixing matrix (NumPy, or CuPy on a GPU); the steady state,
         the closures and the generic path run on the host.
+    mixing
+        ``None``: M of the first order of the diagram expansion (the seeds' theory).  A
+        :data:`MixingSource`: M(Delta T) from that source instead (e.g. measured by test particles),
+        solved by KPM (20) truncated at l_max (``closure`` "truncated"; the other closures are built
+        on the first order's parts and are refused).
     """
-    lmax = check_spectrum_options(model, lmax, closure, extrapolate)
+    lmax = check_spectrum_options(model, lmax, closure, extrapolate, options.get("mixing"))
     timestep = mixing_time(model, omega_dt=omega_dt, alpha=alpha, rule=dt_rule, coefficient=dt_coefficient)
     return solve_spectrum(model, timestep, lmax=lmax, extrapolate=extrapolate, closure=closure, **options)
 
@@ -297,6 +319,7 @@ def solve_spectrum(
     rtol: float | None = None,
     progress: bool = False,
     xp: ModuleType = np,
+    mixing: MixingSource | None = None,
 ) -> AngularSpectrum:
     """<C_l> for a model whose options were checked (:func:`check_spectrum_options`) and Delta T fixed
     (crmix.solver.timestep.mixing_time, or a crmix.theory.SpectrumRequest): nothing is checked again."""
@@ -307,12 +330,16 @@ def solve_spectrum(
     from crmix.solver.dispatch import mixing_rtol, model_mixing_matrix
 
     rtol = mixing_rtol(model, rtol)
-    mm = model_mixing_matrix(model, timestep.dt, int(lmax), rtol=rtol, progress=progress, xp=xp).on_host()
-    m1a, m1c, M = mm.m1a, mm.m1c, mm.full
+    if mixing is None:
+        mm = model_mixing_matrix(model, timestep.dt, int(lmax), rtol=rtol, progress=progress, xp=xp).on_host()
+        m1a, m1c, M, mixing_error = mm.m1a, mm.m1c, mm.full, float(mm.error)
+    else:
+        M, mixing_error = sourced_mixing_matrix(mixing, timestep.dt, int(lmax)), math.nan
+        m1a = m1c = None
     steady = steady_state(M, timestep.dt, S)
     drift = lmax_drift(M, timestep.dt, S)
     extrapolation = None if extrapolate is None else extrapolate_lmax(M, timestep.dt, S, target=float(extrapolate))
-    closed, closure_meta = _closure(closure, model, m1a, m1c, timestep.dt, S, int(lmax), rtol)
+    closed, closure_meta = (None, {"closure": closure}) if m1a is None else _closure(closure, model, m1a, m1c, timestep.dt, S, int(lmax), rtol)
     if closure == "truncated" and drift.max_abs > 0.05:
         warnings.warn(
             f"C_l/C_1 drifts by up to {drift.max_abs:.1%} (l <= {drift.ell_range[1]}) between lmax = "
@@ -329,9 +356,10 @@ def solve_spectrum(
             "gradient_length": gradient_length if gradient_length is not None else float("nan"),
             "cos_alpha_correction": correction,
             "mixing_rtol": rtol,
-            "mixing_path": "closed form" if model.turbulence.closed_form(model) is not None else "generic",
+            "mixing_path": ("given (measured)" if mixing is not None
+                            else "closed form" if model.turbulence.closed_form(model) is not None else "generic"),
             "orbit": model.turbulence.orbit(model),
-            "mixing_error": float(mm.error),
+            "mixing_error": mixing_error,
             "steady_state_residual": steady.residual,
             "monopole_rate": steady.monopole_rate,
             "leak_rate": steady.leak_rate,
@@ -384,7 +412,7 @@ def solve_spectrum(
         qlt=qlt,
         source_rate=S,
         C1_QLT=C1_qlt,
-        mixing_error=float(mm.error),
+        mixing_error=mixing_error,
         metadata=meta,
         closure=closed,
     )

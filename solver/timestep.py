@@ -9,6 +9,10 @@ Three ways to fix it, all in units of 1/Omega_ref (crmix.model):
   (``model.turbulence.qlt(model)``, crmix.geometry): slab's closed form (crmix.qlt), isotropic + B0
   with its resonance structure and a composite from its resonant (slab) part
   (crmix.qlt_axisymmetric).  c is calibrated for slab only;
+* ``rule="scattering"``: Delta T = c tau_s (QLT tau_s), with c = SCATTERING_FRACTION the one value for
+  which KPM (20) with the mixing matrix measured by test particles (``crmix mixing``; a
+  crmix.solver.spectrum.MixingSource) reproduces the simulated C_l/C_1 of the slab validation
+  ensembles (docs/validation.md); the rule to use with a measured M, not with the first order;
 * ``alpha = k_in Delta T`` (MA19 Sec. 3.2), k_in = ``model.k_max``; the only choice besides
   ``omega_dt`` where QLT gives no scattering time: MA19's straight-line orbits (eta = 1) and 2D
   turbulence alone (k_par = 0, no resonant scattering).
@@ -28,12 +32,17 @@ from dataclasses import dataclass, field
 from crmix.model import TurbulenceModel
 from crmix.validation import real
 
-__all__ = ["DT_RULES", "KPM51_COEFFICIENT", "MixingTime", "MixingTimeRule", "MixingTimeWarning", "mixing_time"]
+__all__ = ["DT_RULES", "KPM51_COEFFICIENT", "RULE_COEFFICIENTS", "SCATTERING_FRACTION", "MixingTime", "MixingTimeRule",
+           "MixingTimeWarning", "mixing_time"]
 
 #: Rules that derive Delta T from the model.
-DT_RULES = ("kpm51",)
+DT_RULES = ("kpm51", "scattering")
 #: c in Omega Delta T = c (Omega tau_s)^(1/3), fitted in KPM Sec. 3.2 (Fig. 6).
 KPM51_COEFFICIENT = 4.0
+#: c in Delta T = c tau_s: the one c of the measured mixing matrix against the slab ensembles (docs/validation.md).
+SCATTERING_FRACTION = 0.45
+#: each rule's default coefficient
+RULE_COEFFICIENTS = {"kpm51": KPM51_COEFFICIENT, "scattering": SCATTERING_FRACTION}
 #: A replaceable mixing-time rule: rule(model) -> Delta T in 1/Omega_ref.
 MixingTimeRule = Callable[[TurbulenceModel], float]
 
@@ -94,7 +103,7 @@ def mixing_time(
     omega_dt: float | None = None,
     alpha: float | None = None,
     rule: str | MixingTimeRule | None = None,
-    coefficient: float = KPM51_COEFFICIENT,
+    coefficient: float | None = None,
 ) -> MixingTime:
     """Fix Delta T for ``model``: give exactly one of ``omega_dt``, ``alpha``, ``rule`` (module docstring).
 
@@ -115,6 +124,8 @@ def mixing_time(
         rule = "kpm51"
     if rule is not None and not callable(rule) and rule not in DT_RULES:
         raise ValueError(f"dt rule must be one of {DT_RULES} or a function of the model, got {rule!r}")
+    if coefficient is None:
+        coefficient = RULE_COEFFICIENTS[rule] if isinstance(rule, str) else KPM51_COEFFICIENT
     coefficient = real("dt coefficient c", coefficient, gt=0)
 
     # tau_s for the kpm51 rule; with Delta T given, only where it is cheap (slab's closed form) -- the generic
@@ -131,11 +142,14 @@ def mixing_time(
     else:
         if tau_s is None:
             raise ValueError(
-                "dt rule 'kpm51' needs a QLT scattering time (a regular field, eta < 1, and resonant "
+                f"dt rule {rule!r} needs a QLT scattering time (a regular field, eta < 1, and resonant "
                 f"turbulence: 2D alone has none); give alpha or omega_dt for {model.geometry} turbulence "
                 f"with eta = {model.eta}"
             )
-        dt, source = coefficient * tau_s ** (1.0 / 3.0), "kpm51"  # KPM (51)
+        if rule == "scattering":
+            dt, source = coefficient * tau_s, "scattering"
+        else:
+            dt, source = coefficient * tau_s ** (1.0 / 3.0), "kpm51"  # KPM (51)
 
     problems = []
     if model.Omega > 0.0 and model.Omega * dt < 2.0 * math.pi:

@@ -24,7 +24,7 @@ from bad_inputs_table import BAD_INPUTS, PLACEHOLDERS, BadInput, markdown_table
 from crmix.cli import main
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "inputs.md"
-COMMANDS = ("simulate", "spectrum", "fit", "compare", "scan", "derive", "codegen")
+COMMANDS = ("simulate", "spectrum", "fit", "compare", "scan", "mixing", "derive", "codegen")
 SIMULATION = ["--nside", "2", "--times", "1,2", "--rigidity", "30PV", "--rg-over-lambda-min", "5"]
 
 
@@ -140,7 +140,7 @@ SAMPLE = [row for row in BAD_INPUTS if row.line in {
     "crmix simulate --rigidity 1000", "crmix spectrum --geometry isotropic --alpha 0.01", "crmix fit RUN_NAN",
     "crmix compare --maps RUN_MAPS_CHANGED --time 2", "crmix scan --eta 0.5 1.0", "crmix derive --only nosuch",
     "crmix codegen --out-dir FILE", f"crmix simulate {' '.join(SIMULATION)} --scheduler tcp://127.0.0.1:9",
-    "crmix spectrum --out LONG",
+    "crmix spectrum --out LONG", "crmix mixing --noise kpm",
 }]
 
 
@@ -156,7 +156,7 @@ def test_the_console_script_refuses_them_too(row: BadInput, tmp_path: Path, redu
 
 
 def test_the_sample_covers_every_command() -> None:
-    assert {row.command for row in SAMPLE} == set(COMMANDS) and len(SAMPLE) == 9
+    assert {row.command for row in SAMPLE} == set(COMMANDS) and len(SAMPLE) == 10
 
 
 def test_docs_list_every_row() -> None:

@@ -66,6 +66,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"truncation l_max of the prediction, >= the largest measured l (default: {DEFAULT_LMAX})")
     parser.add_argument("--omega-dt-range", nargs=2, type=float, default=None, metavar=("LO", "HI"),
                         help="range of Omega dT searched (default per tier: 2 pi .. Omega tau_s, the validity range)")
+    parser.add_argument("--mixing-run", nargs="+", default=None, metavar="DIR",
+                        help="crmix mixing runs, one per tier's model: the prediction with the M measured by test particles "
+                        "instead of the first order (docs/physics.md); Omega dT within each run's recorded range")
     parser.add_argument("--grid", type=int, default=7, help="exact predictions per tier on a log grid in Omega dT (default: 7)")
     parser.add_argument("--maps", default=None, metavar="RUN",
                         help="a crmix simulate output folder: its sky maps (rotated to the field direction) give the shape")
@@ -84,8 +87,8 @@ def request_from_args(args: argparse.Namespace) -> CompareRequest:
         data=args.data, tiers=args.tiers, energy=args.energy, charge=args.charge, coverage=args.coverage, filter=args.filter,
         field_direction=tuple(args.field_direction), dipole=args.dipole, events=args.events, noise_level=args.noise_level,
         spectrum=args.spectrum, eta=args.eta, b_rms=args.brms, l_c=args.lc, lmax=args.lmax, omega_dt_range=args.omega_dt_range,
-        grid=args.grid, maps=args.maps, time=args.time, realisations=args.realisations, nside=args.nside, seed=args.seed,
-        one_sky_variance=not args.no_one_sky_variance, out=args.out, progress=not args.no_progress,
+        grid=args.grid, maps=args.maps, time=args.time, mixing_run=args.mixing_run, realisations=args.realisations, nside=args.nside,
+        seed=args.seed, one_sky_variance=not args.no_one_sky_variance, out=args.out, progress=not args.no_progress,
     )
 
 

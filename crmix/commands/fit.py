@@ -43,6 +43,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="range of the fitted parameter (default: Omega dT in 2:300, alpha in 2:3000)")
     parser.add_argument("--closure", choices=CLOSURES, default="truncated",
                         help="the theory's steady state: KPM (20) truncated at l_max (default) or an l_max closure (docs/validation.md)")
+    parser.add_argument("--mixing-run", nargs="+", default=None, metavar="DIR",
+                        help="crmix mixing run(s), one per fitted run's model: KPM (20) with the M measured by test particles "
+                        "instead of the first order (docs/physics.md); Omega dT within each run's recorded range")
     add_output_options(parser, "crmix-out/fit")
 
 
@@ -51,7 +54,7 @@ def request_from_args(args: argparse.Namespace) -> FitRequest:
     lo, hi = parse_pair(args.ell, "--ell", int)
     bounds = None if args.bounds is None else parse_pair(args.bounds, "--bounds", float)
     return FitRequest(runs=args.runs, time=args.time, ell=(int(lo), int(hi)), lmax=parse_lmax(args.lmax), covariance=args.covariance,
-                      bounds=bounds, closure=args.closure)
+                      bounds=bounds, closure=args.closure, mixing_run=args.mixing_run)
 
 
 def result_warnings(results: list[tuple[Any, list[Any]]]) -> list[str]:
@@ -78,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
 
     from crmix.checks import record_warnings
     from crmix.fit.data import read_shape
+    from crmix.fit.mixing import measured_sources
     from crmix.fit.report import fit_table, relation_table, shape_table
     from crmix.fit.resources import fit_estimate
     from crmix.fit.shape import fit_run
@@ -94,11 +98,14 @@ def run(args: argparse.Namespace) -> int:
     require(estimate, size_options="--lmax (or the number of runs)", yes=args.yes)
     if not args.no_progress:
         print(f"crmix fit: {len(shapes)} run(s) x {len(request.lmax)} l_max: {estimate.describe()}", flush=True)
+    sources = measured_sources(request.mixing_run, [s.model for s in shapes], request.lmax[-1])
 
     results = []
     with tqdm(desc="theory evaluations", unit="matrix", disable=args.no_progress) as bar:
-        for shape in shapes:
-            results.append((shape, fit_run(shape, list(request.lmax), bounds=request.bounds, closure=request.closure, progress=bar)))
+        for shape, source in zip(shapes, sources):
+            span = request.bounds if source is None else source.omega_dt_range(request.bounds)
+            results.append((shape, fit_run(shape, list(request.lmax), bounds=span, closure=request.closure, progress=bar,
+                                           mixing=source)))
     warnings = result_warnings(results)
     fits = fit_table(results)
     fits.meta["parameters"] = with_units(request.parameters())
@@ -132,8 +139,6 @@ def run(args: argparse.Namespace) -> int:
             print(f"  l_max = {r['lmax']:4d}, tau_s {r['tau_s_source']:>3s} ({r['fits']} fits): c = {r['c'].value:.3g} +- {r['c_err'].value:.2g}, "
                   f"p = {r['p'].value:.3f} +- {r['p_err'].value:.3f}, chi2/dof = {r['chi2'].value:.3g}/{r['dof']}; at p = 1/3: "
                   f"c = {r['c_at_p_third'].value:.3g} +- {r['c_at_p_third_err'].value:.2g}, chi2 = {r['chi2_at_p_third'].value:.3g}")
-    for text in warnings:
-        print(f"WARNING: {text}")
     written = ["fit.ecsv", "fit_shapes.ecsv", "fit.png"] + (["fit_relation.ecsv"] if relation is not None else [])
     print("wrote " + ", ".join(str(out / name) for name in written))
     return 0

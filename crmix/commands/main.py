@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "simulate": ("crmix.commands.simulate", "backtrack test particles through synthetic turbulence to sky maps and C_l"),
     "fit": ("crmix.commands.fit", "fit the mixing time of the theory to a simulated ensemble's C_l/C_1"),
     "compare": ("crmix.commands.compare", "fit the prediction, through a detector's coverage, filter and noise, to measured pseudo-C_l"),
+    "mixing": ("crmix.commands.mixing", "the mixing matrix M_ll0(dT) of KPM (17) measured by backtracking test particles"),
     "scan": ("crmix.commands.scan", "ensembles over rigidities x eta as one Dask task graph, with a summary table"),
 }
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from crmix.commands.options import add_model_options, add_output_options, geometry_from_options
 from crmix.solver.choices import CLOSURES, DEFAULT_LMAX, DEFAULT_LMAX_GENERIC
-from crmix.solver.timestep import DT_RULES, KPM51_COEFFICIENT
+from crmix.solver.timestep import DT_RULES, KPM51_COEFFICIENT, SCATTERING_FRACTION
 
 if TYPE_CHECKING:
     from crmix.solver.spectrum import AngularSpectrum
@@ -45,11 +45,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "generic path: isotropic + B0, 2d, composite)")
     dt = parser.add_mutually_exclusive_group()
     dt.add_argument("--dt-rule", choices=DT_RULES, default=None,
-                    help="Omega dt = c (Omega tau_s)^(1/3) (KPM (51)) with the geometry's QLT tau_s; the default where one exists")
+                    help="kpm51: Omega dt = c (Omega tau_s)^(1/3) (KPM (51)) with the geometry's QLT tau_s, the default where one "
+                    "exists; scattering: dt = c tau_s, the rule of a measured M (--mixing-run; docs/validation.md)")
     dt.add_argument("--omega-dt", type=float, default=None, help="Omega dt given directly (> 0)")
     dt.add_argument("--alpha", type=float, default=None,
                     help="alpha = k_max dt (MA19; > 0); this or --omega-dt where QLT has no tau_s (isotropic, eta = 1; 2d)")
-    parser.add_argument("--dt-coefficient", type=float, default=KPM51_COEFFICIENT, help="c in the kpm51 rule (default: 4)")
+    parser.add_argument("--dt-coefficient", type=float, default=None,
+                        help=f"c of the rule (default: kpm51 {KPM51_COEFFICIENT:g}, scattering {SCATTERING_FRACTION:g})")
     parser.add_argument("--cos-alpha-correction", action="store_true", help="multiply the dipole source by 1/<cos a>^2 (KPM Sec. 3.3)")
     parser.add_argument(
         "--extrapolate", nargs="?", const="inf", default=None, metavar="LMAX",
@@ -62,6 +64,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(default); flux = relative diffusion in conservative form, power into the noise; continuum = the "
         "l_max -> infinity limit of truncated; bourret = self-energy resummation",
     )
+    parser.add_argument("--mixing-run", nargs="+", default=None, metavar="DIR",
+                        help="crmix mixing run(s), one per rigidity: KPM (20) with the M measured by test particles instead of "
+                        "the first order (docs/physics.md; --lmax <= the run's, --closure truncated)")
     parser.add_argument("--backend", choices=("numpy", "cupy"), default="numpy",
                         help="array library of the closed-form mixing matrix: numpy (CPU, default) or cupy (a CUDA GPU)")
     add_output_options(parser, "crmix-out")
@@ -76,6 +81,7 @@ def request_from_args(args: argparse.Namespace) -> Any:
         b_rms=args.brms, l_c=args.lc, rg_over_lambda_min=args.rg_over_lambda_min, lmax=args.lmax, dt_rule=args.dt_rule,
         omega_dt=args.omega_dt, alpha=args.alpha, dt_coefficient=args.dt_coefficient, gradient_length=args.gradient_length,
         cos_alpha_correction=args.cos_alpha_correction, extrapolate=args.extrapolate, closure=args.closure, backend=args.backend,
+        mixing_run=args.mixing_run,
     )
 
 
@@ -115,7 +121,7 @@ def _setting(args: argparse.Namespace) -> str:
     """The options that set a spectrum, with their values (named when a result is refused)."""
     given = [f"--geometry {args.geometry}", f"--eta {args.eta if args.eta is not None else 'default'}"]
     dt = [f"{flag} {value:g}" for flag, value in (("--omega-dt", args.omega_dt), ("--alpha", args.alpha)) if value is not None]
-    given += dt or [f"--dt-coefficient {args.dt_coefficient:g}"]
+    given += dt or [f"--dt-coefficient {args.dt_coefficient:g}" if args.dt_coefficient is not None else "the default Delta T rule"]
     if args.closure != "truncated":
         given.append(f"--closure {args.closure}")
     return "set by " + ", ".join(given) + "; see the validity range in docs/physics.md"

@@ -12,10 +12,15 @@ import mpmath
 import pytest
 import sympy as sp
 
+from crmix.derive import axisymmetric_realspace as realspace
 from crmix.derive import axisymmetric_weights, boris, bourret, closure, diagrams, lookups, operators
 from crmix.derive import kernels as dk
 from crmix.derive.axisymmetric import symbolic_polarisations
 from crmix.derive.expressions import emitted
+from crmix.derive.pair_age import K as _K
+from crmix.derive.pair_age import g as _g
+from crmix.derive.pair_age import gap as _gap
+from crmix.derive.pair_age import tau as _tau
 from crmix.derive.reductions import ell0, ellA, lambda_symbol
 from crmix.derive.registry import load_all, run_check
 
@@ -160,6 +165,15 @@ BROKEN: dict[str, list[dict]] = {
         {"kernels": {"slab_m1c_l0_weight": 2 * (2 * ell0 + 1)}},
         {"kernels": {"isotropic_m1a": 2 * ISO_M1A}},
     ],
+    "realspace_lambda_weights": [
+        {"weights": {"realspace_two_d_g": 1 - realspace.mu**2}},  # sign of the J2 weight
+        {"weights": {"realspace_isotropic_f": (1 - realspace.mu**2) + (1 - realspace.mu**2) * sp.cos(realspace.w)}},
+    ],
+    "realspace_lambda_reduction": [{"time_weight": 2}],  # the ordered time triangle counted twice
+    "uniform_field_cancels": [
+        {"kernels": {"uniform_lambda": 2 * emitted("crmix.derive.axisymmetric_realspace", "uniform_lambda").expr}},
+        {"kernels": {"uniform_gram": emitted("crmix.derive.axisymmetric_realspace", "uniform_gram").expr.subs(realspace.b0, 0)}},
+    ],
     "boris_kick_is_rotation": [{"step": boris.with_assignment(boris.BORIS_STEP, "f", 1 / (1 + _t2))}],  # 2/(1+t^2) halved
     "boris_time_reversible": [
         {"step": boris.with_assignment(boris.BORIS_STEP, "rx_new", boris.px + boris.half * boris.vx)},  # second drift with the old v
@@ -170,6 +184,10 @@ BROKEN: dict[str, list[dict]] = {
         {"lookups": (replace(lookups.NESTED_GRIDS, weights=(_f, 1 - _f)),)},  # nodes swapped
         {"lookups": (replace(lookups.TABLE_Z, weights=(1 - _f, _f**2)),)},
     ],
+    "age_integral_two_time": [{"kernels": {"age_weight": 2 * _tau * (1 - sp.exp(-_gap / _tau)) + 3 * _K * sp.exp(-_gap / _tau)}}],
+    "age_integral_kpm_source": [{"kernels": {"age_prefactor": 4 * sp.pi * _g**2 / 3}}],  # MA19 (3.4)'s 8 pi/9 source
+    "age_integral_fick_dipole": [{"kernels": {"age_weight": _tau * (1 - sp.exp(-_gap / _tau)) + 6 * _K * sp.exp(-_gap / _tau)}}],  # int rho halved
+    "age_integral_kpm19": [{"kernels": {"age_present_weight": sp.Integer(0)}}],  # the initial dipole dropped
     "plane_wave_divergence_free": [
         {"lookup": replace(lookups.PLANE_WAVES, phase=lookups.PLANE_WAVES.phase - sp.Symbol("k_z", real=True) * lookups.POSITION[2])},
         {"lookup": replace(lookups.PLANE_WAVES, phase=2 * lookups.PLANE_WAVES.phase)},

@@ -1,0 +1,100 @@
+"""The measured-mixing run (crmix.simulate.measured_mixing): exact checks with particles, resuming, the files."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from astropy.table import Table
+
+from crmix import Spectrum, TurbulenceModel
+from crmix.simulate.config import Analysis, SimulationConfig
+from crmix.simulate.fields import SlabTable
+from crmix.simulate.measured_mixing import MixingConfig, jitter_rng, measure_field, run_mixing
+
+MODEL = TurbulenceModel(geometry="slab", eta=0.3, rho=0.1, spectrum=Spectrum(kmax=2 * math.pi * 5 / 0.1))
+
+
+def _config(times=(1.0, 4.0), nside=4, lmax=8, model=MODEL) -> MixingConfig:
+    return MixingConfig(SimulationConfig(model=model, nside=nside, times=times), lmax)
+
+
+@pytest.mark.parametrize("omega", [(0.0, 0.0), (0.35, -0.2)])
+def test_without_turbulence_or_with_a_uniform_tilt_M_is_the_identity(omega):
+    """delta B = 0: every direction turns about B0 by the same angle; a uniform delta B tilts the axis.  M = 1 exactly."""
+    field = SlabTable(np.tile(np.asarray(omega, dtype=float), (64, 1)), 1.0)
+    result = measure_field(_config(times=(0.7, 5.0, 23.0)), field, np.random.default_rng(0))
+    for m in result.mixing:
+        np.testing.assert_allclose(m, np.eye(9), atol=1e-11)
+
+
+def test_turbulence_mixes_and_the_measured_M_obeys_the_sum_rule():
+    """With turbulence M != 1, and sum_l (2l+1) M_{l l0} = 2 l0 + 1 over the resolved rows (l <= 3 N_side - 1)."""
+    config = _config(times=(2.0,), nside=8, lmax=23)
+    result = measure_field(config, _slab_field(), np.random.default_rng(1))
+    m = result.mixing[0]
+    ell = np.arange(24)
+    assert np.max(np.abs(np.diag(m)[1:5] - 1)) > 0.05
+    sums = np.sum((2 * ell + 1)[:, None] * m, axis=0)[:5] / (2 * ell[:5] + 1)
+    np.testing.assert_allclose(sums, 1.0, atol=0.02)
+
+
+def _slab_field() -> SlabTable:
+    from crmix.simulate.synthesis import realisation_rng, slab_table
+
+    return slab_table(MODEL, realisation_rng(4, 0))
+
+
+def test_run_writes_tables_and_resumes_without_recomputing(tmp_path, monkeypatch):
+    config = _config()
+    out = tmp_path / "m"
+    first = run_mixing(config, out, 3, progress=False)
+    assert first.mixing.shape == (2, 9, 9) and first.mixing_realisations.shape == (3, 2, 9, 9)
+    table = Table.read(out / "mixing.ecsv")
+    assert len(table) == 2 * 81 and table.meta["parameters"]["mixing_lmax"] == 8 and "provenance" in table.meta
+    spectra = Table.read(out / "mixing_cl.ecsv")
+    assert np.allclose(spectra["ratio"][spectra["ell"] == 1], 1.0)
+    run = json.loads((out / "run.json").read_text())
+    assert run["estimator"].startswith("two jittered")
+
+    import crmix.simulate.measured_mixing as mm
+
+    calls = []
+    original = mm.measure_realisation
+    monkeypatch.setattr(mm, "measure_realisation", lambda *a, **k: calls.append(a[1]) or original(*a, **k))
+    (out / "mixing_00001.npz").write_bytes(b"truncated")  # a corrupt file is recomputed, never used
+    again = run_mixing(config, out, 3, progress=False)
+    assert calls == [1]
+    np.testing.assert_array_equal(again.mixing, first.mixing)
+
+
+def test_a_folder_of_other_parameters_is_refused(tmp_path):
+    run_mixing(_config(), tmp_path / "m", 1, progress=False)
+    with pytest.raises(ValueError, match="other parameters"):
+        run_mixing(_config(lmax=6), tmp_path / "m", 1, progress=False)
+
+
+def test_realisations_depend_on_seed_and_index_alone():
+    config = _config(times=(3.0,))
+    a = measure_field(config, _slab_field(), jitter_rng(0, 5))
+    b = measure_field(config, _slab_field(), jitter_rng(0, 5))
+    np.testing.assert_array_equal(a.mixing, b.mixing)
+
+
+def test_bad_lmax_is_refused_before_work():
+    with pytest.raises(ValueError, match="lmax must be <= 3 nside - 1"):
+        _config(nside=2, lmax=6)
+
+
+def test_spectra_follow_the_liouville_mapping():
+    """C_l scales as |g|^2: the same realisations reduced with a gradient twice as large give 4 C_l, the same ratio."""
+    from crmix.simulate.measured_mixing import reduce_mixing
+
+    config = _config(times=(3.0,))
+    results = [measure_field(config, _slab_field(), jitter_rng(0, i), index=i) for i in range(2)]
+    one = reduce_mixing(config, Analysis(gradient=(0, 0, 1e-3), diffusion="qlt"), results)
+    two = reduce_mixing(config, Analysis(gradient=(0, 0, 2e-3), diffusion="qlt"), results)
+    np.testing.assert_allclose(two.cl, 4 * one.cl, rtol=1e-12)
+    np.testing.assert_allclose(two.ratio, one.ratio, rtol=1e-12)
