@@ -32,7 +32,7 @@ import astropy.units as u
 
 from crmix.geometry import Geometry, TurbulenceLevelError, geometry_for
 from crmix.model import NAMED_SPECTRA, TurbulenceModel
-from crmix.units import model_units, quantity
+from crmix.units import gradient_length, model_units, quantity
 from crmix.validation import real
 
 if TYPE_CHECKING:
@@ -204,7 +204,7 @@ class SpectrumRequest:
         if self.closure in ZONAL_CLOSURES and generic:
             raise ValueError(f"--closure {self.closure} needs the closed-form columns of M (slab; isotropic with eta = 1), and "
                              f"{model.geometry} turbulence with eta = {eta} takes the generic path: use --closure truncated or bourret")
-        put("gradient_length", quantity(self.gradient_length, u.pc, "--gradient-length", example="1kpc"))
+        put("gradient_length", gradient_length(self.gradient_length))
         if self.cos_alpha_correction and eta >= 1.0:
             raise ValueError("--cos-alpha-correction needs a regular field: eta < 1")
         put("sources", (None,) * len(models))
@@ -226,7 +226,9 @@ class SpectrumRequest:
     @property
     def size_options(self) -> str:
         """The options that set the cost (named when an estimate is refused)."""
-        return "--lmax, --rg-over-lambda-min or --rigidity" if self.generic else "--lmax"
+        if self.generic:
+            return "--lmax, --rg-over-lambda-min or --rigidity"
+        return "--lmax, or k_max dT (the kappa quadrature): --rg-over-lambda-min, --omega-dt, --alpha, --dt-coefficient"
 
     def parameters(self) -> dict[str, Any]:
         """The record of the request for a table's metadata: the resolved values, dimensional ones as Quantities,

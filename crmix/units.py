@@ -22,7 +22,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DIMENSIONS",
+    "GRADIENT_LENGTH_RANGE_PC",
     "ModelUnits",
+    "gradient_length",
     "gyrofrequency",
     "gyroradius",
     "model_units",
@@ -118,6 +120,19 @@ def quantity(value: u.Quantity | str, unit: u.UnitBase, name: str, *, positive: 
     if not math.isfinite(number) or (positive and number <= 0):
         raise ValueError(f"{name} must be {'finite and > 0' if positive else 'finite'}, got {value}")
     return value
+
+
+#: fbar/|d_z fbar| in pc that a spectrum or a sky map can be scaled to (C_l ~ 1/L^2: beyond these, overflow or zero)
+GRADIENT_LENGTH_RANGE_PC = (1e-3, 1e9)
+
+
+def gradient_length(value: u.Quantity | str, name: str = "--gradient-length") -> u.Quantity:
+    """The gradient length fbar/|d_z fbar| (a length), checked against GRADIENT_LENGTH_RANGE_PC; ValueError naming ``name``."""
+    length = quantity(value, u.pc, name, example="1kpc")
+    lo, hi = GRADIENT_LENGTH_RANGE_PC
+    if not lo <= float(length.to_value(u.pc)) <= hi:
+        raise ValueError(f"{name} must be between {lo:g} pc and {hi:g} pc (C_l scales as its inverse square), got {value}")
+    return length
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ import numpy as np
 
 from crmix.fit.request import COVARIANCES
 from crmix.model import TurbulenceModel
+from crmix.simulate.reduced import read_reduced_run
 from crmix.simulate.store import reduction_record
 from crmix.simulate.tables import read_table
 
@@ -79,36 +80,42 @@ def read_shape(run: str | Path, *, time: float | None = None, ells: tuple[int, i
     re-reduce it); the model and the reduction from the run's record (crmix.simulate.store.reduction_record).
     """
     run = Path(run)
-    if not (run / "ensemble_cl.ecsv").exists():
-        raise ValueError(f"run folder {str(run)!r} holds no ensemble_cl.ecsv: give the --out folder of a crmix simulate run")
     if covariance not in COVARIANCES:
         raise ValueError(f"covariance must be one of {COVARIANCES}, got {covariance!r}")
+    read_reduced_run(run)  # the structure of the three tables, and that they come from one reduction
     per = read_table(run / "ensemble_realisations.ecsv")
     transport = read_table(run / "ensemble_transport.ecsv")
     record = reduction_record(run)
     times = np.asarray(transport["Omega_T"].to_value(u.one), dtype=float)
     k = int(np.argmin(np.abs(times - time))) if time is not None else len(times) - 1
     if time is not None and abs(times[k] - time) > 0.01 * time:
-        raise ValueError(f"time {time:g} is not a backtracking time of {run}; recorded: {', '.join(f'{t:.6g}' for t in times)}")
+        raise ValueError(f"--time {time:g} is not a backtracking time of {run}; recorded: {', '.join(f'{t:.6g}' for t in times)}")
     lmax_table = int(record["analysis"]["lmax"])
     lo, hi = int(ells[0]), min(int(ells[1]), lmax_table)
     if not 2 <= lo <= hi:
-        raise ValueError(f"multipole range must satisfy 2 <= l_lo <= l_hi with l_lo <= {lmax_table} (the run's tables), got {ells[0]}:{ells[1]}")
+        raise ValueError(f"--ell must satisfy 2 <= lo <= hi with lo <= {lmax_table} (the l_max of {run}'s tables), got {ells[0]}:{ells[1]}")
     at_t = np.isclose(per["Omega_T"].to_value(u.one), times[k], rtol=1e-9)
     n_real = int(record["realisations"])
     sub = np.asarray(per["C_sub"][at_t].to_value(u.one), dtype=float).reshape(n_real, lmax_table + 1)
     if n_real < 3:
-        raise ValueError(f"a fit needs >= 3 realisations for its jackknife covariance, {run} has {n_real}")
+        raise ValueError(f"run folder {str(run)!r}: a fit needs >= 3 realisations for its jackknife covariance, it has {n_real}")
     columns = np.concatenate([[1], np.arange(lo, hi + 1)])
     sel = sub[:, columns]
     mean = sel.mean(axis=0)
+    if not mean[0] > 0:
+        raise ValueError(f"{run}: <C_1>^sub = {mean[0]:.3g} at T = {times[k]:.6g} is not positive, so C_l/C_1 has no meaning "
+                         "(too few realisations, or a time before any dipole builds up: choose another --time)")
     ratio = mean[1:] / mean[0]
     cov = _jackknife_covariance(sel)
+    flat = np.flatnonzero(~(np.diag(cov) > 0))
+    if flat.size:
+        raise ValueError(f"{run}: the jackknife variance of C_l/C_1 is 0 at l = {', '.join(str(lo + int(i)) for i in flat[:5])}, "
+                         "so chi^2 is undefined there (identical realisations?); choose --ell without them")
     n_l = hi - lo + 1
     if covariance == "full":
         if n_real <= n_l + 2:
-            raise ValueError(f"a full covariance of {n_l} multipoles needs more than {n_l + 2} realisations, {run} has {n_real}; "
-                             "use the diagonal covariance or fewer multipoles")
+            raise ValueError(f"--covariance full of {n_l} multipoles needs more than {n_l + 2} realisations, {run} has {n_real}; "
+                             "use --covariance diagonal or fewer multipoles (--ell)")
         inverse = (n_real - n_l - 2) / (n_real - 1) * np.linalg.inv(cov)
     else:
         cov = np.diag(np.diag(cov))

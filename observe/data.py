@@ -104,7 +104,10 @@ def read_measured(path: str | Path, energies_TeV: dict[str, float] | None = None
     for tier in sorted(set(tiers), key=lambda t: (len(t), t)):
         rows = np.flatnonzero(tiers == tier)
         rows = rows[np.argsort(ell[rows])]
-        out.append(MeasuredSpectrum(str(tier), ell[rows].astype(int), cl[rows], lo[rows], hi[rows], energies.get(tier)))
+        try:
+            out.append(MeasuredSpectrum(str(tier), ell[rows].astype(int), cl[rows], lo[rows], hi[rows], energies.get(tier)))
+        except ValueError as exc:
+            raise ValueError(f"measured table {str(path)!r}: {exc}") from None
     return out
 
 

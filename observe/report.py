@@ -18,7 +18,8 @@ from typing import Any
 import astropy.units as u
 import numpy as np
 
-from crmix.io import atomic_write, plain
+from crmix.checks import record_warnings, table_warnings
+from crmix.io import WriteFile, atomic_write, plain
 from crmix.plots.compare import write_compare_plot
 from crmix.provenance import provenance
 from crmix.records import table_columns, with_units
@@ -50,9 +51,11 @@ class TierComparison:
     one_sky_label: str = "one sky: 1σ scatter of Gaussian skies"
 
 
-def write_tables(out: Path, tiers: list[TierComparison], meta: dict[str, Any], units: ModelUnits | None = None) -> None:
+def write_tables(out: Path, tiers: list[TierComparison], meta: dict[str, Any], units: ModelUnits | None = None,
+                 write: WriteFile = atomic_write) -> list[str]:
     """The two tables, every number with its unit (crmix.records); ``units``: the simulated run's model's (``--maps``),
-    for its backtracking time."""
+    for its backtracking time.  ``meta["warnings"]`` and the non-finite entries no fit explains (crmix.checks.table_warnings)
+    are recorded in both; returns the warnings."""
     from astropy.table import QTable
 
     nan = np.nan
@@ -80,9 +83,15 @@ def write_tables(out: Path, tiers: list[TierComparison], meta: dict[str, Any], u
     fits.meta["description"] = ("fit per tier (Delta chi^2 = 1 profile intervals; NaN edge = open at the allowed range); energy: "
                                 "the tier's median energy, rigidity = energy / (Z e)")
     fits.meta.update(meta)
-    atomic_write(out / SPECTRA_TABLE, lambda tmp: spectra.write(tmp, format="ascii.ecsv", overwrite=True))
-    atomic_write(out / FIT_TABLE, lambda tmp: fits.write(tmp, format="ascii.ecsv", overwrite=True))
+    open_edges = [c for c in fits.colnames if c.endswith(("_lo", "_hi"))]  # NaN edge: open at the allowed range (stated)
+    found = table_warnings(spectra, SPECTRA_TABLE, explained=("joint_model",), index=None)
+    found += table_warnings(fits, FIT_TABLE, explained=open_edges)
+    for table in (spectra, fits):
+        recorded = record_warnings(table.meta, found)
+    write(out / SPECTRA_TABLE, lambda tmp: spectra.write(tmp, format="ascii.ecsv", overwrite=True))
+    write(out / FIT_TABLE, lambda tmp: fits.write(tmp, format="ascii.ecsv", overwrite=True))
+    return recorded
 
 
-def write_plot(out: Path, tiers: list[TierComparison], title: str, name: str = PLOT) -> None:
-    write_compare_plot(out / name, tiers, title)
+def write_plot(out: Path, tiers: list[TierComparison], title: str, name: str = PLOT, write: WriteFile = atomic_write) -> None:
+    write_compare_plot(out / name, tiers, title, write=write)

@@ -72,6 +72,37 @@ class CompareRequest:
         object.__setattr__(self, "comparison", _comparison(self))
 
 
+def _check_numbers(args: CompareRequest) -> None:
+    """The scalar options, each named with its range (before any file is read)."""
+    from crmix.validation import integer, real
+
+    integer("--seed", args.seed, ge=0)
+    integer("--realisations (Gaussian skies for the one-sky scatter)", args.realisations, ge=2)
+    integer("--grid", args.grid, ge=3)
+    integer("--charge", args.charge, ge=1)
+    integer("--lmax", args.lmax, ge=2)
+    nside = integer("--nside", args.nside, ge=1)
+    if nside & (nside - 1):
+        raise ValueError(f"--nside must be a power of two, got {nside}")
+    ra, dec = args.field_direction
+    real("--field-direction RA (deg)", ra, ge=0, lt=360)
+    real("--field-direction Dec (deg)", dec, ge=-90, le=90)
+    if args.omega_dt_range is not None:
+        lo, hi = args.omega_dt_range
+        lo = real("--omega-dt-range LO", lo, gt=0)
+        hi = real("--omega-dt-range HI", hi, gt=0)
+        if not lo < hi:
+            raise ValueError(f"--omega-dt-range must satisfy 0 < LO < HI (finite), got {lo:g} {hi:g}")
+    if args.time is not None:
+        real("--time (1/Omega)", args.time, gt=0)
+    if not (math.isfinite(args.eta) and 0 < args.eta < 1):
+        raise ValueError(f"--eta must satisfy 0 < eta < 1 (slab turbulence), got {args.eta}")
+    for v in args.events or ():
+        real("--events", v, gt=0)
+    for v in args.noise_level or ():
+        real("--noise-level", v, ge=0)
+
+
 def _coverage(text: str) -> Coverage:
     from crmix.observe.compare import Coverage
     from crmix.observe.sky import check_band, read_weights
@@ -105,13 +136,17 @@ def _comparison(args: CompareRequest) -> Comparison:
     from crmix.units import quantity
     from crmix.validation import real
 
+    _check_numbers(args)
     if args.spectrum not in COMPARE_SPECTRA:
         raise ValueError(f"--spectrum must be one of {COMPARE_SPECTRA}, got {args.spectrum!r}")
     if args.filter not in FILTERS:
         raise ValueError(f"--filter must be one of {FILTERS}, got {args.filter!r}")
     if args.dipole not in DIPOLES:
         raise ValueError(f"--dipole must be one of {DIPOLES}, got {args.dipole!r}")
-    data = icetop11() if args.data is None else read_measured(Path(args.data))
+    try:
+        data = icetop11() if args.data is None else read_measured(Path(args.data))
+    except ValueError as exc:
+        raise ValueError(f"--data: {exc}") from None
     if args.tiers is not None:
         known = [d.tier for d in data]
         missing = [t for t in args.tiers if t not in known]
@@ -119,6 +154,11 @@ def _comparison(args: CompareRequest) -> Comparison:
             raise ValueError(f"--tiers: the table has tiers {known}, not {missing}")
         data = [d for d in data if d.tier in args.tiers]
     tiers = [d.tier for d in data]
+    lmax_data = max(d.lmax for d in data)
+    if args.maps is None and args.lmax < lmax_data:
+        raise ValueError(f"--lmax must be >= the largest measured l = {lmax_data}, got {args.lmax}")
+    if args.nside & (args.nside - 1) or 3 * args.nside - 1 < lmax_data:
+        raise ValueError(f"--nside must be a power of two with 3 nside - 1 >= {lmax_data} (the largest measured l), got {args.nside}")
     if args.energy is not None:
         energies = _per_tier("--energy", [quantity(e, u.eV, "--energy").to_value(u.TeV) for e in args.energy], tiers) or {}
         for tier, e in energies.items():
@@ -128,17 +168,16 @@ def _comparison(args: CompareRequest) -> Comparison:
         raise ValueError("--energy is required (one per tier) for a table other than the shipped IceTop spectra")
     events = _per_tier("--events", args.events, tiers)
     levels = _per_tier("--noise-level", args.noise_level, tiers)
-    coverage = _coverage(args.coverage)
+    try:
+        coverage = _coverage(args.coverage)
+    except ValueError as exc:
+        raise ValueError(exc if str(exc).startswith("--coverage") else f"--coverage: {exc}") from None
     if not coverage.is_band:
         from crmix.observe import namaster
 
         namaster.require()  # a weight map's kernel or one-sky covariance comes from NaMaster
     if events is not None:
-        for tier, n in events.items():
-            real(f"--events of tier {tier}", n, gt=0)
         levels = {t: 4.0 * math.pi * coverage.event_factor() / n for t, n in events.items()}
-    if not (math.isfinite(args.eta) and 0 < args.eta < 1):
-        raise ValueError(f"--eta must satisfy 0 < eta < 1 (slab turbulence), got {args.eta}")
     b_rms = quantity(args.b_rms, u.G, "--brms").to_value(u.uG)
     l_c = quantity(args.l_c, u.pc, "--lc").to_value(u.pc)
     real("--brms (uG)", b_rms, gt=0)
@@ -146,10 +185,15 @@ def _comparison(args: CompareRequest) -> Comparison:
     if args.mixing_run is not None and args.maps is not None:
         raise ValueError("--mixing-run gives the theory's M; --maps replaces the theory by simulated skies: choose one")
     maps = None
+    out = Path(args.out)
+    check_output_folder(out)
     if args.maps is not None:
         if args.time is None:
             raise ValueError("--time (a backtracking time of the --maps run) is required with --maps")
-        maps = read_simulated_sky_maps(Path(args.maps), args.time)
+        try:
+            maps = read_simulated_sky_maps(Path(args.maps), args.time)
+        except ValueError as exc:
+            raise ValueError(f"--maps: {exc}") from None
     elif args.time is not None:
         raise ValueError("--time needs --maps")
     if args.grid < 3:

@@ -35,11 +35,13 @@ from crmix.generated import pusher_numpy
 from crmix.model import TurbulenceModel
 from crmix.simulate.fields import Field, generated_for
 
-__all__ = ["MIN_STEPS_PER_GYRATION", "MIN_STEPS_PER_WAVELENGTH", "StepRule", "advance", "record_steps", "step_scalars"]
+__all__ = ["MAX_STEPS", "MIN_STEPS_PER_GYRATION", "MIN_STEPS_PER_WAVELENGTH", "StepRule", "advance", "record_steps", "step_scalars"]
 
 #: hard limits: a step must resolve the smallest wave at Nyquist and the gyration in the RMS field
 MIN_STEPS_PER_WAVELENGTH = 2.0
 MIN_STEPS_PER_GYRATION = 8.0
+#: the most steps of one particle: step counts stay exact integers (float64 holds 2^53), far beyond any run's --yes
+MAX_STEPS = 2.0**53
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,9 @@ def record_steps(times: Sequence[float], dt: float) -> np.ndarray:
         raise ValueError(f"times (backtracking times T, in 1/Omega) must be finite and > 0, got {t.tolist()}")
     if np.any(np.diff(t) <= 0):
         raise ValueError(f"times must be strictly increasing, got {t.tolist()}")
+    if not t[-1] / dt <= MAX_STEPS:
+        raise ValueError(f"times up to T = {t[-1]:g} need {t[-1] / dt:.3g} Boris steps of dt = {dt:.4g}, more than the "
+                         f"{MAX_STEPS:.0e} a step counter holds exactly; T must be <= {MAX_STEPS * dt:.4g} (1/Omega)")
     steps = np.maximum(1, np.rint(t / dt)).astype(np.int64)
     if np.any(np.diff(steps) <= 0):
         raise ValueError(f"times {t.tolist()} are closer than the step dt = {dt:.4g}")

@@ -31,6 +31,7 @@ import importlib.util
 import json
 import os
 import re
+import socket
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -49,8 +50,10 @@ __all__ = [
     "CLUSTERS",
     "DEFAULT_SLURM_WORKERS",
     "SCHEDULERS",
+    "SCHEDULER_TIMEOUT",
     "Engine",
     "RealisationTask",
+    "WorkerLost",
     "available_cores",
     "compute_realisations",
     "local_cluster",
@@ -64,6 +67,8 @@ DEFAULT_SLURM_WORKERS = 4
 #: (~4 s: processes, imports, numba compilation in each worker) is not repaid by overlapping the
 #: single-threaded part of the realisations; benchmarks/RESULTS.md, "Ensembles on Dask"
 AUTO_MIN_PARTICLE_STEPS = 2e9
+#: seconds to wait for an existing scheduler (--scheduler tcp://...) to accept a connection, and to answer as Dask
+SCHEDULER_TIMEOUT = 5.0
 _ADDRESS = re.compile(r"^tcp://(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(?P<port>\d{1,5})$")
 
 
@@ -148,6 +153,21 @@ class Engine:
             raise ValueError(f"--cluster-config {str(path)!r} is not a file")
         _slurm_settings(path)
 
+    def check_scheduler(self) -> None:
+        """For ``tcp://HOST:PORT``: ValueError naming --scheduler unless something accepts a connection there within
+        SCHEDULER_TIMEOUT seconds (checked before any work; the Dask handshake follows when the run starts)."""
+        m = _ADDRESS.match(self.scheduler)
+        if m is None:
+            return
+        host = m["host"].strip("[]")
+        try:
+            with socket.create_connection((host, int(m["port"])), timeout=SCHEDULER_TIMEOUT):
+                pass
+        except OSError as exc:
+            why = "no answer" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
+            raise ValueError(f"--scheduler {self.scheduler}: no Dask scheduler answers there ({why} within "
+                             f"{SCHEDULER_TIMEOUT:g} s); start one (dask scheduler) or choose another --scheduler") from None
+
     def resolve(self, particle_steps: float, tasks: int, cores: int | None = None) -> str:
         """``"serial"``, ``"local"``, ``"address"`` or ``"slurm"`` for ``tasks`` tasks of ``particle_steps`` in all."""
         if self.cluster is not None:
@@ -169,6 +189,18 @@ class Engine:
         cores = available_cores() if cores is None else cores
         workers = self.workers if self.workers is not None else max(1, min(cores, tasks))
         return workers, max(1, cores // workers)
+
+
+class WorkerLost(RuntimeError):
+    """A realisation whose task took its worker down every time Dask tried it (exit code 1)."""
+
+    def __init__(self, task: RealisationTask, cause: BaseException) -> None:
+        super().__init__(
+            f"realisation {task.index} of {task.out} was lost with its worker every time it ran ({type(cause).__name__}: "
+            f"{str(cause)[:200]}); a worker that dies on one task usually ran out of memory (see the estimate at the start) "
+            "or was killed; the finished realisations are kept: rerun to resume, with fewer --workers or --scheduler serial"
+        )
+        self.index = task.index
 
 
 # ---- the tasks --------------------------------------------------------------------------------
@@ -245,10 +277,12 @@ def _client(engine: Engine, kind: str, tasks: int, progress: bool) -> Iterator[A
             print(f"crmix: {text}", file=sys.stderr)
 
     if kind == "address":
+        engine.check_scheduler()
         try:
-            client = Client(engine.scheduler, timeout="20s")
-        except (OSError, TimeoutError) as exc:
-            raise ValueError(f"--scheduler {engine.scheduler}: no Dask scheduler answers ({exc})") from exc
+            client = Client(engine.scheduler, timeout=f"{SCHEDULER_TIMEOUT:g}s")
+        except Exception as exc:  # refused, timed out, or not a Dask scheduler (its answer cannot be parsed)
+            raise ValueError(f"--scheduler {engine.scheduler}: no Dask scheduler answers there "
+                             f"({type(exc).__name__}: {str(exc)[:200]})") from exc
         with client:
             say(f"Dask scheduler {engine.scheduler}, {len(client.scheduler_info()['workers'])} workers")
             yield client
@@ -272,11 +306,16 @@ def compute_realisations(
     *,
     progress: bool = True,
     on_result: Callable[[RealisationTask, RealisationResult], None] | None = None,
+    on_start: Callable[[], None] | None = None,
 ) -> list[RealisationResult]:
     """Run ``tasks`` on ``engine``; the results in the order of ``tasks``.
 
     The progress bar counts particle-steps (its rate and ETA) with tasks done / total in its label;
-    ``on_result(task, result)`` is called on the client as each result arrives.
+    ``on_start()`` is called once the engine is up, before the first task (the run's folder is opened
+    there: nothing is written for an engine that cannot start); ``on_result(task, result)`` is called
+    on the client as each result arrives.  A task whose worker died repeatedly (Dask gives up after its
+    ``distributed.scheduler.allowed-failures``) ends the run with :class:`WorkerLost` naming its
+    realisation; the finished ones are kept.
     """
     from tqdm.auto import tqdm
 
@@ -296,19 +335,27 @@ def compute_realisations(
         if kind == "serial":
             from crmix.simulate.store import compute_realisation
 
+            if on_start is not None:
+                on_start()
             for k, task in enumerate(tasks):
                 done(k, compute_realisation(task.config, task.out, task.index, progress=bar), k + 1)
         else:
             from distributed import as_completed
+            from distributed.scheduler import KilledWorker
 
             with _client(engine, kind, len(tasks), progress) as client:
+                if on_start is not None:
+                    on_start()
                 futures = {client.submit(_realisation_task, t.config, str(t.out), t.index, key=t.key): k
                            for k, t in enumerate(tasks)}
                 count = 0
                 try:
                     for future in as_completed(futures):
                         k = futures[future]
-                        result = future.result()
+                        try:
+                            result = future.result()
+                        except KilledWorker as exc:
+                            raise WorkerLost(tasks[k], exc) from None
                         future.release()  # a worker lost later takes no finished result with it
                         count += 1
                         bar.update(steps[k])

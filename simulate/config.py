@@ -239,10 +239,10 @@ class Analysis:
         K_zz[,K_perp] as text or Quantities of length^2/time), the noise estimator and l_max, checked for ``config``."""
         import astropy.units as u
 
-        from crmix.units import quantity
+        from crmix.units import gradient_length as checked_length
 
         unit_pc = config.length_unit_pc
-        g = unit_pc / quantity(gradient_length, u.pc, "--gradient-length", example="1kpc").to_value(u.pc)
+        g = unit_pc / checked_length(gradient_length).to_value(u.pc)
         analysis = cls(gradient=(0.0, 0.0, g), diffusion=_diffusion(diffusion, unit_pc), noise=noise, lmax=lmax)
         _named("--lmax", analysis.lmax_for, config.nside)
         return analysis

@@ -10,27 +10,33 @@ and the tables of crmix.simulate.tables.  Changing the analysis re-reduces the s
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
+import math
 import os
-from dataclasses import asdict
+from collections.abc import Callable
+from dataclasses import asdict, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from crmix.io import atomic_write
+from crmix.checks import dipole_amplitude, ell_ranges, record_warnings, table_warnings
+from crmix.io import WriteFile, published_together
 from crmix.model import TurbulenceModel
-from crmix.provenance import provenance
+from crmix.provenance import provenance, reproducible
 from crmix.records import with_units
 from crmix.simulate.boris import StepRule
 from crmix.simulate.cluster import Engine, RealisationTask, compute_realisations
 from crmix.simulate.config import Analysis, SimulationConfig
 from crmix.simulate.ensemble import EnsembleSummary, LiouvilleMapping, RealisationResult, ensemble_statistics
-from crmix.simulate.store import finished_realisations, prepare_folder, reduction_record, run_parameters
+from crmix.simulate.store import check_folder, finished_realisations, open_run, reduction_record, run_parameters
 from crmix.simulate.tables import cl_table, realisation_table, run_record, transport_table
 from crmix.units import model_units
 from crmix.validation import integer
 
-__all__ = ["liouville_mapping", "reduce_ensemble", "rereduce", "run_ensemble"]
+__all__ = ["liouville_mapping", "reduce_ensemble", "rereduce", "result_warnings", "run_ensemble"]
 
 
 def liouville_mapping(config: SimulationConfig, analysis: Analysis) -> LiouvilleMapping:
@@ -56,30 +62,64 @@ def liouville_mapping(config: SimulationConfig, analysis: Analysis) -> Liouville
 
 
 
-def reduce_ensemble(config: SimulationConfig, analysis: Analysis, out: Path, results: list[RealisationResult]) -> EnsembleSummary:
-    """Ensemble statistics of ``results`` under ``analysis``; writes ensemble.npz and the three tables.
+def result_warnings(summary: EnsembleSummary, tables: dict[str, Any]) -> list[str]:
+    """The result checks of a reduction (crmix.checks): non-finite table entries, a negative <C_l>^num (a power of
+    maps), a dipole amplitude >= 1 at T_max; warnings to record, never silent."""
+    found = [w for name, table in tables.items() for w in table_warnings(table, name, index="ell" if "ell" in table.colnames
+                                                                            and "realisation" not in table.colnames else None)]
+    negative = np.argwhere(summary.cl_num[:, 1:] < 0)
+    if negative.size:
+        found.append(f"<C_l>^num < 0 at l = {ell_ranges(negative[:, 1] + 1)}: the power of a map cannot be negative")
+    c1 = float(summary.cl_sub[-1, 1])
+    if math.isfinite(c1) and dipole_amplitude(c1) >= 1.0:
+        found.append(f"dipole amplitude 3 sqrt(<C_1>^sub/4 pi) = {dipole_amplitude(c1):.3g} >= 1 at T_max: the relative intensity "
+                     "of KPM (3) is negative somewhere, the gradient (--gradient-length) is too steep for the linear mapping")
+    return found
+
+
+def _digest(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> str:
+    """The reduction's identity, recorded in every file of it: the same inputs and analysis give the same digest
+    (the provenance's date and command line aside, crmix.provenance.reproducible)."""
+    same = {**meta, "provenance": reproducible(meta["provenance"])} if "provenance" in meta else meta
+    h = hashlib.sha256(json.dumps(same, sort_keys=True).encode())
+    for key in sorted(arrays):
+        h.update(key.encode() + np.ascontiguousarray(arrays[key]).tobytes())
+    return h.hexdigest()[:16]
+
+
+def reduce_ensemble(config: SimulationConfig, analysis: Analysis, out: Path, results: list[RealisationResult], *,
+                    extra: Callable[[Path, EnsembleSummary, WriteFile], Any] | None = None) -> EnsembleSummary:
+    """Ensemble statistics of ``results`` under ``analysis``; writes ensemble.npz and the three tables as one set
+    (crmix.io.published_together), each with the ``reduction`` digest and the result checks' warnings in its metadata.
 
     ensemble.npz keeps the record of the reduction in the model's units (JSON, ``metadata``: what
     :func:`rereduce` and the readers of the maps take); the tables state it with units (crmix.records).
+    ``extra(out, summary, write)``: more files of the same set (the command's plot), written with ``write``.
     """
     out = Path(out)
     mapping = liouville_mapping(config, analysis)
     summary = ensemble_statistics(results, mapping, lmax=analysis.lmax_for(config.nside), noise=analysis.noise)
     params = run_parameters(config)
-    meta = {"parameters": params, "analysis": {**summary.mapping, "noise_estimator": summary.noise_estimator,
-                                               "lmax": summary.lmax}, "realisations": summary.n_realisations,
-            "warnings": list(summary.warnings), "provenance": provenance(config.backend, config.dtype)}
+    meta: dict[str, Any] = {"parameters": params, "analysis": {**summary.mapping, "noise_estimator": summary.noise_estimator,
+                                                               "lmax": summary.lmax}, "realisations": summary.n_realisations,
+                            "warnings": list(summary.warnings), "provenance": provenance(config.backend, config.dtype)}
     arrays = {k: np.asarray(v) for k, v in asdict(summary).items() if isinstance(v, np.ndarray)}
     arrays.update({f"K_zz_{k}": np.asarray(v) for k, v in asdict(summary.K_zz).items()})
     arrays.update({f"K_perp_{k}": np.asarray(v) for k, v in asdict(summary.K_perp).items()})
-    atomic_write(out / "ensemble.npz", lambda tmp: np.savez(tmp, metadata=json.dumps(meta, sort_keys=True), **arrays))
     units = model_units(config.model)
+    tables = {"ensemble_cl.ecsv": cl_table(summary, units), "ensemble_transport.ecsv": transport_table(summary, units),
+              "ensemble_realisations.ecsv": realisation_table(summary, results, units)}
+    record_warnings(meta, result_warnings(summary, tables))
+    meta["reduction"] = _digest(meta, arrays)
     table_meta = {**meta, "parameters": run_record(params), "analysis": with_units(meta["analysis"], units)}
-    for name, table in (("ensemble_cl.ecsv", cl_table(summary, units)), ("ensemble_transport.ecsv", transport_table(summary, units)),
-                        ("ensemble_realisations.ecsv", realisation_table(summary, results, units))):
-        table.meta.update(table_meta)
-        atomic_write(out / name, lambda tmp, t=table: t.write(tmp, format="ascii.ecsv", overwrite=True))
-    return summary
+    with published_together() as files:
+        files.write(out / "ensemble.npz", lambda tmp: np.savez(tmp, metadata=json.dumps(meta, sort_keys=True), **arrays))
+        for name, table in tables.items():
+            table.meta.update(table_meta)
+            files.write(out / name, lambda tmp, t=table: t.write(tmp, format="ascii.ecsv", overwrite=True))
+        if extra is not None:
+            extra(out, summary, files.write)
+    return replace(summary, warnings=tuple(meta["warnings"]))
 
 
 def rereduce(out: str | os.PathLike[str]) -> EnsembleSummary:
@@ -116,12 +156,16 @@ def run_ensemble(
     analysis: Analysis | None = None,
     progress: bool = True,
     engine: Engine | None = None,
+    extra: Callable[[Path, EnsembleSummary, WriteFile], Any] | None = None,
 ) -> EnsembleSummary:
     """Run (or resume) realisations 0..realisations-1 into ``out`` and reduce the ensemble.
 
-    Everything is checked before any work; finished realisations (a readable ``.npz`` of the same
-    parameters) are kept.  ``engine`` (crmix.simulate.cluster) runs the others: serial or on Dask
-    (default: ``Engine()``, a LocalCluster when more than one worker helps).
+    Everything is checked before any work, and nothing is written before the engine is up; the folder
+    is then held by this process (crmix.simulate.store.open_run: a lock, run.json, stale temporary
+    files removed) until the reduction is written.  Finished realisations (a readable ``.npz`` of the
+    same parameters) are kept.  ``engine`` (crmix.simulate.cluster) runs the others: serial or on Dask
+    (default: ``Engine()``, a LocalCluster when more than one worker helps).  ``extra``: as
+    :func:`reduce_ensemble`.
     """
     integer("realisations", realisations, ge=1)
     analysis = analysis or Analysis()
@@ -129,9 +173,13 @@ def run_ensemble(
     liouville_mapping(config, analysis)
     out = Path(out)
     params = run_parameters(config)
-    prepare_folder(out, params)
-    results = finished_realisations(out, params, realisations)
+    check_folder(out, params)
+    results = finished_realisations(out, params, realisations) if out.is_dir() else {}
     tasks = [RealisationTask(config, out, i) for i in range(realisations) if i not in results]
-    for task, result in zip(tasks, compute_realisations(engine or Engine(), tasks, progress=progress)):
-        results[task.index] = result
-    return reduce_ensemble(config, analysis, out, [results[i] for i in range(realisations)])
+    with contextlib.ExitStack() as held:
+        def start() -> None:
+            held.enter_context(open_run(out, params))
+
+        for task, result in zip(tasks, compute_realisations(engine or Engine(), tasks, progress=progress, on_start=start)):
+            results[task.index] = result
+        return reduce_ensemble(config, analysis, out, [results[i] for i in range(realisations)], extra=extra)

@@ -9,8 +9,10 @@ parameters, submits every missing realisation of every point to one engine
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,14 +21,16 @@ import astropy.units as u
 import numpy as np
 from astropy.table import MaskedColumn, QTable
 
-from crmix.io import atomic_write
+from crmix.checks import record_warnings, table_warnings
+from crmix.inputs import read_json
+from crmix.io import WriteFile, atomic_write, is_temporary, remove_stale_temporaries
 from crmix.provenance import provenance
 from crmix.records import column_pair, with_units
 from crmix.simulate.cluster import Engine, RealisationTask, compute_realisations
 from crmix.simulate.config import Analysis, SimulationConfig
 from crmix.simulate.ensemble import EnsembleSummary
 from crmix.simulate.runner import reduce_ensemble
-from crmix.simulate.store import finished_realisations, prepare_folder, run_parameters
+from crmix.simulate.store import check_folder, finished_realisations, folder_lock, open_run, run_parameters
 from crmix.units import model_units
 from crmix.validation import integer
 
@@ -49,26 +53,29 @@ def folder_name(k: int) -> str:
     return f"point_{k:03d}"
 
 
-def _prepare_scan(out: Path, params: list[dict[str, Any]]) -> None:
-    """Create ``out`` with scan.json, or check that an existing one holds the same points."""
+def _check_scan(out: Path, params: list[dict[str, Any]]) -> None:
+    """ValueError naming --out unless ``out`` is absent, empty, or a scan of the same points (reads only)."""
     scan_file = out / SCAN_FILE
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {str(out)!r} exists and is not a folder")
     if scan_file.exists():
-        try:
-            old = json.loads(scan_file.read_text())["points"]
-        except (OSError, json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise ValueError(f"out folder {out}: {SCAN_FILE} is unreadable ({exc}); choose another --out") from exc
+        old = read_json(scan_file, f"{SCAN_FILE} of --out", keys=("points",))["points"]
         if old != params:
             differ = [folder_name(k) for k in range(max(len(old), len(params))) if k >= len(old) or k >= len(params) or old[k] != params[k]]
             raise ValueError(f"out folder {out} holds a scan of other points (differing: {', '.join(differ)}); "
                              "choose another --out or remove it")
         return
-    if out.exists() and any(out.iterdir()):
+    if out.exists() and any(not is_temporary(p) for p in out.iterdir()):
         raise ValueError(f"out folder {out} exists, is not empty and holds no {SCAN_FILE}; choose another --out")
+
+
+def _prepare_scan(out: Path, params: list[dict[str, Any]]) -> None:
+    """Create ``out`` with scan.json, or check that an existing one holds the same points."""
+    _check_scan(out, params)
     out.mkdir(parents=True, exist_ok=True)
-    text = json.dumps({"points": params}, indent=1, sort_keys=True)
-    atomic_write(scan_file, lambda tmp: tmp.write_text(text))
+    if not (out / SCAN_FILE).exists():
+        text = json.dumps({"points": params}, indent=1, sort_keys=True)
+        atomic_write(out / SCAN_FILE, lambda tmp: tmp.write_text(text))
 
 
 def _qlt_omega_tau_s(config: SimulationConfig) -> float:
@@ -132,24 +139,41 @@ def run_scan(
     *,
     engine: Engine | None = None,
     progress: bool = True,
+    extra: Callable[[Path, EnsembleSummary, WriteFile], Any] | None = None,
 ) -> tuple[QTable, list[EnsembleSummary]]:
-    """Run (or resume) every point's realisations 0..realisations-1 as one task graph; reduce; write scan.ecsv."""
+    """Run (or resume) every point's realisations 0..realisations-1 as one task graph; reduce; write scan.ecsv.
+
+    Nothing is written before the engine is up; then the scan folder and every point's folder are held by this
+    process (crmix.simulate.store.folder_lock) until scan.ecsv is written.  ``extra``: more files of each point's
+    reduction (crmix.simulate.runner.reduce_ensemble).
+    """
     integer("--realisations", realisations, ge=1)
     if not points:
         raise ValueError("a scan needs at least one point (--rigidity, --eta)")
     out = Path(out)
     params = [run_parameters(p.config) for p in points]
-    _prepare_scan(out, params)
+    _check_scan(out, params)
     folders = [out / folder_name(k) for k in range(len(points))]
     for folder, p in zip(folders, params):
-        prepare_folder(folder, p)
-    results = [finished_realisations(folder, p, realisations) for folder, p in zip(folders, params)]
+        check_folder(folder, p)
+    results = [finished_realisations(folder, p, realisations) if folder.is_dir() else {} for folder, p in zip(folders, params)]
     tasks = [(k, RealisationTask(point.config, folders[k], i))
              for k, point in enumerate(points) for i in range(realisations) if i not in results[k]]
-    for (k, task), result in zip(tasks, compute_realisations(engine or Engine(), [t for _, t in tasks], progress=progress)):
-        results[k][task.index] = result
-    summaries = [reduce_ensemble(p.config, p.analysis, folder, [res[i] for i in range(realisations)])
-                 for p, folder, res in zip(points, folders, results)]
-    table = summary_table(points, summaries)
-    atomic_write(out / SUMMARY_FILE, lambda tmp: table.write(tmp, format="ascii.ecsv", overwrite=True))
+    with contextlib.ExitStack() as held:
+        def start() -> None:  # once the engine is up: the scan's folder, then every point's, held by this process
+            out.mkdir(parents=True, exist_ok=True)
+            held.enter_context(folder_lock(out))
+            remove_stale_temporaries(out)
+            _prepare_scan(out, params)
+            for folder, p in zip(folders, params):
+                held.enter_context(open_run(folder, p))
+
+        engine = engine or Engine()
+        for (k, task), result in zip(tasks, compute_realisations(engine, [t for _, t in tasks], progress=progress, on_start=start)):
+            results[k][task.index] = result
+        summaries = [reduce_ensemble(p.config, p.analysis, folder, [res[i] for i in range(realisations)], extra=extra)
+                     for p, folder, res in zip(points, folders, results)]
+        table = summary_table(points, summaries)
+        record_warnings(table.meta, table_warnings(table, SUMMARY_FILE, explained=("Omega_tau_s_QLT",)))
+        atomic_write(out / SUMMARY_FILE, lambda tmp: table.write(tmp, format="ascii.ecsv", overwrite=True))
     return table, summaries

@@ -35,12 +35,14 @@ and the provenance (crmix.provenance: version, git commit, backend, precision).
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import math
 import os
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +50,7 @@ import astropy.units as u
 import healpy as hp
 import numpy as np
 
-from crmix.io import atomic_write
+from crmix.io import atomic_write, is_temporary, remove_stale_temporaries
 from crmix.model import TurbulenceModel
 from crmix.provenance import provenance
 from crmix.simulate import skymap
@@ -58,15 +60,20 @@ from crmix.simulate.realisation import simulate_realisation
 from crmix.units import ModelUnits, model_units
 
 __all__ = [
+    "check_folder",
     "compute_realisation",
     "finished_realisations",
+    "folder_lock",
     "model_physical",
+    "open_run",
     "prepare_folder",
     "read_finished_realisation",
+    "recorded_parameters",
     "recorded_time",
     "reduction_record",
     "run_parameters",
     "sky_maps",
+    "weighted_maps",
 ]
 
 
@@ -215,30 +222,120 @@ def _json_roundtrip(obj: Any) -> Any:
     return json.loads(json.dumps(obj, sort_keys=True))
 
 
-def prepare_folder(out: Path, params: dict[str, Any]) -> None:
-    """Create ``out`` with run.json, or check that an existing one holds the same parameters."""
+#: the files crmix simulate writes into a run folder (anything else makes it a foreign folder)
+_RUN_FILES = ("run.json", "realisation_*.npz", "realisation_*.fits", "ensemble.npz", "ensemble_*.ecsv", "simulate.png")
+
+
+def _foreign_files(out: Path) -> list[str]:
+    return sorted(p.name for p in out.iterdir() if not is_temporary(p) and not any(p.match(g) for g in _RUN_FILES))
+
+
+def _recorded_by_realisations(out: Path) -> dict[str, Any] | None:
+    """The run parameters that the realisation files of ``out`` record (each .npz holds them), or None."""
+    for path in sorted(out.glob("realisation_*.npz")):
+        try:
+            with np.load(path) as data:
+                recorded = json.loads(str(data["parameters"]))
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+            continue
+        if isinstance(recorded, dict):
+            return recorded
+    return None
+
+
+def _run_record(out: Path) -> tuple[dict[str, Any] | None, str]:
+    """(the parameters of ``out``'s run, where they come from): run.json, else the realisation files (run.json
+    missing or unreadable: a write cut short, a truncated copy), else (None, why)."""
     run_file = out / "run.json"
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {str(out)!r} exists and is not a folder")
+    why = "holds no run.json"
     if run_file.exists():
         try:
             old = json.loads(run_file.read_text())
-        except (OSError, json.JSONDecodeError) as exc:
-            raise ValueError(f"out folder {out}: run.json is unreadable ({exc}); choose another --out") from exc
-        old.pop("provenance", None)
-        if old != params:
-            diff = sorted(k for k in set(old) | set(params) if old.get(k) != params.get(k))
-            named = [f"{k} ({PARAMETER_OPTIONS[k]})" if k in PARAMETER_OPTIONS else k for k in diff]
-            raise ValueError(
-                f"out folder {out} holds a run with other parameters (differing: {', '.join(named)}); "
-                "choose another --out or remove it"
-            )
+            if not isinstance(old, dict) or "model" not in old:
+                raise ValueError("not a run record")
+            old.pop("provenance", None)
+            return old, "run.json"
+        except (OSError, ValueError) as exc:
+            why = f"run.json is unreadable ({exc})"
+    recorded = _recorded_by_realisations(out)
+    return (recorded, "its realisation files") if recorded is not None else (None, why)
+
+
+def recorded_parameters(out: Path) -> dict[str, Any]:
+    """The parameters of the run in ``out`` (run.json, else its realisation files); ValueError when it holds none."""
+    params, why = _run_record(Path(out))
+    if params is None:
+        raise ValueError(f"run folder {str(out)!r} {why}")
+    return params
+
+
+def check_folder(out: Path, params: dict[str, Any]) -> None:
+    """ValueError naming --out unless ``out`` is absent, empty, or a run folder of ``params`` (reads only)."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {str(out)!r} exists and is not a folder")
+    if not out.exists():
         return
-    if out.exists() and any(out.iterdir()):
-        raise ValueError(f"out folder {out} exists, is not empty and holds no run.json; choose another --out")
+    old, source = _run_record(out)
+    if old is None:
+        foreign = _foreign_files(out)
+        if foreign:
+            raise ValueError(f"out folder {out} exists, is not empty and {source} (it holds {', '.join(foreign[:3])}); "
+                             "choose another --out")
+        return
+    if old != params:
+        diff = sorted(k for k in set(old) | set(params) if old.get(k) != params.get(k))
+        named = [f"{k} ({PARAMETER_OPTIONS[k]})" if k in PARAMETER_OPTIONS else k for k in diff]
+        raise ValueError(
+            f"out folder {out} holds a run with other parameters (differing: {', '.join(named)}; read from {source}); "
+            "choose another --out or remove it"
+        )
+
+
+def prepare_folder(out: Path, params: dict[str, Any]) -> None:
+    """Create ``out`` with run.json, or check that an existing one holds the same parameters; a missing or unreadable
+    run.json is written again from the parameters its realisation files record (when they are ``params``)."""
+    out = Path(out)
+    check_folder(out, params)
     out.mkdir(parents=True, exist_ok=True)
+    if _run_record(out)[1] == "run.json":
+        return
     text = json.dumps({**params, "provenance": provenance(params["backend"], params["dtype"])}, indent=1, sort_keys=True)
-    atomic_write(run_file, lambda tmp: tmp.write_text(text))
+    atomic_write(out / "run.json", lambda tmp: tmp.write_text(text))
+
+
+@contextlib.contextmanager
+def folder_lock(out: Path) -> Iterator[None]:
+    """Hold ``out`` (an existing folder) for this process; ValueError naming --out when another process holds it.
+
+    An advisory lock (flock) on the folder itself: nothing is written, and the lock ends with the process,
+    however it ends.  On a file system without flock the folder is used unlocked.
+    """
+    fd = os.open(out, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ValueError(f"--out {str(out)!r} is in use by another crmix process: wait until it ends (this command then "
+                             "resumes its run), or choose another --out") from None
+        except OSError:  # pragma: no cover - no flock on this file system
+            pass
+        yield
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def open_run(out: Path, params: dict[str, Any]) -> Iterator[None]:
+    """The run folder ``out`` of ``params``, created (or resumed) and held by this process (:func:`folder_lock`);
+    the temporary files of killed writes are removed first."""
+    out = Path(out)
+    check_folder(out, params)
+    out.mkdir(parents=True, exist_ok=True)
+    with folder_lock(out):
+        remove_stale_temporaries(out)
+        prepare_folder(out, params)
+        yield
 
 
 def run_parameters(config: SimulationConfig) -> dict[str, Any]:
@@ -300,27 +397,56 @@ def _components(header: Any, data: Any, k: int, t: float, length_pc: float | Non
     return np.stack(out)
 
 
+def weighted_maps(out: str | os.PathLike[str], parameters: dict[str, Any], mapping: dict[str, Any], time: float,
+                  realisations: Sequence[int]) -> np.ndarray:
+    """Relative-intensity maps (N_real, N_pix) of ``realisations`` at the recorded time ``time`` (Omega T) of the run of
+    ``parameters`` (its run.json record) under the Liouville ``mapping`` (its ``gradient`` and ``K_liouville``, KPM (3));
+    each FITS file is used only when it is the one whose SHA-256 its realisation's .npz records (ValueError naming the
+    file otherwise)."""
+    from astropy.io import fits
+
+    out = Path(out)
+    k = int(np.argmin(np.abs(np.asarray(parameters["recorded_times"], dtype=float) - time)))
+    w = skymap.liouville_weights(np.asarray(mapping["gradient"], dtype=float), np.asarray(mapping["K_liouville"], dtype=float))
+    length = model_units(TurbulenceModel.from_description(parameters["model"], parameters["spectrum"])).length
+    length_pc = None if length is None else float(length.to_value(u.pc))
+    maps = []
+    for i in realisations:
+        maps_path, record = _realisation_path(out, i, ".fits"), _realisation_path(out, i, ".npz")
+        try:
+            with np.load(record) as data:
+                recorded = str(data["fits_sha256"])
+            actual = _sha256(maps_path)
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+            raise ValueError(f"realisation {i} of {str(out)!r} cannot be read ({exc}); rerun crmix simulate on the folder to "
+                             "recompute it") from exc
+        if actual != recorded:
+            raise ValueError(f"{str(maps_path)!r} is not the file whose SHA-256 {record.name} records: the maps were changed "
+                             "after the run; rerun crmix simulate on the folder to recompute them")
+        with fits.open(maps_path) as hdul:
+            try:
+                components = _components(hdul[1].header, hdul[1].data, k, time, length_pc)
+            except KeyError as exc:
+                raise ValueError(f"{str(maps_path)!r} has no column {exc}") from None
+            maps.append(w @ components)
+    return np.stack(maps)
+
+
 def sky_maps(out: str | os.PathLike[str], time: float | None = None, *,
              realisations: Sequence[int] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
     """Relative-intensity maps (N_real, N_pix) of a reduced run at backtracking time ``time`` (Omega T; default: the largest).
 
     Pixels are ARRIVAL directions (RING) in the frame z = B0; the mapping (g, K) is the one the run
-    was reduced with.  ``realisations``: the indices whose maps are read (default: every
-    realisation of the run).  Returns the maps and the run's record (:func:`reduction_record`).
+    was reduced with; the run's tables are checked first (crmix.simulate.reduced) and every map file
+    against the SHA-256 recorded with it (:func:`weighted_maps`).  ``realisations``: the indices whose
+    maps are read (default: every realisation of the run).  Returns the maps and the run's record
+    (:func:`reduction_record`).
     """
-    out = Path(out)
+    from crmix.simulate.reduced import read_reduced_run
+
+    read_reduced_run(out)
     record = reduction_record(out)
     params = record["parameters"]
     t = recorded_time(params, time)
-    k = params["recorded_times"].index(t)
-    analysis = record["analysis"]
-    w = skymap.liouville_weights(np.asarray(analysis["gradient"], dtype=float), np.asarray(analysis["K_liouville"], dtype=float))
-    length = model_units(TurbulenceModel.from_description(params["model"], params["spectrum"])).length
-    length_pc = None if length is None else float(length.to_value(u.pc))
-    from astropy.io import fits
-
-    maps = []
-    for i in range(record["realisations"]) if realisations is None else realisations:
-        with fits.open(_realisation_path(out, i, ".fits")) as hdul:
-            maps.append(w @ _components(hdul[1].header, hdul[1].data, k, t, length_pc))
-    return np.stack(maps), record
+    chosen = range(int(record["realisations"])) if realisations is None else realisations
+    return weighted_maps(out, params, record["analysis"], t, chosen), record

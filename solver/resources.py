@@ -2,10 +2,12 @@
 
 Closed forms (slab; isotropic on straight lines): the mixing matrix dominates both.  Its m0
 contraction holds a few (l_max+1)^3 arrays: about MATRIX_BYTES bytes and MATRIX_SECONDS seconds per
-(l_max+1)^3 element (measured at l_max = 50..200 on the 2-core CPU machine).  kappa samples the time
-factors of 2 l_max + 1 multipoles at the k nodes of its panels: about 32 ln(k_max/k_min)/0.5 nodes
-for the log-spaced panels and 128 per 256 of X = k_max dT for the oscillating range
-(crmix.solver.integrals), KAPPA_SECONDS per multipole and node, and 32 bytes per multipole and node.
+(l_max+1)^3 element.  kappa samples the time factors of 2 l_max + 1 multipoles at the k nodes of its
+panels: about 32 ln(k_max/k_min)/0.5 nodes for the log-spaced panels and 128 per 256 of X = k_max dT
+for the oscillating range (crmix.solver.integrals), KAPPA_SECONDS per multipole and node, and 32
+bytes per multipole and node.  BASE_SECONDS per model beyond them; the command's start-up is
+crmix.resources.STARTUP_SECONDS.  The seconds are CPU seconds of crmix spectrum at l_max = 60 and 150
+on the 2-core CPU machine, less the start-up (benchmarks/estimates.py; memory at l_max = 50..200).
 
 The generic path (crmix.solver.axisymmetric: isotropic + B0, 2D, composites; a composite's slab part
 by the closed forms): the cubature's first pass (``initial_wave_vectors``) times REFINEMENT_LINE or
@@ -39,10 +41,10 @@ from crmix.solver.axisymmetric_nodes import DLOGK0
 __all__ = ["qlt_seconds", "spectrum_estimate"]
 
 MATRIX_BYTES = 140.0
-MATRIX_SECONDS = 6e-7
-KAPPA_SECONDS = 1.5e-6
+MATRIX_SECONDS = 2.5e-7
+KAPPA_SECONDS = 2e-7
 KAPPA_BYTES = 32.0
-BASE_SECONDS = 1.0
+BASE_SECONDS = 0.05
 REFINEMENT_LINE = 2.0
 REFINEMENT_PLANE = 4.0
 GENERIC_SECONDS = 6e-4

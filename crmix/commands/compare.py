@@ -20,6 +20,7 @@ noise fitted, slab Kolmogorov eta = 0.5, 4 uG, 30 pc, protons, l_max = 123.  Wit
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +78,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="random seed of the Gaussian skies (default: 0)")
     parser.add_argument("--no-one-sky-variance", action="store_true",
                         help="chi^2 with the published errors alone, without the scatter of one sky around the ensemble average")
-    add_output_options(parser, DEFAULT_OUT, confirm=False, extra="; predictions are cached in OUT/predictions")
+    add_output_options(parser, DEFAULT_OUT, extra="; predictions are cached in OUT/predictions")
 
 
 def request_from_args(args: argparse.Namespace) -> CompareRequest:
@@ -111,27 +112,57 @@ def _summary(result: Any) -> list[str]:
     return lines
 
 
+def result_warnings(result: Any) -> list[str]:
+    """The result checks of a comparison (crmix.checks): a fit whose chi^2 or amplitude is not finite is refused;
+    a fitted dipole amplitude >= 1 and the predictions' own warnings (validity of Omega dT) are recorded."""
+    from crmix.checks import ResultError, dipole_amplitude
+
+    found = []
+    for tf in result.fits:
+        if not (math.isfinite(tf.chi2) and math.isfinite(tf.amplitude.value)):
+            raise ResultError(f"tier {tf.tier}: the fit gives chi^2 = {tf.chi2:.4g}, C_1 = {tf.amplitude.value:.4g}: no finite fit "
+                              "(check --omega-dt-range, --noise-level, --events)")
+        if tf.amplitude.value < 0:
+            found.append(f"tier {tf.tier}: the fitted C_1 = {tf.amplitude.value:.3g} is negative: the data hold no dipole the "
+                         "model can describe")
+        elif dipole_amplitude(tf.amplitude.value) >= 1.0:
+            found.append(f"tier {tf.tier}: the fitted dipole amplitude {dipole_amplitude(tf.amplitude.value):.3g} >= 1")
+        found += [f"tier {tf.tier}: {w}" for w in tf.extra.get("prediction_warnings", [])]
+    return found
+
+
 def run(args: argparse.Namespace) -> int:
-    """Validate everything, fit, write the tables and the plot atomically, print a summary."""
+    """Validate everything (options, tables, maps, output folder, estimate), fit, check the fits, write the tables and
+    the plot as one set, print a summary."""
+    from crmix.checks import record_warnings
+    from crmix.io import published_together
     from crmix.observe import report
     from crmix.observe.compare import run_comparison
     from crmix.observe.data import icetop11_path
+    from crmix.observe.resources import compare_estimate
     from crmix.plots.style import spectrum_name
+    from crmix.resources import calibrated, require
 
     cmp = request_from_args(args).comparison
+    # refused before any work when it cannot fit or needs --yes; the comparison prints its finer estimate (timed on its
+    # first prediction and fit, crmix.observe.budget) once it has started
+    require(calibrated(compare_estimate(cmp)), size_options="--lmax, --grid, --realisations or --nside", yes=args.yes)
     result = run_comparison(cmp)
+    warnings = result_warnings(result)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     meta = dict(result.meta)
     meta["data"] = str(icetop11_path().name if args.data is None else args.data)
-    report.write_tables(out, result.tiers, meta, result.units)  # the command line: in the provenance
+    record_warnings(meta, warnings)
     title = (f"{out.name}: {meta['data']} against {'simulated sky maps' if cmp.maps is not None else 'the slab prediction'}\n"
              f"{cmp.coverage.describe()}, filter {cmp.filter}, B0 at RA {cmp.field_direction[0]:g}, Dec "
              f"{cmp.field_direction[1]:g}; slab, {spectrum_name(cmp.spectrum.kind, cmp.spectrum.index)}, eta = {cmp.eta:g}, l_max = {cmp.lmax}")
-    report.write_plot(out, result.tiers, title)
+    with published_together() as files:
+        recorded = report.write_tables(out, result.tiers, meta, result.units, files.write)  # the command line: in the provenance
+        report.write_plot(out, result.tiers, title, write=files.write)
     for line in _summary(result):
         print(line)
-    for line in result.meta.get("warnings", []):
-        print(f"WARNING: {line}")
+    for text in recorded:
+        print(f"WARNING: {text}")
     print(f"wrote {out / report.SPECTRA_TABLE}, {out / report.FIT_TABLE} and {out / report.PLOT}")
     return 0

@@ -18,7 +18,9 @@ theory; docs/errata.md).  Writes into --out:
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
+from typing import Any
 
 from crmix.commands.options import add_output_options
 from crmix.fit.request import COVARIANCES, DEFAULT_LMAX, FitRequest, parse_lmax, parse_pair
@@ -44,7 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mixing-run", nargs="+", default=None, metavar="DIR",
                         help="crmix mixing run(s), one per fitted run's model: KPM (20) with the M measured by test particles "
                         "instead of the first order (docs/physics.md); Omega dT within each run's recorded range")
-    add_output_options(parser, "crmix-out/fit", confirm=False)
+    add_output_options(parser, "crmix-out/fit")
 
 
 def request_from_args(args: argparse.Namespace) -> FitRequest:
@@ -55,22 +57,47 @@ def request_from_args(args: argparse.Namespace) -> FitRequest:
                       bounds=bounds, closure=args.closure, mixing_run=args.mixing_run)
 
 
+def result_warnings(results: list[tuple[Any, list[Any]]]) -> list[str]:
+    """The result checks of the fits (crmix.checks): a chi^2 or a best fit that is not finite is refused
+    (ResultError naming the run and l_max); a best fit at a bound is a warning (crmix.fit.report.bound_warnings)."""
+    import numpy as np
+
+    from crmix.checks import ResultError
+    from crmix.fit.report import bound_warnings
+
+    for shape, fits in results:
+        for f in fits:
+            values = (f.best, f.low, f.high, f.chi2)
+            if not all(math.isfinite(v) for v in values) or not np.all(np.isfinite(f.theory) & (f.theory > 0)):
+                raise ResultError(f"{shape.run}, l_max = {f.lmax}: the fit gives {f.parameter} = {f.best:.4g} [{f.low:.4g}, "
+                                  f"{f.high:.4g}] with chi^2 = {f.chi2:.4g}: no finite fit within --bounds; narrow --bounds or --ell")
+    return bound_warnings(results)
+
+
 def run(args: argparse.Namespace) -> int:
-    """Check everything, read the runs, fit each at each l_max, write the tables and the plot."""
+    """Check everything (options, run folders, output folder, estimate), fit each run at each l_max, check the fits,
+    write the tables and the plot as one set."""
     from tqdm.auto import tqdm
 
+    from crmix.checks import record_warnings
     from crmix.fit.data import read_shape
     from crmix.fit.mixing import measured_sources
-    from crmix.fit.report import bound_warnings, fit_table, relation_table, shape_table
+    from crmix.fit.report import fit_table, relation_table, shape_table
+    from crmix.fit.resources import fit_estimate
     from crmix.fit.shape import fit_run
-    from crmix.io import atomic_write, check_output_folder
+    from crmix.io import check_output_folder, published_together
     from crmix.plots.fit import write_fit_plot
     from crmix.provenance import provenance
     from crmix.records import with_units
+    from crmix.resources import calibrated, require
 
     request = request_from_args(args)
     out = check_output_folder(args.out)
     shapes = [read_shape(Path(run_dir), time=request.time, ells=request.ell, covariance=request.covariance) for run_dir in request.runs]
+    estimate = calibrated(fit_estimate([s.model for s in shapes], list(request.lmax), request.bounds))
+    require(estimate, size_options="--lmax (or the number of runs)", yes=args.yes)
+    if not args.no_progress:
+        print(f"crmix fit: {len(shapes)} run(s) x {len(request.lmax)} l_max: {estimate.describe()}", flush=True)
     sources = measured_sources(request.mixing_run, [s.model for s in shapes], request.lmax[-1])
 
     results = []
@@ -79,20 +106,23 @@ def run(args: argparse.Namespace) -> int:
             span = request.bounds if source is None else source.omega_dt_range(request.bounds)
             results.append((shape, fit_run(shape, list(request.lmax), bounds=span, closure=request.closure, progress=bar,
                                            mixing=source)))
-    out.mkdir(parents=True, exist_ok=True)
+    warnings = result_warnings(results)
     fits = fit_table(results)
     fits.meta["parameters"] = with_units(request.parameters())
-    warnings = bound_warnings(results)
-    fits.meta["warnings"] = warnings
     shapes_table = shape_table(results)
+    relation = relation_table(results)
     for table in (fits, shapes_table):
         table.meta["provenance"] = provenance("numpy", "float64")  # the theory's matrices
-    atomic_write(out / "fit.ecsv", lambda tmp: fits.write(tmp, format="ascii.ecsv", overwrite=True))
-    atomic_write(out / "fit_shapes.ecsv", lambda tmp: shapes_table.write(tmp, format="ascii.ecsv", overwrite=True))
-    write_fit_plot(out / "fit.png", results)
-    relation = relation_table(results)
-    if relation is not None:
-        atomic_write(out / "fit_relation.ecsv", lambda tmp: relation.write(tmp, format="ascii.ecsv", overwrite=True))
+    for table in (fits, shapes_table, relation):
+        if table is not None:
+            record_warnings(table.meta, warnings)
+    out.mkdir(parents=True, exist_ok=True)
+    with published_together() as files:
+        files.write(out / "fit.ecsv", lambda tmp: fits.write(tmp, format="ascii.ecsv", overwrite=True))
+        files.write(out / "fit_shapes.ecsv", lambda tmp: shapes_table.write(tmp, format="ascii.ecsv", overwrite=True))
+        write_fit_plot(out / "fit.png", results, write=files.write)
+        if relation is not None:
+            files.write(out / "fit_relation.ecsv", lambda tmp: relation.write(tmp, format="ascii.ecsv", overwrite=True))
     for shape, fits in results:
         print(f"{shape.run}: rho = {shape.model.rho:.3g}, eta = {shape.model.eta:g}, T = {shape.time:.4g}, "
               f"l = {shape.ells[0]}..{shape.ells[-1]}, {shape.n_realisations} realisations, Omega tau_s (sim) = "

@@ -5,8 +5,14 @@ Each command is a module of crmix.commands that defines ``add_arguments(parser)`
 and one layer's import error cannot break another layer's command.  A command turns its options
 into a request (crmix.theory.SpectrumRequest, crmix.simulate.config.SimulationConfig,
 crmix.fit.request.FitRequest, crmix.observe.request.CompareRequest) whose constructor checks every
-value; the ValueError it raises names the option and its range and becomes exit code 2 here, as
-does a module of an optional extra that is not installed (crmix.extras names the extra).
+value; the ValueError it raises names the option and its range.
+
+The exit codes (crmix.commands.errors): 0 done; 2 the user's input or a file given is at fault
+(a ValueError, a path the system cannot take, a file missing or unreadable, a module of an optional
+extra that is not installed: crmix.extras names the extra); 1 a failure while
+working (a full disk, a lost worker, an internal error); 130 interrupted (SIGINT or SIGTERM:
+finished work is kept and a rerun resumes).  The message names the option or the file; no
+traceback reaches the user unless ``--debug`` is given.
 """
 
 from __future__ import annotations
@@ -14,9 +20,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import traceback
 from collections.abc import Sequence
 
 from crmix import __version__
+from crmix.commands.errors import exit_code, interruptible
 from crmix.geometry import GEOMETRIES
 
 __all__ = ["COMMANDS", "build_parser", "main"]
@@ -48,6 +56,7 @@ def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
     """The parser; only the ``selected`` command's module is imported (others show their help line)."""
     parser = argparse.ArgumentParser(prog="crmix", description=description(), formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"crmix {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error (anywhere on the command line)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module, help_text) in COMMANDS.items():
         if name != selected:
@@ -57,40 +66,39 @@ def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=(mod.__doc__ or help_text).strip(),
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         mod.add_arguments(p)
-        p.set_defaults(_module=mod)
+        p.set_defaults(_module=mod, _parser=p)
     return parser
 
 
-def _missing(command: str | None, exc: ModuleNotFoundError) -> int:
-    """Exit code 2 with the extra to install, when a module of an extra is missing (crmix.extras)."""
-    from crmix.extras import missing_extra
-
-    message = missing_extra(exc)
-    if message is None:
-        raise exc
-    print(f"crmix {command}: error: {message}", file=sys.stderr)
-    return 2
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run a command; exit code 0 when done, 2 for bad input (before any work) or a missing extra, 1 for an I/O failure while working."""
+    """Run a command; the exit code of the module docstring (0, 2 bad input, 1 failure while working, 130 interrupted)."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    argv = [a for a in argv if a != "--debug"]
     selected = next((a for a in argv if not a.startswith("-")), None)
+    command = selected if selected in COMMANDS else None
     try:
-        parser = build_parser(selected if selected in COMMANDS else None)
-    except ModuleNotFoundError as exc:  # the command's module needs an extra that is not installed
-        return _missing(selected, exc)
-    args = parser.parse_args(argv)
+        parser = build_parser(command)
+    except Exception as exc:  # the command's layer cannot be imported
+        code, text = exit_code(exc)
+        print(f"crmix {command}: error: {text}", file=sys.stderr)
+        if debug:
+            traceback.print_exc()
+        return code
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # named by the command's parser: "crmix COMMAND: error: ..."
+        (args._parser if args.command is not None else parser).error(f"unrecognized arguments: {' '.join(unknown)}")
     if args.command is None:
         parser.print_help()
         return 0
     try:
-        return int(args._module.run(args) or 0)
-    except ModuleNotFoundError as exc:
-        return _missing(args.command, exc)
-    except (ValueError, FileExistsError, PermissionError) as exc:
-        print(f"crmix {args.command}: error: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:  # a failure while working, e.g. a full disk: what was finished is kept
-        print(f"crmix {args.command}: error: {exc}", file=sys.stderr)
-        return 1
+        with interruptible():
+            return int(args._module.run(args) or 0)
+    except BaseException as exc:
+        if isinstance(exc, SystemExit):
+            raise
+        code, text = exit_code(exc)
+        print(f"crmix {args.command}: error: {text}", file=sys.stderr)
+        if debug:
+            traceback.print_exc()
+        return code

@@ -61,26 +61,30 @@ def points_from_args(args: argparse.Namespace) -> list[Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Check every point (options, engine, output folder, estimate), run the realisations of all as one task graph,
+    reduce each point and write the summary."""
+    from functools import partial
+
     import numpy as np
 
+    from crmix.commands.simulate import _plot
     from crmix.io import check_output_folder
-    from crmix.resources import ResourceEstimate, require
-    from crmix.simulate.plots import write_summary_plot
+    from crmix.resources import ResourceEstimate, calibrated, require
     from crmix.simulate.resources import simulation_estimate
     from crmix.simulate.scan import SUMMARY_FILE, folder_name, run_scan
 
     points = points_from_args(args)
     engine = engine_from_options(args)
     out = check_output_folder(args.out)
-    estimates = [simulation_estimate(p.config, args.realisations) for p in points]
+    estimates = [calibrated(simulation_estimate(p.config, args.realisations)) for p in points]
     total = ResourceEstimate(memory=max((e.memory for e in estimates), key=lambda m: sum(m.values())),
                              seconds=sum(e.seconds for e in estimates))
     require(total, size_options="--nside, --rigidity, --rg-over-lambda-min, --times or the number of points", yes=args.yes)
+    engine.check_scheduler()
     if not args.no_progress:
         print(f"crmix scan: {len(points)} points x {args.realisations} realisations: {total.describe()}", flush=True)
-    table, summaries = run_scan(points, out, args.realisations, engine=engine, progress=not args.no_progress)
-    for k, s in enumerate(summaries):
-        write_summary_plot(out / folder_name(k), s)
+    table, summaries = run_scan(points, out, args.realisations, engine=engine, progress=not args.no_progress,
+                                extra=partial(_plot, k_zz_qlt=None))
     print(f"{len(points)} points x {args.realisations} realisations ({points[0].config.model.geometry}, "
           f"Nside = {points[0].config.nside}, T = {[float(t) for t in summaries[0].times]})")
     print(f"{'rigidity':>12} {'rho':>10} {'eta':>6} {'Omega tau_s QLT':>16} {'Omega tau_s sim':>20} "
@@ -96,5 +100,7 @@ def run(args: argparse.Namespace) -> int:
     for k, s in enumerate(summaries):
         for w in s.warnings:
             print(f"WARNING ({folder_name(k)}): {w}")
+    for w in table.meta.get("warnings", []):
+        print(f"WARNING: {w}")
     print(f"written to {out} ({SUMMARY_FILE}, {folder_name(0)} ...)")
     return 0

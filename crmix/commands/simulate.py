@@ -91,24 +91,30 @@ def config_from_args(args: argparse.Namespace, **point: Any) -> tuple[Simulation
 
 
 def run(args: argparse.Namespace) -> int:
+    """Check everything (options, engine, output folder, estimate), run or resume the realisations, reduce them and
+    write the tables and the plot as one set."""
+    from functools import partial
+
     from crmix.io import check_output_folder
-    from crmix.resources import require
-    from crmix.simulate.plots import write_summary_plot
+    from crmix.resources import calibrated, require
     from crmix.simulate.resources import simulation_estimate
     from crmix.simulate.runner import liouville_mapping, run_ensemble
+    from crmix.simulate.store import check_folder, run_parameters
     from crmix.simulate.tables import summary_lines
 
     config, analysis = config_from_args(args)
     engine = engine_from_options(args)
     out = check_output_folder(args.out)
-    liouville_mapping(config, analysis)
-    estimate = simulation_estimate(config, args.realisations)
+    mapping = liouville_mapping(config, analysis)
+    check_folder(out, run_parameters(config))
+    estimate = calibrated(simulation_estimate(config, args.realisations))
     require(estimate, size_options="--nside, --rigidity, --rg-over-lambda-min or --times", yes=args.yes)
+    engine.check_scheduler()
     if not args.no_progress:
         print(f"crmix simulate: {args.realisations} realisations: {estimate.describe()}", flush=True)
-    summary = run_ensemble(config, out, args.realisations, analysis=analysis, progress=not args.no_progress, engine=engine)
-    k_zz_qlt = summary.mapping["K_liouville"][2][2] if summary.mapping["diffusion_source"] == "qlt" else None
-    write_summary_plot(out, summary, k_zz_qlt=k_zz_qlt)
+    k_zz_qlt = mapping.K[2][2] if mapping.source == "qlt" and mapping.K is not None else None
+    summary = run_ensemble(config, out, args.realisations, analysis=analysis, progress=not args.no_progress, engine=engine,
+                           extra=partial(_plot, k_zz_qlt=k_zz_qlt))
     m = config.model
     print(f"{m.geometry}: rho = {m.rho:.4g}, eta = {m.eta:g}, dt = {config.dt:.4g}, Nside = {config.nside}, "
           f"T = {[float(t) for t in summary.times]}")
@@ -116,3 +122,10 @@ def run(args: argparse.Namespace) -> int:
         print(line)
     print(f"written to {out}")
     return 0
+
+
+def _plot(out: Any, summary: Any, write: Any, *, k_zz_qlt: float | None) -> None:
+    """simulate.png, written with the reduction's tables (crmix.simulate.runner.reduce_ensemble's ``extra``)."""
+    from crmix.simulate.plots import write_summary_plot
+
+    write_summary_plot(out, summary, k_zz_qlt=k_zz_qlt, write=write)

@@ -112,15 +112,50 @@ def _summary(label: str, res: AngularSpectrum) -> str:
         lines.append(
             f"  extrapolated to lmax = {ex.target:g} for l <= {ex.ell_max}: largest change {m['extrapolation_correction_max']:.2%}, "
             f"worst fit residual {m['extrapolation_fit_residual_max']:.1e}; no limit (NaN) for {len(ex.no_limit)} multipoles"
+            + (f", NaN above l = {ex.ell_max}" if ex.ell_max < res.steady.lmax else "")
         )
     return "\n".join(lines)
 
 
+def _setting(args: argparse.Namespace) -> str:
+    """The options that set a spectrum, with their values (named when a result is refused)."""
+    given = [f"--geometry {args.geometry}", f"--eta {args.eta if args.eta is not None else 'default'}"]
+    dt = [f"{flag} {value:g}" for flag, value in (("--omega-dt", args.omega_dt), ("--alpha", args.alpha)) if value is not None]
+    given += dt or [f"--dt-coefficient {args.dt_coefficient:g}" if args.dt_coefficient is not None else "the default Delta T rule"]
+    if args.closure != "truncated":
+        given.append(f"--closure {args.closure}")
+    return "set by " + ", ".join(given) + "; see the validity range in docs/physics.md"
+
+
+def check_results(args: argparse.Namespace, results: list[tuple[str, AngularSpectrum]]) -> list[str]:
+    """The result checks of crmix.checks for every spectrum (ResultError: refused); each spectrum's warnings,
+    its own and the solver's, are added to its metadata; returns them all, labelled when there are several."""
+    from crmix.checks import check_spectrum, power_budget_warning, record_warnings
+
+    collected: list[str] = []
+    for label, res in results:
+        reasons: dict[int, str] = {}
+        ex = res.extrapolation
+        if ex is not None:
+            reasons.update({ell: f"the extrapolation to l_max = {ex.target:g} covers l <= {ex.ell_max}"
+                            for ell in range(ex.ell_max + 1, len(res.C))})
+            reasons.update({int(ell): "no l_max -> infinity limit there (C_l grows like ln l_max); extrapolate to a "
+                            "finite --extrapolate LMAX instead" for ell in ex.no_limit})
+        found = check_spectrum(label if len(results) > 1 else "", res.C, options=_setting(args), nan_reasons=reasons)
+        if res.closure is None:
+            found += power_budget_warning("", res.metadata["monopole_fraction"], res.metadata["leak_fraction"])
+        mine = record_warnings(res.metadata, found)
+        collected += [f"{label}: {w}" if len(results) > 1 and not w.startswith(f"{label}:") else w for w in mine]
+    return collected
+
+
 def run(args: argparse.Namespace) -> int:
-    """Check everything (the request, the output folder, the estimates), solve, write the table and the plot atomically."""
-    from crmix.io import atomic_write, check_output_folder
+    """Check everything (the request, the output folder, the estimates), solve, check the results, write the table and
+    the plot together."""
+    from crmix.checks import record_warnings
+    from crmix.io import check_output_folder, published_together
     from crmix.plots.spectrum import write_spectrum_plot
-    from crmix.resources import require
+    from crmix.resources import calibrated, require
     from crmix.theory import angular_power_spectra, spectrum_table
 
     request = request_from_args(args)
@@ -128,19 +163,22 @@ def run(args: argparse.Namespace) -> int:
     check_output_folder(out, "--out")
     shortest = request.shortest_estimate()
     if shortest is not None:  # a run too long even at the shortest valid Delta T is refused before tau_s is computed
-        require(shortest, size_options=request.size_options, yes=args.yes)
-    estimate = request.estimate()
+        require(calibrated(shortest), size_options=request.size_options, yes=args.yes)
+    estimate = calibrated(request.estimate())
     require(estimate, size_options=request.size_options, yes=args.yes)
     if not args.no_progress:
         print(f"crmix spectrum: {len(request.models)} model(s) at lmax = {request.lmax}: {estimate.describe()}", flush=True)
     results = angular_power_spectra(request, progress=not args.no_progress)
+    warnings = check_results(args, results)
     for label, res in results:
         print(_summary(label, res))
         for text in res.metadata["warnings"]:
             print(f"  WARNING: {text}")
-    out.mkdir(parents=True, exist_ok=True)
     table = spectrum_table(request, results)
-    atomic_write(out / TABLE_NAME, lambda tmp: table.write(tmp, format="ascii.ecsv", overwrite=True))
-    write_spectrum_plot(out / PLOT_NAME, results)
+    record_warnings(table.meta, warnings)
+    out.mkdir(parents=True, exist_ok=True)
+    with published_together() as files:
+        files.write(out / TABLE_NAME, lambda tmp: table.write(tmp, format="ascii.ecsv", overwrite=True))
+        write_spectrum_plot(out / PLOT_NAME, results, write=files.write)
     print(f"wrote {out / TABLE_NAME} and {out / PLOT_NAME}")
     return 0

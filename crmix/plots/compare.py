@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from crmix.io import WriteFile, atomic_write
 from crmix.plots.style import log_axis, log_limits, new_figure, save, style
 
 __all__ = ["compare_figure", "write_compare_plot"]
@@ -25,10 +26,10 @@ def _limits(t: Any) -> tuple[float, float]:
                       margin=1.6)
 
 
-def write_compare_plot(path: str | Path, tiers: list[Any], title: str) -> Path:
-    """``path``: :func:`compare_figure` as PNG."""
+def write_compare_plot(path: str | Path, tiers: list[Any], title: str, *, write: WriteFile = atomic_write) -> Path:
+    """``path``: :func:`compare_figure` as PNG, written through ``write`` (crmix.plots.style.save)."""
     with style():
-        return save(compare_figure(tiers, title), path)
+        return save(compare_figure(tiers, title), path, write)
 
 
 def compare_figure(tiers: list[Any], title: str) -> Any:

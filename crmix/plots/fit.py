@@ -8,12 +8,13 @@ from typing import Any
 
 import numpy as np
 
+from crmix.io import WriteFile, atomic_write
 from crmix.plots.style import log_axis, log_limits, model_title, new_figure, save, style
 
 __all__ = ["write_fit_plot"]
 
 
-def write_fit_plot(path: str | Path, results: list[tuple[Any, list[Any]]]) -> Path:
+def write_fit_plot(path: str | Path, results: list[tuple[Any, list[Any]]], *, write: WriteFile = atomic_write) -> Path:
     """``path``: one panel per (SimulatedShape, [ShapeFit, ...]), named by its run folder; the fits' legend below the panel."""
     n = len(results)
     cols = min(n, 3)
@@ -45,4 +46,4 @@ def write_fit_plot(path: str | Path, results: list[tuple[Any, list[Any]]]) -> Pa
             ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=7)
         for ax in axes.ravel()[n:]:
             ax.set_visible(False)
-        return save(fig, path)
+        return save(fig, path, write)

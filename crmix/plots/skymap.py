@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from crmix.io import WriteFile, atomic_write
 from crmix.plots.style import log_axis, log_limits, model_title, new_figure, save, style
 
 __all__ = ["colour_range", "draw_sky_map", "write_run_summary"]
@@ -108,7 +109,7 @@ def _transport_panel(ax: Any, summary: Any, k_zz_qlt: float | None) -> None:
 
 
 def write_run_summary(path: str | Path, sky: np.ndarray, summary: Any, parameters: dict[str, Any], *,
-                      k_zz_qlt: float | None = None) -> Path:
+                      k_zz_qlt: float | None = None, write: WriteFile = atomic_write) -> Path:
     """``path``: realisation 0's map ``sky`` at T_max, <C_l>^sub(T_max) with errors and N_l, K_zz(T) and K_perp(T).
 
     ``summary`` is the run's EnsembleSummary, ``parameters`` its run.json parameters (they name the run).
@@ -124,4 +125,4 @@ def write_run_summary(path: str | Path, sky: np.ndarray, summary: Any, parameter
         fig.suptitle(f"{Path(path).parent.name}: "
                      + model_title(model["geometry"], model["spectrum_kind"], model["spectrum_index"], model["eta"])
                      + rf", $\rho$ = $r_g/L_c$ = {model['rho']:.3g}, N$_{{side}}$ = {parameters['nside']}", fontsize=10)
-        return save(fig, path)
+        return save(fig, path, write)

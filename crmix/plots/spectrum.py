@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from crmix.io import WriteFile, atomic_write
 from crmix.plots.style import log_axis, log_limits, model_title, new_figure, save, style
 
 __all__ = ["DRIFT_LIMIT", "truncation_onset", "write_spectrum_plot"]
@@ -30,7 +31,7 @@ def truncation_onset(drift: np.ndarray, lmax_half: int, limit: float = DRIFT_LIM
     return int(ell[over][0]) if np.any(over) else lmax_half + 1
 
 
-def write_spectrum_plot(path: str | Path, results: list[tuple[str, Any]]) -> Path:
+def write_spectrum_plot(path: str | Path, results: list[tuple[str, Any]], *, write: WriteFile = atomic_write) -> Path:
     """``path``: C_l/C_1 (l >= 1) of each (label, AngularSpectrum), the truncation-affected range dashed over grey."""
     with style():
         fig = new_figure(6.4, 4.4)
@@ -62,4 +63,4 @@ def write_spectrum_plot(path: str | Path, results: list[tuple[str, Any]]) -> Pat
                                  l_c_pc=None if physical is None else physical.l_c_pc)
                      + rf", $\ell_{{max}}$ = {lmax}")
         ax.legend(loc="lower left")
-        return save(fig, path)
+        return save(fig, path, write)

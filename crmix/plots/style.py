@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from crmix.io import atomic_write
+from crmix.io import WriteFile, atomic_write
 
 __all__ = ["DPI", "RC", "log_axis", "log_limits", "model_title", "new_figure", "save", "spectrum_name", "style"]
 
@@ -48,10 +48,11 @@ def new_figure(width: float, height: float) -> Any:
     return Figure(figsize=(width, height), layout="constrained")
 
 
-def save(fig: Any, path: str | Path) -> Path:
-    """Write ``fig`` to ``path`` as PNG, atomically; returns the path."""
+def save(fig: Any, path: str | Path, write: WriteFile = atomic_write) -> Path:
+    """Write ``fig`` to ``path`` as PNG through ``write`` (atomically, or as one file of a crmix.io.published_together
+    set); returns the path."""
     path = Path(path)
-    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=DPI))
+    write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=DPI))
     return path
 
 

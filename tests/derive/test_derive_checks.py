@@ -201,9 +201,8 @@ def test_every_check_has_a_broken_variant():
 
 @pytest.mark.parametrize("name", sorted(CHECKS))
 def test_check_passes_with_proved_form(name):
-    result, seconds = run_check(name)
+    result, _ = run_check(name)
     assert result.passed, result.detail
-    assert seconds < 30
 
 
 @pytest.mark.parametrize(

@@ -116,8 +116,8 @@ def test_read_shape_is_what_the_tables_say(tiny_run: Path) -> None:
     assert shape.model == MODEL and shape.n_realisations == 5
     assert read_shape(tiny_run, time=20.0, ells=(2, 6)).time == pytest.approx(20.0, rel=1e-3)
     assert read_shape(tiny_run, ells=(2, 99)).ells[-1] == 8  # cut to the tables' l_max = 2 N_side
-    for kw, match in ((dict(time=45.0), "not a backtracking time"), (dict(ells=(1, 5)), "multipole range"),
-                      (dict(covariance="full"), "full covariance"), (dict(covariance="huge"), "covariance")):
+    for kw, match in ((dict(time=45.0), "not a backtracking time"), (dict(ells=(1, 5)), "--ell must satisfy 2 <= lo <= hi"),
+                      (dict(covariance="full"), "--covariance full of"), (dict(covariance="huge"), "covariance")):
         with pytest.raises(ValueError, match=match):
             read_shape(tiny_run, **kw)
     with pytest.raises(ValueError, match="no ensemble_cl"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import errno
+import hashlib
 import json
 import math
 import os
@@ -150,10 +151,8 @@ def test_killed_run_resumes_and_loses_nothing(tmp_path: Path) -> None:
     )
     proc = subprocess.Popen([sys.executable, "-c", script], start_new_session=True)
     try:
-        deadline = time.monotonic() + 120
-        while not (killed / "realisation_00002.npz").exists():
+        while not (killed / "realisation_00002.npz").exists():  # a hang ends at pytest-timeout's limit
             assert proc.poll() is None, "the run ended before it could be killed"
-            assert time.monotonic() < deadline, "no realisation finished in time"
             time.sleep(0.05)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
@@ -410,6 +409,11 @@ def test_a_run_reduced_by_an_earlier_crmix_is_refused_then_rereduced(tmp_path: P
             del hdul[1].header[f"CROMT{k}"]
         hdul.writeto(tmp_path / "old.fits")
     (tmp_path / "old.fits").replace(path)
+    record = out / "realisation_00000.npz"  # an earlier crmix recorded the SHA-256 of the file it wrote
+    with np.load(record) as data:
+        arrays = {k: data[k] for k in data.files}
+    arrays["fits_sha256"] = np.array(hashlib.sha256(path.read_bytes()).hexdigest())
+    np.savez(record, **arrays)
     np.testing.assert_array_equal(sky_maps(out)[0], maps)
     with pytest.raises(ValueError, match=r"holds no ensemble\.npz"):
         rereduce(tmp_path)
