@@ -21,11 +21,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import astropy.units as u
 import numpy as np
-from astropy.table import Table
+from astropy.table import QTable
 
 from crmix.model import TurbulenceModel
+from crmix.records import with_units
+from crmix.simulate.measured_mixing import matrix_columns
 from crmix.solver.dispatch import model_mixing_matrix
+from crmix.units import model_units
 
 __all__ = ["MeasuredMixing", "first_order", "first_order_table", "measured_sources", "residual_scaling"]
 
@@ -36,23 +40,21 @@ def first_order(model: TurbulenceModel, times: np.ndarray, lmax: int) -> np.ndar
                      for t in times])
 
 
-def first_order_table(model: TurbulenceModel, ensemble: Any) -> Table:
-    """Measured M, its error, M^(1) and the pull per (Delta T, l, l0) of a measured-mixing ensemble."""
+def first_order_table(model: TurbulenceModel, ensemble: Any) -> QTable:
+    """Measured M, its error, M^(1) and the pull per (Delta T, l, l0) of a measured-mixing ensemble, every column with
+    its unit (crmix.simulate.measured_mixing.matrix_columns: Delta T in yr beside Omega_dT; M and pulls dimensionless)."""
     theory = first_order(model, ensemble.times, ensemble.lmax)
-    n_t, size = theory.shape[0], ensemble.lmax + 1
-    ell, ell0 = np.meshgrid(np.arange(size), np.arange(size), indexing="ij")
     with np.errstate(invalid="ignore", divide="ignore"):
         pull = np.where(ensemble.mixing_error > 0, (ensemble.mixing - theory) / ensemble.mixing_error, np.nan)
-    table = Table({
-        "dT": np.repeat(ensemble.times, size * size), "ell": np.tile(ell.ravel(), n_t), "ell0": np.tile(ell0.ravel(), n_t),
-        "M": ensemble.mixing.reshape(-1), "M_err": ensemble.mixing_error.reshape(-1),
-        "M_first_order": theory.reshape(-1), "pull": pull.reshape(-1),
+    table = QTable({
+        **matrix_columns(ensemble.times, ensemble.lmax, model_units(model)),
+        **{name: np.asarray(values).reshape(-1) * u.one for name, values in (
+            ("M", ensemble.mixing), ("M_err", ensemble.mixing_error), ("M_first_order", theory), ("pull", pull))},
     })
-    table["dT"].unit = "1/Omega"
     table.meta.update({
         "description": "measured mixing matrix against the first order of the diagram expansion, 1 + 2 M^(1a) + M^(1c) "
-                       "(KPM (38), (47)); pull = (M - M_first_order)/M_err",
-        "model": model.describe(), "realisations": ensemble.n_realisations,
+                       "(KPM (38), (47)); pull = (M - M_first_order)/M_err; dT in yr and Omega_dT = Omega Delta T",
+        "model": with_units(model.describe(), model_units(model)), "realisations": ensemble.n_realisations,
     })
     return table
 

@@ -17,7 +17,11 @@ Layout of an output folder::
     mixing_00003.npz         realisation 3: M, X, <r r> per Delta T (written atomically, checked on resume)
     mixing.npz               the ensemble: mean and error of M and C_l per Delta T, every realisation's M
     mixing.ecsv              M_{l l0}(Delta T) with its error, long format (Delta T, l, l0)
-    mixing_cl.ecsv           C_l(Delta T) with errors and C_l/C_1 with jackknife errors
+    mixing_cl.ecsv           C_l(Delta T) with errors and C_l/C_1 with jackknife errors, K_zz(Delta T)
+
+The tables state every number with its unit as those of ``crmix simulate`` do (crmix.records): Delta T
+in yr beside Omega_dT, K_zz in cm^2/s beside Omega_K_zz, M and C_l dimensionless, the parameters and
+the analysis with units; mixing.npz keeps the record in the model's units (times in 1/Omega).
 
 A realisation's file is used on resume only when it is readable (the zip's CRC-32), belongs to these
 parameters and this index and holds finite arrays of the right shapes; anything else is recomputed.
@@ -33,12 +37,14 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+import astropy.units as u
 import numpy as np
-from astropy.table import Table
+from astropy.table import QTable
 from tqdm.auto import tqdm
 
 from crmix.io import atomic_write, plain
 from crmix.provenance import provenance
+from crmix.records import column_pair, with_units
 from crmix.resources import ResourceEstimate
 from crmix.simulate import skymap
 from crmix.simulate.backtrack import backtrack
@@ -56,6 +62,8 @@ from crmix.simulate.realisation import synthesize_field
 from crmix.simulate.resources import simulation_estimate
 from crmix.simulate.runner import liouville_mapping
 from crmix.simulate.store import prepare_folder, run_parameters
+from crmix.simulate.tables import run_record
+from crmix.units import ModelUnits, model_units
 from crmix.validation import integer
 
 __all__ = [
@@ -64,6 +72,7 @@ __all__ = [
     "MixingEnsemble",
     "RealisationMixing",
     "jitter_rng",
+    "matrix_columns",
     "measure_field",
     "measure_realisation",
     "mixing_estimate",
@@ -264,39 +273,51 @@ def reduce_mixing(config: MixingConfig, analysis: Analysis, results: list[Realis
                           cl_realisations=cl, K_zz=k_zz)
 
 
-def _tables(ensemble: MixingEnsemble) -> tuple[Table, Table]:
-    n_t, size = len(ensemble.times), ensemble.lmax + 1
+def matrix_columns(times: np.ndarray, lmax: int, units: ModelUnits) -> dict[str, Any]:
+    """The columns of a table of M_{l l0}(Delta T), one row per (Delta T, l, l0): Delta T in yr beside Omega_dT =
+    Omega Delta T (crmix.records.column_pair), l and l0."""
+    size = lmax + 1
     ell, ell0 = np.meshgrid(np.arange(size), np.arange(size), indexing="ij")
-    mixing = Table({
-        "dT": np.repeat(ensemble.times, size * size), "ell": np.tile(ell.ravel(), n_t), "ell0": np.tile(ell0.ravel(), n_t),
-        "M": ensemble.mixing.reshape(-1), "M_err": ensemble.mixing_error.reshape(-1),
-        "M_axial": ensemble.axial.reshape(-1), "M_axial_err": ensemble.axial_error.reshape(-1),
-    })
-    mixing["dT"].unit = "1/Omega"
+    return {**column_pair("dT", np.repeat(times, size * size), "time", units),
+            "ell": np.tile(ell.ravel(), len(times)), "ell0": np.tile(ell0.ravel(), len(times))}
+
+
+def _tables(ensemble: MixingEnsemble, units: ModelUnits) -> tuple[QTable, QTable]:
+    """mixing.ecsv and mixing_cl.ecsv: every column with its unit (crmix.records), M and C_l dimensionless."""
+    n_t, size = len(ensemble.times), ensemble.lmax + 1
+    mixing = QTable({**matrix_columns(ensemble.times, ensemble.lmax, units),
+                     **{name: np.asarray(values).reshape(-1) * u.one for name, values in (
+                         ("M", ensemble.mixing), ("M_err", ensemble.mixing_error), ("M_axial", ensemble.axial),
+                         ("M_axial_err", ensemble.axial_error))}})
     mixing.meta["description"] = ("mixing matrix M_{l l0}(Delta T) of KPM (17) measured by backtracking (pair average of "
                                   "(2 l0 + 1) P_l(p_A.p_B) P_l0(p'_A.p'_B)), mean over realisations and its standard error; "
-                                  "M_axial: the same for the initial states axisymmetric about B0 (m0 = 0 alone)")
-    spectra = Table({
-        "dT": np.repeat(ensemble.times, size), "ell": np.tile(np.arange(size), n_t),
-        "C": ensemble.cl.reshape(-1), "C_err": ensemble.cl_error.reshape(-1),
-        "ratio": ensemble.ratio.reshape(-1), "ratio_err": ensemble.ratio_error.reshape(-1),
+                                  "M_axial: the same for the initial states axisymmetric about B0 (m0 = 0 alone); all M "
+                                  "dimensionless; dT in yr and Omega_dT = Omega Delta T")
+    spectra = QTable({
+        **column_pair("dT", np.repeat(ensemble.times, size), "time", units), "ell": np.tile(np.arange(size), n_t),
+        **{name: np.asarray(values).reshape(-1) * u.one for name, values in (
+            ("C", ensemble.cl), ("C_err", ensemble.cl_error), ("ratio", ensemble.ratio), ("ratio_err", ensemble.ratio_error))},
+        **column_pair("K_zz", np.repeat(ensemble.K_zz, size), "diffusion", units),
     })
-    spectra["dT"].unit = "1/Omega"
-    spectra["K_zz"] = np.repeat(ensemble.K_zz, size)
-    spectra["K_zz"].unit = "1/Omega"
     spectra.meta["description"] = ("angular power spectrum of the relative intensity at backtracking time T = dT (KPM (3)-(4)), "
                                    "cross spectrum of the two particle sets (no noise bias), ratio = C_l/C_1 with jackknife "
-                                   "errors; K_zz = <z^2>/(2T)")
+                                   "errors, all dimensionless; dT in yr and Omega_dT = Omega Delta T; K_zz = <z^2>/(2T) in "
+                                   "cm^2/s and Omega_K_zz = Omega K_zz/c^2")
     return mixing, spectra
 
 
 def _write_ensemble(out: Path, config: MixingConfig, ensemble: MixingEnsemble) -> None:
+    """mixing.npz with its record in the model's units (what crmix.fit.mixing.MeasuredMixing reads), and the tables
+    with the same record stated with units (crmix.records), as the tables of a crmix simulate run."""
     meta = plain({"parameters": config.parameters(), "analysis": ensemble.mapping, "realisations": ensemble.n_realisations,
-                  "time_unit": "1/Omega", "provenance": provenance(config.simulation.backend, config.simulation.dtype)})
+                  "provenance": provenance(config.simulation.backend, config.simulation.dtype)})
     arrays = {k: np.asarray(v) for k, v in asdict(ensemble).items() if isinstance(v, np.ndarray)}
-    atomic_write(out / "mixing.npz", lambda tmp: np.savez(tmp, metadata=json.dumps(meta, sort_keys=True), **arrays))
-    for name, table in zip(("mixing.ecsv", "mixing_cl.ecsv"), _tables(ensemble)):
-        table.meta.update(meta)
+    npz_meta = {**meta, "time_unit": "1/Omega"}
+    atomic_write(out / "mixing.npz", lambda tmp: np.savez(tmp, metadata=json.dumps(npz_meta, sort_keys=True), **arrays))
+    units = model_units(config.simulation.model)
+    table_meta = {**meta, "parameters": run_record(meta["parameters"]), "analysis": with_units(meta["analysis"], units)}
+    for name, table in zip(("mixing.ecsv", "mixing_cl.ecsv"), _tables(ensemble, units)):
+        table.meta.update(table_meta)
         atomic_write(out / name, lambda tmp, t=table: t.write(tmp, format="ascii.ecsv", overwrite=True))
 
 

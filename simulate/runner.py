@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from crmix.checks import dipole_amplitude, ell_ranges, record_warnings, table_warnings
-from crmix.io import WriteFile, published_together
+from crmix.io import WriteFile, published_together, remove_stale_temporaries
 from crmix.model import TurbulenceModel
 from crmix.provenance import provenance, reproducible
 from crmix.records import with_units
@@ -31,7 +31,7 @@ from crmix.simulate.boris import StepRule
 from crmix.simulate.cluster import Engine, RealisationTask, compute_realisations
 from crmix.simulate.config import Analysis, SimulationConfig
 from crmix.simulate.ensemble import EnsembleSummary, LiouvilleMapping, RealisationResult, ensemble_statistics
-from crmix.simulate.store import check_folder, finished_realisations, open_run, reduction_record, run_parameters
+from crmix.simulate.store import check_folder, finished_realisations, folder_lock, open_run, reduction_record, run_parameters
 from crmix.simulate.tables import cl_table, realisation_table, run_record, transport_table
 from crmix.units import model_units
 from crmix.validation import integer
@@ -124,8 +124,21 @@ def reduce_ensemble(config: SimulationConfig, analysis: Analysis, out: Path, res
 
 def rereduce(out: str | os.PathLike[str]) -> EnsembleSummary:
     """Reduce a run folder again from its realisation files, under the analysis it was reduced with, and rewrite its
-    ensemble.npz and tables (in the current layout; a folder written by an earlier crmix is read the same way)."""
+    ensemble.npz and tables (in the current layout; a folder written by an earlier crmix is read the same way).
+
+    The folder is held as a run holds it (crmix.simulate.store.folder_lock; the temporary files of killed writes
+    removed first): one in use by another crmix process is refused, naming it.
+    """
     out = Path(out)
+    if not out.is_dir():
+        raise ValueError(f"run folder {str(out)!r} is not a folder: give the --out folder of a finished crmix simulate run")
+    with folder_lock(out):
+        remove_stale_temporaries(out)
+        return _rereduce_held(out)
+
+
+def _rereduce_held(out: Path) -> EnsembleSummary:
+    """:func:`rereduce` of a folder this process holds."""
     record = reduction_record(out)
     params = json.loads((out / "run.json").read_text())
     params.pop("provenance", None)

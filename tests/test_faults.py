@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -232,6 +233,24 @@ def test_a_held_folder_is_refused_before_anything_is_written(tmp_path: Path) -> 
         res = _simulate(out, 2)
     assert res.returncode == 2 and "--out" in res.stderr and "in use" in res.stderr
     assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == snapshot
+
+
+def test_rereduce_holds_the_folder_as_a_run_does(tmp_path: Path) -> None:
+    """crmix.simulate.rereduce takes the run folder's lock: refused, naming the folder, while another holds it, with
+    nothing written; once free it removes a killed write's temporary file and rewrites the reduction."""
+    from crmix.simulate import rereduce
+
+    out = tmp_path / "run"
+    assert _simulate(out, 1).returncode == 0
+    stale = out / ".ensemble.npz.abcd1234.tmp.npz"
+    stale.write_bytes(b"cut")
+    snapshot = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    with folder_lock(out), pytest.raises(ValueError, match=f"{re.escape(repr(str(out)))} is in use by another crmix process"):
+        rereduce(out)
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == snapshot
+    rereduce(out)
+    assert not stale.exists() and not _temporaries(out)
+    assert (out / "ensemble.npz").stat().st_mtime_ns != snapshot["ensemble.npz"]
 
 
 # ---- every command: a full disk and an interruption while writing its outputs ---------------------

@@ -3,7 +3,8 @@ the records and columns of crmix.records, and the spectrum table read back with 
 
 The tables of the other commands are read back the same way in their own tests (the ``units_everywhere``
 fixture of tests/conftest.py): simulate (tests/simulate/test_runner.py), scan (tests/simulate/test_scan.py),
-fit (tests/fit/test_fit.py), compare (tests/observe/test_compare_cli.py).
+fit (tests/fit/test_fit.py), compare (tests/observe/test_compare_cli.py), mixing (tests/measured/test_measured_mixing.py,
+tests/measured/test_measured_theory.py).
 """
 
 from __future__ import annotations

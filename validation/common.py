@@ -16,7 +16,7 @@ __all__ = ["MixingComparison", "markdown_row", "value_error"]
 @dataclass(frozen=True)
 class MixingComparison:
     """The measured M, its error and the first order 1 + 2 M^(1a) + M^(1c) of a ``crmix mixing`` run
-    (its ``mixing_theory.ecsv``), each of shape (n_T, lmax+1, lmax+1), at the recorded Delta T (1/Omega)."""
+    (its ``mixing_theory.ecsv``), each of shape (n_T, lmax+1, lmax+1), at the recorded Omega Delta T (its ``Omega_dT``)."""
 
     run: Path
     eta: float
@@ -31,7 +31,7 @@ class MixingComparison:
     def read(cls, run: str | Path) -> MixingComparison:
         run = Path(run)
         table = Table.read(run / "mixing_theory.ecsv")
-        times = np.unique(np.asarray(table["dT"], dtype=float))
+        times = np.unique(np.asarray(table["Omega_dT"], dtype=float))
         size = int(np.max(table["ell"])) + 1
         shape = (len(times), size, size)
         columns = (np.asarray(table[c], dtype=float).reshape(shape) for c in ("M", "M_err", "M_first_order"))

@@ -16,6 +16,9 @@ the two sets' sky maps gives the C_l of the relative intensity at backtracking t
   mixing_theory.ecsv  (models with a closed-form M: slab) the first-order M = 1 + 2 M^(1a) + M^(1c) at
                       every Delta T beside the measured M, with the pulls (crmix.fit.mixing)
 
+The tables state every number with its unit as those of 'crmix simulate' do: Delta T in yr (dT)
+beside Omega_dT = Omega Delta T, K_zz in cm^2/s beside Omega_K_zz, M and C_l dimensionless.
+
 Killed runs resume.  The model options are those of 'crmix simulate'; --lmax is the largest
 multipole of M and of the spectra (<= 3 Nside - 1).  The realisations run serially; the shot-noise
 estimator of 'crmix simulate' does not apply (the two-set cross spectrum has no noise bias).

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import math
 
+import astropy.constants as const
+import astropy.units as u
 import numpy as np
 import pytest
-from astropy.table import Table
 
 from crmix import Spectrum, TurbulenceModel
 from crmix.simulate.config import Analysis, SimulationConfig
@@ -47,15 +48,20 @@ def _slab_field() -> SlabTable:
     return slab_table(MODEL, realisation_rng(4, 0))
 
 
-def test_run_writes_tables_and_resumes_without_recomputing(tmp_path, monkeypatch):
+def test_run_writes_tables_and_resumes_without_recomputing(tmp_path, monkeypatch, units_everywhere):
     config = _config()
     out = tmp_path / "m"
     first = run_mixing(config, out, 3, progress=False)
     assert first.mixing.shape == (2, 9, 9) and first.mixing_realisations.shape == (3, 2, 9, 9)
-    table = Table.read(out / "mixing.ecsv")
+    table = units_everywhere(out / "mixing.ecsv")
     assert len(table) == 2 * 81 and table.meta["parameters"]["mixing_lmax"] == 8 and "provenance" in table.meta
-    spectra = Table.read(out / "mixing_cl.ecsv")
+    assert "dT" not in table.colnames  # a model without a physical scale: Omega Delta T alone
+    np.testing.assert_array_equal(np.unique(table["Omega_dT"].to_value(u.one)), first.times)
+    spectra = units_everywhere(out / "mixing_cl.ecsv")
     assert np.allclose(spectra["ratio"][spectra["ell"] == 1], 1.0)
+    with np.load(out / "mixing.npz") as data:  # the record in the model's units, as crmix.fit.mixing reads it
+        np.testing.assert_array_equal(data["times"], first.times)
+        assert json.loads(str(data["metadata"]))["time_unit"] == "1/Omega"
     run = json.loads((out / "run.json").read_text())
     assert run["estimator"].startswith("two jittered")
 
@@ -68,6 +74,26 @@ def test_run_writes_tables_and_resumes_without_recomputing(tmp_path, monkeypatch
     again = run_mixing(config, out, 3, progress=False)
     assert calls == [1]
     np.testing.assert_array_equal(again.mixing, first.mixing)
+
+
+def test_tables_of_a_physical_model_give_times_in_yr_and_K_zz_in_cm2_per_s(tmp_path, units_everywhere):
+    """Delta T in yr beside Omega_dT, K_zz in cm^2/s beside Omega_K_zz, converted with Omega = c^2 B0 / R (B0 = B_rms
+    sqrt(1 - eta) in a slab model), and the run's parameters with units, as in the tables of crmix simulate."""
+    rigidity, b_rms, eta = 10 * u.PV, 4 * u.uG, 0.3
+    model = TurbulenceModel.from_physical("slab", rigidity=rigidity, b_rms=b_rms, l_c=30 * u.pc, eta=eta,
+                                          spectrum=Spectrum(kmax=2 * math.pi * 5 / 0.1))
+    out = tmp_path / "m"
+    ensemble = run_mixing(_config(model=model, lmax=4), out, 2, progress=False)
+    omega = (const.c**2 * b_rms * math.sqrt(1 - eta) / rigidity).to(1 / u.s)
+    table = units_everywhere(out / "mixing.ecsv")
+    np.testing.assert_allclose(table["dT"].to_value(u.yr), (table["Omega_dT"] / omega).to_value(u.yr), rtol=1e-10)
+    np.testing.assert_allclose(np.unique(table["dT"].to_value(u.yr)), (ensemble.times / omega).to_value(u.yr), rtol=1e-10)
+    assert table.meta["parameters"]["model"]["rigidity"].to_value(u.PV) == pytest.approx(10.0)
+    spectra = units_everywhere(out / "mixing_cl.ecsv")
+    assert spectra["K_zz"].unit == u.cm**2 / u.s and np.all(spectra["K_zz"] > 0)
+    np.testing.assert_allclose(spectra["K_zz"].to_value(u.cm**2 / u.s),
+                               (spectra["Omega_K_zz"] * const.c**2 / omega).to_value(u.cm**2 / u.s), rtol=1e-10)
+    assert spectra["dT"].unit == u.yr and spectra["C"].unit == u.one
 
 
 def test_a_folder_of_other_parameters_is_refused(tmp_path):

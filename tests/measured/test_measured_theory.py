@@ -5,12 +5,13 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import astropy.units as u
 import numpy as np
 import pytest
 
 from crmix import Spectrum, TurbulenceModel
 from crmix.cli import main
-from crmix.fit.mixing import MeasuredMixing, measured_sources
+from crmix.fit.mixing import MeasuredMixing, first_order_table, measured_sources
 from crmix.simulate.config import SimulationConfig
 from crmix.simulate.measured_mixing import MixingConfig, run_mixing
 from crmix.solver.family import SpectrumFamily
@@ -55,6 +56,20 @@ def test_measured_mixing_interpolates_linearly_between_recorded_times(run_folder
         mix(float(t[-1]) * 1.5, 6)
     with pytest.raises(ValueError, match="up to l = 8"):
         mix(float(t[1]), 9)
+
+
+def test_the_first_order_table_states_its_units(run_folder, tmp_path, units_everywhere):
+    """mixing_theory.ecsv as crmix mixing writes it: Omega_dT (a model without a physical scale), M and the pulls
+    dimensionless, the model's numbers with units."""
+    ensemble = run_mixing(MixingConfig(SimulationConfig(model=MODEL, nside=4, times=(2.0, 4.0, 6.0)), 8), run_folder, 3,
+                          progress=False)
+    first_order_table(MODEL, ensemble).write(tmp_path / "mixing_theory.ecsv", format="ascii.ecsv")
+    table = units_everywhere(tmp_path / "mixing_theory.ecsv")
+    assert "dT" not in table.colnames and len(table) == 3 * 81
+    np.testing.assert_array_equal(np.unique(table["Omega_dT"].to_value(u.one)), ensemble.times)
+    ok = table["M_err"] > 0
+    np.testing.assert_allclose(table["pull"][ok], (table["M"][ok] - table["M_first_order"][ok]) / table["M_err"][ok], rtol=1e-12)
+    assert float(table.meta["model"]["eta"]) == MODEL.eta
 
 
 def test_runs_are_matched_to_their_models(run_folder):
