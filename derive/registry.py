@@ -36,7 +36,6 @@ TOPIC_MODULES = (
     "crmix.derive.closure",
     "crmix.derive.axisymmetric",
     "crmix.derive.pair_age",
-    "crmix.derive.axisymmetric_realspace",
 )
 
 
