@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, fields
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 import numpy as np
 from scipy import optimize
@@ -64,8 +64,21 @@ def local_mean_field(field: Field, omega0: float, l_avg: float, n_avg: int = 16)
     return np.array([w[0].mean(), w[1].mean(), w[2].mean() + omega0])
 
 
+class SavedArrays:
+    """A realisation's record as the arrays of its dataclass fields (one npz file), and back; ``index`` an int."""
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {f.name: np.asarray(getattr(self, f.name)) for f in fields(self)}  # type: ignore[arg-type]
+
+    @classmethod
+    def from_arrays(cls, data: dict[str, np.ndarray]) -> Self:
+        kw: dict[str, Any] = {f.name: np.asarray(data[f.name]) for f in fields(cls)}  # type: ignore[arg-type]
+        kw["index"] = int(kw["index"])
+        return cls(**kw)
+
+
 @dataclass(frozen=True)
-class RealisationResult:
+class RealisationResult(SavedArrays):
     """Observables of one realisation that do not depend on K or g; arrays indexed by T first.
 
     cross        (n_T, 3 N_side, 6, 6)  cross spectra X^{jk}_l of the component maps, l <= 3 N_side - 1
@@ -90,15 +103,6 @@ class RealisationResult:
     @property
     def nside(self) -> int:
         return self.cross.shape[1] // 3
-
-    def arrays(self) -> dict[str, np.ndarray]:
-        return {f.name: np.asarray(getattr(self, f.name)) for f in fields(self)}
-
-    @classmethod
-    def from_arrays(cls, data: dict[str, np.ndarray]) -> RealisationResult:
-        kw: dict[str, Any] = {f.name: np.asarray(data[f.name]) for f in fields(cls)}
-        kw["index"] = int(kw["index"])
-        return cls(**kw)
 
 
 @dataclass(frozen=True)

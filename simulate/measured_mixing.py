@@ -33,7 +33,7 @@ import json
 import math
 import os
 import zipfile
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,7 @@ from crmix.resources import ResourceEstimate
 from crmix.simulate import skymap
 from crmix.simulate.backtrack import backtrack
 from crmix.simulate.config import Analysis, SimulationConfig
+from crmix.simulate.ensemble import SavedArrays
 from crmix.simulate.fields import Field
 from crmix.simulate.pair_propagator import (
     axial_cross_mixing,
@@ -122,7 +123,7 @@ def jitter_rng(seed: int, index: int) -> np.random.Generator:
 
 
 @dataclass(frozen=True)
-class RealisationMixing:
+class RealisationMixing(SavedArrays):
     """What one realisation measured, per recorded Delta T (first axis).
 
     mixing   (n_T, lmax+1, lmax+1)   M_{l l0}
@@ -137,15 +138,6 @@ class RealisationMixing:
     axial: np.ndarray
     cross: np.ndarray
     moments: np.ndarray
-
-    def arrays(self) -> dict[str, np.ndarray]:
-        return {f.name: np.asarray(getattr(self, f.name)) for f in fields(self)}
-
-    @classmethod
-    def from_arrays(cls, data: dict[str, np.ndarray]) -> RealisationMixing:
-        kw: dict[str, Any] = {f.name: np.asarray(data[f.name]) for f in fields(cls)}
-        kw["index"] = int(kw["index"])
-        return cls(**kw)
 
 
 def measure_realisation(config: MixingConfig, index: int, *, progress: Any = None) -> RealisationMixing:
