@@ -17,20 +17,28 @@ straight lines.  Fitted on the 2-core CPU machine (2D lines to k_max = 30, 100, 
 Omega dT = 71 and l_max = 10, 20, 50: 0.75, 2.7, 15 ms per wave vector at l_max = 10, times 2.9-3.3 at
 l_max = 50; isotropic + B0 to k_max = 3 Omega: 0.6 ms at l_max = 10, 1.3 ms at 30), refinement 1.1-1.9
 for lines, 3-5 for the (k, c) plane (benchmarks/axisymmetric.py; isotropic + B0 to k_max = 8.9 Omega at
-l_max = 8: 57 s, estimated 45 s).
+l_max = 8: 57 s, estimated 45 s).  A full-support component on helices is cubed only up to its k_split
+(K_SPLIT Omega; crmix.solver.axisymmetric): beyond it the straight-line tail costs a kappa of its band.
+
+Before any of it, the QLT Delta T rule of a full-support component on helices (crmix.qlt_axisymmetric) sums
+every harmonic |N| <= k_max mu/Omega at every mu node between the harmonic onsets: about
+QLT_SECONDS (k_max/Omega)^QLT_POWER seconds (isotropic + B0, eta = 0.5, on the 2-core CPU machine, one
+thread: 1.7, 8.4 and 57 s at k_max = 17.8, 35.5 and 71 Omega; the fit gives 1.2, 8.1 and 57 s).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
 from crmix.model import TurbulenceModel
 from crmix.resources import ResourceEstimate
-from crmix.solver.axisymmetric import initial_wave_vectors, is_standard_slab
+from crmix.solver.axisymmetric import K_SPLIT, initial_wave_vectors, is_standard_slab
+from crmix.solver.axisymmetric_nodes import DLOGK0
 
-__all__ = ["spectrum_estimate"]
+__all__ = ["qlt_seconds", "spectrum_estimate"]
 
 MATRIX_BYTES = 140.0
 MATRIX_SECONDS = 2.5e-7
@@ -42,6 +50,8 @@ REFINEMENT_PLANE = 4.0
 GENERIC_SECONDS = 6e-4
 GENERIC_K_SCALE = 30.0
 GENERIC_LMAX_POWER = 0.7
+QLT_SECONDS = 3.7e-4
+QLT_POWER = 2.8
 
 
 def _kappa_nodes(kmin: float, kmax: float, dt: float) -> float:
@@ -63,6 +73,12 @@ def _model_cost(model: TurbulenceModel, dt: float, lmax: int) -> tuple[float, fl
             seconds += KAPPA_SECONDS * ells * n
             nodes = max(nodes, n)
             continue
+        split = K_SPLIT * model.Omega
+        if component.where.full and model.Omega > 0 and component.kmin < split * math.exp(-DLOGK0) and split < component.kmax:  # the tail
+            n = _kappa_nodes(split, component.kmax, dt)
+            seconds += KAPPA_SECONDS * ells * n
+            nodes = max(nodes, n)
+            component = replace(component, kmax=split)
         counts, k_mid = initial_wave_vectors(component, model.Omega, dt, lmax)
         k_term = (k_mid / GENERIC_K_SCALE) ** 2 if model.Omega > 0 else 0.0 * k_mid
         refinement = REFINEMENT_PLANE if component.where.full else REFINEMENT_LINE
@@ -79,3 +95,10 @@ def spectrum_estimate(models_and_dt: list[tuple[TurbulenceModel, float]], lmax: 
     seconds = sum(BASE_SECONDS + MATRIX_SECONDS * cube + s for s, _ in costs)
     return ResourceEstimate(memory={"mixing-matrix contraction": MATRIX_BYTES * cube, "kappa time factors": KAPPA_BYTES * ells * nodes},
                             seconds=seconds)
+
+
+def qlt_seconds(model: TurbulenceModel) -> float:
+    """Time of the QLT scattering of ``model``'s full-support components on helices (module docstring); 0 otherwise."""
+    if model.Omega <= 0 or model.turbulence.closed_form(model) is not None:
+        return 0.0
+    return sum(QLT_SECONDS * (c.kmax / model.Omega) ** QLT_POWER for c in model.turbulence.tensor(model).components if c.where.full)

@@ -1,0 +1,68 @@
+"""The real-space route of the generic path (Lambda in real space, the Gram blocks less their uniform part,
+the uniform parts in closed form; crmix.solver.axisymmetric) against the whole-band wave-vector cubature of
+Lambda and K^J (``generic_integrals``, the route of polarisations without a real-space form), and the
+straight-line tail of full-support bands against the cubature it replaces."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from generic_models import relative
+
+from crmix.solver.axisymmetric import axisymmetric_mixing_matrix, generic_integrals
+from crmix.solver.axisymmetric_coupling import contract_m1c
+from crmix.solver.axisymmetric_lambda import realspace_kind
+from crmix.spectral_tensors import isotropic_tensor, slab_tensor, two_d_tensor
+
+#: the target of the fast path against the cubature route on bands where both run
+RTOL = 1e-6
+
+
+def kolmogorov(e0: float):
+    """E(k) = e0 k^(-5/3) on the tensor's band."""
+    return lambda k, xp=np: e0 * xp.asarray(k, dtype=float) ** (-5.0 / 3.0)
+
+
+def cubature_route(tensor, omega: float, dt: float, lmax: int) -> tuple[np.ndarray, np.ndarray]:
+    """M^(1a) diagonal and M^(1c) from the whole-band cubature of Lambda and K^J."""
+    integrals = generic_integrals(tensor, omega, dt, lmax, rtol=1e-10)
+    m1c, _ = contract_m1c(integrals.gram, lmax, integrals.gram_error)
+    ell = np.arange(lmax + 1, dtype=float)
+    return -ell * (ell + 1) * integrals.lam, m1c
+
+
+CASES = {
+    "slab": (slab_tensor(kolmogorov(1.0), 0.3, 5.0), 1.0, 4.0),
+    "2d": (two_d_tensor(kolmogorov(1.0), 0.3, 5.0), 1.0, 4.0),
+    "isotropic, straight lines": (isotropic_tensor(kolmogorov(1.0), 0.3, 3.0), 0.0, 2.0),
+    "isotropic + B0": pytest.param((isotropic_tensor(kolmogorov(1.0), 0.3, 2.5), 1.0, 4.0), marks=pytest.mark.slow),
+}
+
+
+@pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
+def test_realspace_route_against_the_cubature_route(case):
+    tensor, omega, dt = case
+    lmax = 5
+    assert realspace_kind(tensor.components[0]) is not None  # the route under test
+    m1a, m1c = cubature_route(tensor, omega, dt, lmax)
+    fast = axisymmetric_mixing_matrix(tensor, omega, dt, lmax, rtol=1e-10, slab_closed_form=False)
+    assert fast.tail_error == 0.0  # no straight-line tail below k_split
+    assert relative(fast.m1c, m1c) <= RTOL
+    assert relative(fast.m1a, m1a) <= RTOL
+    # the net mixing, where the uniform parts cancel: the route's reason to exist
+    assert relative(2 * np.diag(fast.m1a) + fast.m1c, 2 * np.diag(m1a) + m1c) <= 10 * RTOL
+    assert fast.error <= RTOL * np.max(np.abs(m1c))  # an honest, not an absurd, estimate
+
+
+@pytest.mark.slow
+def test_straight_line_tail_error_is_bounded_by_its_estimate():
+    """Beyond k_split the helix is replaced by MA19's straight lines: the difference from the cubature over the
+    same band is below the estimate carried in ``tail_error``, and the estimate is not absurd (< 10x)."""
+    tensor, omega, dt, lmax = isotropic_tensor(kolmogorov(1.0), 0.3, 4.0), 1.0, 4.0, 4
+    _, m1c = cubature_route(tensor, omega, dt, lmax)
+    tail = axisymmetric_mixing_matrix(tensor, omega, dt, lmax, rtol=1e-10, k_split=2.0)
+    actual = float(np.max(np.abs(tail.m1c - m1c)))
+    assert 0.0 < tail.tail_error <= tail.error
+    assert actual <= tail.tail_error
+    assert tail.tail_error <= 10 * actual
+
