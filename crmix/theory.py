@@ -244,14 +244,13 @@ class SpectrumRequest:
         return float(model_units(model).internal(u.Quantity(self.gradient_length), "length"))
 
     def shortest_estimate(self) -> ResourceEstimate | None:
-        """The generic path's cost at the shortest valid Delta T (Omega dT = 2 pi) plus that of its QLT tau_s, known
+        """The generic path's cost at the shortest valid Delta T (Omega dT = 2 pi), its QLT tau_s included, known
         before tau_s is computed; None where Delta T is given or the closed forms run."""
         if not self.generic or self.omega_dt is not None or self.alpha is not None:
             return None
-        from crmix.solver.resources import qlt_seconds, spectrum_estimate
+        from crmix.solver.resources import spectrum_estimate
 
-        shortest = spectrum_estimate([(m, 2.0 * math.pi / m.Omega) for _, m in self.models], int(self.lmax or 0))
-        return replace(shortest, seconds=shortest.seconds + sum(qlt_seconds(m) for _, m in self.models))
+        return spectrum_estimate([(m, 2.0 * math.pi / m.Omega) for _, m in self.models], int(self.lmax or 0))
 
     @cached_property
     def timesteps(self) -> tuple[MixingTime, ...]:

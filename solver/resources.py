@@ -20,7 +20,8 @@ for lines, 3-5 for the (k, c) plane (benchmarks/axisymmetric.py; isotropic + B0 
 l_max = 8: 57 s, estimated 45 s).  A full-support component on helices is cubed only up to its k_split
 (K_SPLIT Omega; crmix.solver.axisymmetric): beyond it the straight-line tail costs a kappa of its band.
 
-Before any of it, the QLT Delta T rule of a full-support component on helices (crmix.qlt_axisymmetric) sums
+Before any of it, the QLT scattering of a full-support component on helices (crmix.qlt_axisymmetric; the
+solver's source and the QLT Delta T rules need it, whatever Delta T is given) sums
 every harmonic |N| <= k_max mu/Omega at every mu node between the harmonic onsets: about
 QLT_SECONDS (k_max/Omega)^QLT_POWER seconds (isotropic + B0, eta = 0.5, on the 2-core CPU machine, one
 thread: 1.7, 8.4 and 57 s at k_max = 17.8, 35.5 and 71 Omega; the fit gives 1.2, 8.1 and 57 s).
@@ -38,7 +39,7 @@ from crmix.resources import ResourceEstimate
 from crmix.solver.axisymmetric import K_SPLIT, initial_wave_vectors, is_standard_slab
 from crmix.solver.axisymmetric_nodes import DLOGK0
 
-__all__ = ["qlt_seconds", "spectrum_estimate"]
+__all__ = ["spectrum_estimate"]
 
 MATRIX_BYTES = 140.0
 MATRIX_SECONDS = 2.5e-7
@@ -92,7 +93,7 @@ def spectrum_estimate(models_and_dt: list[tuple[TurbulenceModel, float]], lmax: 
     ells = 2.0 * lmax + 1.0
     costs = [_model_cost(m, dt, lmax) for m, dt in models_and_dt]
     nodes = max(n for _, n in costs)
-    seconds = sum(BASE_SECONDS + MATRIX_SECONDS * cube + s for s, _ in costs)
+    seconds = sum(BASE_SECONDS + MATRIX_SECONDS * cube + s + qlt_seconds(m) for (s, _), (m, _) in zip(costs, models_and_dt))
     return ResourceEstimate(memory={"mixing-matrix contraction": MATRIX_BYTES * cube, "kappa time factors": KAPPA_BYTES * ells * nodes},
                             seconds=seconds)
 
