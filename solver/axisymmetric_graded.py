@@ -8,11 +8,12 @@ variable is x = anchor + side e^v, which makes the power laws smooth in v; elsew
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["GRADE_WIDTH", "Graded", "mu_map", "tau_map"]
+__all__ = ["GRADE_WIDTH", "Graded", "lag_rule", "mu_map", "tau_map"]
 
 #: Smallest distance of the graded variables from their singular points (the slivers left out are below rounding).
 GRADE_FLOOR = 1e-13
@@ -60,9 +61,11 @@ class Graded:
         return np.where(graded, anchor + side * ev, anchor + v), np.where(graded, np.abs(side) * ev, 1.0)
 
 
-def mu_map() -> Graded:
-    """mu in [0, 1], graded towards 0 (r = |mu| tau) and towards 1 (r_perp = sqrt(1 - mu^2) rho)."""
-    return Graded.build([(GRADE_FLOOR, 0.5, 0.0, 1.0), (0.5, 1.0 - GRADE_FLOOR, 1.0, -1.0)])
+def mu_map(along_b0: bool = True) -> Graded:
+    """mu in [0, 1], graded towards 0 (r = |mu| tau; only where r has a part along B0, ``along_b0``) and towards 1
+    (r_perp = sqrt(1 - mu^2) rho)."""
+    low = (GRADE_FLOOR, 0.5, 0.0, 1.0) if along_b0 else (0.0, 0.5, 0.0, 0.0)
+    return Graded.build([low, (0.5, 1.0 - GRADE_FLOOR, 1.0, -1.0)])
 
 
 def tau_map(tau_lo: float, dt: float, omega: float) -> Graded:
@@ -80,3 +83,33 @@ def tau_map(tau_lo: float, dt: float, omega: float) -> Graded:
             pieces.append((tj + gap, min(tj + half, dt), tj, 1.0))
         j += 1
     return Graded.build([p for p in pieces if p[1] > p[0]])
+
+
+def _lags_before(x: np.ndarray, period: float) -> np.ndarray:
+    """sum_{j >= 0, j P <= x} (x - j P) for x >= 0, P = ``period``."""
+    m = np.floor(x / period) + 1.0
+    return m * x - 0.5 * period * m * (m - 1.0)
+
+
+def lag_rule(tau_lo: float, dt: float, omega: float, periodic: bool) -> tuple[Graded, Callable[[np.ndarray], np.ndarray]]:
+    """The look-back variable of the (mu, tau) integral and its weight g: int_0^dT (dT - tau) F dtau = int g F dtau.
+
+    ``periodic``: F depends on tau through Omega tau alone, with the period P = 2 pi/Omega and even about P/2
+    (across B0 on helices: r_perp = sqrt(1 - mu^2) 2|sin(Omega tau/2)|/Omega, weights in cos Omega tau).  Then
+    every lag folds onto sigma in [0, P/2], which collects the lags j P + sigma and j P - sigma in [0, dT]:
+    g(sigma) = A(dT - sigma) + A(dT + sigma) - (dT + sigma), A(x) = sum_{j >= 0, j P <= x} (x - j P), linear
+    but for a kink at min(dT mod P, P - dT mod P), where the rule splits; its cost does not grow with dT.
+    Otherwise (or for dT < P/2) tau in [tau_lo, dT] graded at the returns (``tau_map``) and g = dT - tau.
+    """
+    half = math.pi / omega if omega > 0 else math.inf
+    if not periodic or dt < half:
+        return tau_map(tau_lo, dt, omega), lambda tau: dt - tau
+    period = 2.0 * half
+    rest = dt % period
+    kink = min(rest, period - rest)
+    pieces = [(tau_lo, kink, 0.0, 1.0), (kink, half, 0.0, 1.0)] if tau_lo < kink < half * (1.0 - 1e-12) else [(tau_lo, half, 0.0, 1.0)]
+
+    def weight(sigma: np.ndarray) -> np.ndarray:
+        return _lags_before(dt - sigma, period) + _lags_before(dt + sigma, period) - (dt + sigma)
+
+    return Graded.build(pieces), weight

@@ -24,7 +24,8 @@ panel's midpoints against the direct sum.  Where a band edge oscillates fast the
 edge's asymptotic series (integration by parts), added back in closed form up to k_edge r = EDGE_RESOLVED
 and left out beyond (its integral over the smooth weights falls off fast with the cut).  The (mu, tau)
 integral is the adaptive cubature of crmix.solver.axisymmetric_cubature in the graded variables of
-crmix.solver.axisymmetric_graded, done at the cut and at half of it: the difference is the error
+crmix.solver.axisymmetric_graded (across B0, where F is periodic and even in Omega tau, every lag folded onto half a
+gyration: ``lag_rule``), done at the cut and at half of it: the difference is the error
 estimate of the part left out, added to the cubature's and the table's.
 """
 
@@ -39,7 +40,7 @@ from scipy import special
 
 from crmix.generated import axisymmetric_realspace as gen
 from crmix.solver.axisymmetric_cubature import adaptive_cubature
-from crmix.solver.axisymmetric_graded import GRADE_WIDTH, mu_map, tau_map
+from crmix.solver.axisymmetric_graded import GRADE_WIDTH, lag_rule, mu_map
 from crmix.spectral_tensors import TensorComponent
 
 __all__ = ["ISOTROPIC_KIND", "SLAB_KIND", "TWO_D_KIND", "RealSpaceKind", "RealSpaceLambda", "realspace_kind", "realspace_lambda",
@@ -143,7 +144,7 @@ class RealSpaceKind:
     """A polarisation with a real-space form (module docstring): its radial kernels K_i(x) - K_i(0), their
     large-x terms Im[e^{ix} sum_j q_j x^{-p_j}] per kernel (exact for the spherical kernels; Hankel's expansion,
     ``HANKEL_TERMS`` terms, for J0 and J2), the separation r(mu, tau, Omega tau) they take, the generated
-    weights of F, and whether r lies across B0 (then r <= 2/Omega on helices)."""
+    weights of F, and whether r lies across B0 (then r <= 2/Omega on helices, and F is periodic and even in Omega tau)."""
 
     name: str
     kernels: Callable[[np.ndarray], tuple[np.ndarray, ...]]
@@ -224,21 +225,39 @@ def _edge_terms(kind: RealSpaceKind, component: TensorComponent, r_max: float) -
     return tuple(out)
 
 
+def _edge_parts(kind: RealSpaceKind, terms: tuple[EdgeTerm, ...], r: np.ndarray) -> list[tuple[float, np.ndarray, np.ndarray]]:
+    """Per band edge: (k_edge, its switch at k_edge r, the sum of its terms per radial function where the switch is on)."""
+    out = []
+    for edge in sorted({term[3] for term in terms}):
+        on = _switch(edge * r)
+        part = np.zeros((len(kind.oscillating),) + np.shape(r))
+        where = on > 0
+        if np.any(where):
+            rs = r[where]
+            powers = [(1j * rs) ** -(n + 1) for n in range(EDGE_TERMS)]
+            phase = 0.5 * np.exp(1j * edge * rs)
+            for i, q, p, term_edge, sign, d in terms:
+                if term_edge == edge:
+                    series = sum((-1) ** n * d[n] * powers[n] for n in range(EDGE_TERMS))
+                    part[i][where] += sign * (q * rs**-p * phase * series).imag
+        out.append((edge, on, part))
+    return out
+
+
+def _edge_sum(parts: list[tuple[float, np.ndarray, np.ndarray]], r: np.ndarray, resolved: float | None) -> np.ndarray | float:
+    """The band edges' series from ``_edge_parts``, switched off beyond k_edge r = ``resolved`` (None: kept)."""
+    total: np.ndarray | float = 0.0
+    for edge, on, part in parts:
+        total = total + (on if resolved is None else on * (1.0 - _switch(edge * r, resolved))) * part
+    return total
+
+
 def _edge_series(kind: RealSpaceKind, terms: tuple[EdgeTerm, ...], r: np.ndarray, resolved: float | None = None) -> np.ndarray:
     """The band edges' part of (1/2) int E K_i(k r) dk, asymptotic in 1/(k_edge r), switched on at k_edge r >= EDGE_X:
     int^b g e^{ikr} dk = e^{ibr} sum_n (-1)^n g^(n)(b) (ir)^-(n+1) (integration by parts), g = E k^-p.
     ``resolved``: switched off again beyond k_edge r = resolved (up to twice that)."""
-    out = np.zeros((len(kind.oscillating),) + np.shape(r))
-    for i, q, p, edge, sign, d in terms:
-        on = _switch(edge * r)
-        if resolved is not None:
-            on = on * (1.0 - _switch(edge * r, resolved))
-        if not np.any(on):
-            continue
-        rs = np.where(on > 0, r, 1.0)
-        series = sum((-1) ** n * d[n] / (1j * rs) ** (n + 1) for n in range(EDGE_TERMS))
-        out[i] += 0.5 * sign * on * (q * rs**-p * np.exp(1j * edge * rs) * series).imag
-    return out
+    r = np.asarray(r, dtype=float)
+    return np.zeros((len(kind.oscillating),) + r.shape) + _edge_sum(_edge_parts(kind, terms, r), r, resolved)
 
 
 @dataclass(frozen=True)
@@ -336,9 +355,10 @@ def _density(kind: RealSpaceKind, table: _Table, mu: np.ndarray, tau: np.ndarray
     r = kind.separation(mu, tau, w)
     weights = kind.weights(mu, w)
     base = table(r)
+    parts = _edge_parts(kind, table.edge, r)
     out = []
     for cut in CUTS:
-        radial = base + _edge_series(kind, table.edge, r, resolved=cut)
+        radial = base + _edge_sum(parts, r, cut)
         out.append(sum(a * t for a, t in zip(weights, radial)))
     return np.stack(out)
 
@@ -350,11 +370,11 @@ def realspace_lambda(component: TensorComponent, kind: RealSpaceKind, omega: flo
     r_max = kind.r_max(dt, omega)
     table = _table(kind, component, r_max)
     tau_lo = min(R_LOW / component.kmax, 1e-8 * dt)
-    rule_mu, rule_tau = mu_map(), tau_map(tau_lo, dt, omega)
+    rule_mu, (rule_tau, lag_weight) = mu_map(along_b0=not kind.across_b0), lag_rule(tau_lo, dt, omega, periodic=kind.across_b0)
 
     def sample(points: np.ndarray) -> np.ndarray:
         (mu, jm), (tau, jt) = rule_mu(points[:, 0]), rule_tau(points[:, 1])
-        return (0.5 * jm * jt * (dt - tau) * _density(kind, table, mu, tau, omega)).T
+        return (0.5 * jm * jt * lag_weight(tau) * _density(kind, table, mu, tau, omega)).T
 
     boxes = [((a, c), (b, d)) for a, b in rule_mu.panels(GRADE_WIDTH) for c, d in rule_tau.panels(GRADE_WIDTH)]
 

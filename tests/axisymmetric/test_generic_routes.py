@@ -1,16 +1,21 @@
 """The real-space route of the generic path (Lambda in real space, the Gram blocks less their uniform part,
 the uniform parts in closed form; crmix.solver.axisymmetric) against the whole-band wave-vector cubature of
 Lambda and K^J (``generic_integrals``, the route of polarisations without a real-space form), and the
-straight-line tail of full-support bands against the cubature it replaces."""
+straight-line tail of full-support bands against the cubature it replaces; the lags of the real-space Lambda
+folded onto half a gyration against the lag integral."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pytest
 from generic_models import relative
+from scipy import integrate, special
 
 from crmix.solver.axisymmetric import axisymmetric_mixing_matrix, generic_integrals
 from crmix.solver.axisymmetric_coupling import contract_m1c
+from crmix.solver.axisymmetric_graded import lag_rule
 from crmix.solver.axisymmetric_lambda import realspace_kind
 from crmix.spectral_tensors import isotropic_tensor, slab_tensor, two_d_tensor
 
@@ -34,6 +39,7 @@ def cubature_route(tensor, omega: float, dt: float, lmax: int) -> tuple[np.ndarr
 CASES = {
     "slab": (slab_tensor(kolmogorov(1.0), 0.3, 5.0), 1.0, 4.0),
     "2d": (two_d_tensor(kolmogorov(1.0), 0.3, 5.0), 1.0, 4.0),
+    "2d, lags folded over gyrations": (two_d_tensor(kolmogorov(1.0), 0.3, 5.0), 1.0, 17.0),
     "isotropic, straight lines": (isotropic_tensor(kolmogorov(1.0), 0.3, 3.0), 0.0, 2.0),
     "isotropic + B0": pytest.param((isotropic_tensor(kolmogorov(1.0), 0.3, 2.5), 1.0, 4.0), marks=pytest.mark.slow),
 }
@@ -66,3 +72,29 @@ def test_straight_line_tail_error_is_bounded_by_its_estimate():
     assert actual <= tail.tail_error
     assert tail.tail_error <= 10 * actual
 
+
+
+@pytest.mark.parametrize("omega_dt", [2.0, 4.0, 9.5, 4 * math.pi, 17.0, 60.3])
+def test_folded_lags_against_the_lag_integral(omega_dt):
+    """Across B0 the real-space Lambda folds every lag onto half a gyration (``lag_rule``): for a test F periodic
+    and even in Omega tau, with the power-law corners of r_perp at the returns, int g F over the folded rule is
+    int_0^dT (dT - tau) F dtau done by quad gyration by gyration."""
+    omega = 0.7
+    dt = omega_dt / omega
+
+    def f(tau):
+        return np.cos(omega * tau) + np.abs(np.sin(0.5 * omega * tau)) ** (2.0 / 3.0)
+
+    rule, weight = lag_rule(1e-12, dt, omega, periodic=True)
+    x, w = special.roots_legendre(32)
+    folded = 0.0
+    for lo, hi in rule.panels(0.5):
+        v = 0.5 * (lo + hi) + 0.5 * (hi - lo) * x
+        tau, jac = rule(v)
+        folded += 0.5 * (hi - lo) * float(np.sum(w * jac * weight(tau) * f(tau)))
+    edges = np.append(np.arange(0.0, dt, math.pi / omega), dt)
+    direct = sum(integrate.quad(lambda t: (dt - t) * f(t), a, b, epsabs=0, epsrel=1e-13, limit=200)[0]
+                 for a, b in zip(edges[:-1], edges[1:]))
+    assert folded == pytest.approx(direct, rel=1e-10)
+    reach, _ = rule(np.array([rule.segments[-1][1]]))
+    assert float(reach[0]) == pytest.approx(min(dt, math.pi / omega), rel=1e-12)  # half a gyration at most, not dT
