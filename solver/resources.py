@@ -19,6 +19,14 @@ l_max = 50; isotropic + B0 to k_max = 3 Omega: 0.6 ms at l_max = 10, 1.3 ms at 3
 for lines, 3-5 for the (k, c) plane (benchmarks/axisymmetric.py; isotropic + B0 to k_max = 8.9 Omega at
 l_max = 8: 57 s, estimated 45 s).  A full-support component on helices is cubed only up to its k_split
 (K_SPLIT Omega; crmix.solver.axisymmetric): beyond it the straight-line tail costs a kappa of its band.
+The perpendicular modes of a 2D line with its reference polarisation (the real-space route, one FFT per
+multipole: crmix.solver.axisymmetric_perpendicular) cost instead PERPENDICULAR_SECONDS + PERPENDICULAR_FFT
+(R + 1)(x + 12 x^(1/3) + 24 + R) + PERPENDICULAR_GRAM (R + 1)^2 seconds each, x = 2k/Omega, R = min(2 l_max,
+reach) the multipoles the mode reaches (crmix.solver.axisymmetric_nodes.multipole_reach), with the refinement
+REFINEMENT_PERPENDICULAR (one wave vector at k = 0.5..1000 Omega, l_max = 10, 30, 100: 1-64 ms; 2D lines of
+the default model at 10 TV, Omega dT = 20, l_max = 100: 1248 wave vectors in 9.5 s for lambda_min = r_g/10,
+1792 in 25 s for r_g/30, 5216 in 193 s on the default band r_g/150; estimated 1.35, 0.92 and 0.74 times
+that), and their Lambda in real space a time that does not grow with the band or Delta T.
 
 Before any of it, the QLT scattering of a full-support component on helices (crmix.qlt_axisymmetric; the
 solver's source and the QLT Delta T rules need it, whatever Delta T is given) sums
@@ -37,7 +45,8 @@ import numpy as np
 from crmix.model import TurbulenceModel
 from crmix.resources import ResourceEstimate
 from crmix.solver.axisymmetric import K_SPLIT, initial_wave_vectors, is_standard_slab
-from crmix.solver.axisymmetric_nodes import DLOGK0
+from crmix.solver.axisymmetric_lambda import realspace_kind
+from crmix.solver.axisymmetric_nodes import DLOGK0, multipole_reach
 
 __all__ = ["spectrum_estimate"]
 
@@ -53,6 +62,10 @@ GENERIC_K_SCALE = 30.0
 GENERIC_LMAX_POWER = 0.7
 QLT_SECONDS = 3.7e-4
 QLT_POWER = 2.8
+PERPENDICULAR_SECONDS = 1e-3
+PERPENDICULAR_FFT = 1e-7
+PERPENDICULAR_GRAM = 4e-7
+REFINEMENT_PERPENDICULAR = 1.2
 
 
 def _kappa_nodes(kmin: float, kmax: float, dt: float) -> float:
@@ -81,10 +94,21 @@ def _model_cost(model: TurbulenceModel, dt: float, lmax: int) -> tuple[float, fl
             nodes = max(nodes, n)
             component = replace(component, kmax=split)
         counts, k_mid = initial_wave_vectors(component, model.Omega, dt, lmax)
+        if component.where.perpendicular and model.Omega > 0 and realspace_kind(component) is not None:
+            per_mode = [_perpendicular_seconds(k, model.Omega, dt, lmax) for k in k_mid]
+            seconds += REFINEMENT_PERPENDICULAR * float(np.sum(counts * np.array(per_mode)))
+            continue
         k_term = (k_mid / GENERIC_K_SCALE) ** 2 if model.Omega > 0 else 0.0 * k_mid
         refinement = REFINEMENT_PLANE if component.where.full else REFINEMENT_LINE
         seconds += refinement * GENERIC_SECONDS * per_lmax * float(np.sum(counts * (1.0 + k_term)))
     return seconds, nodes
+
+
+def _perpendicular_seconds(k: float, omega: float, dt: float, lmax: int) -> float:
+    """Time of one perpendicular mode by the FFT route (module docstring)."""
+    x = 2.0 * k / omega
+    reach = min(2 * lmax, multipole_reach(k, 0.0, omega, dt)) + 1.0
+    return PERPENDICULAR_SECONDS + PERPENDICULAR_FFT * reach * (x + 12.0 * x ** (1.0 / 3.0) + 23.0 + reach) + PERPENDICULAR_GRAM * reach**2
 
 
 def spectrum_estimate(models_and_dt: list[tuple[TurbulenceModel, float]], lmax: int) -> ResourceEstimate:
