@@ -252,12 +252,11 @@ def _edge_sum(parts: list[tuple[float, np.ndarray, np.ndarray]], r: np.ndarray, 
     return total
 
 
-def _edge_series(kind: RealSpaceKind, terms: tuple[EdgeTerm, ...], r: np.ndarray, resolved: float | None = None) -> np.ndarray:
+def _edge_series(kind: RealSpaceKind, terms: tuple[EdgeTerm, ...], r: np.ndarray) -> np.ndarray:
     """The band edges' part of (1/2) int E K_i(k r) dk, asymptotic in 1/(k_edge r), switched on at k_edge r >= EDGE_X:
-    int^b g e^{ikr} dk = e^{ibr} sum_n (-1)^n g^(n)(b) (ir)^-(n+1) (integration by parts), g = E k^-p.
-    ``resolved``: switched off again beyond k_edge r = resolved (up to twice that)."""
-    r = np.asarray(r, dtype=float)
-    return np.zeros((len(kind.oscillating),) + r.shape) + _edge_sum(_edge_parts(kind, terms, r), r, resolved)
+    int^b g e^{ikr} dk = e^{ibr} sum_n (-1)^n g^(n)(b) (ir)^-(n+1) (integration by parts), g = E k^-p
+    (``_edge_parts``; ``_edge_sum`` switches it off again beyond a cut)."""
+    return np.zeros((len(kind.oscillating),) + np.shape(r)) + _edge_sum(_edge_parts(kind, terms, r), r, None)
 
 
 @dataclass(frozen=True)
@@ -289,10 +288,6 @@ class _Table:
         below = r < math.exp(self.t_edges[0])
         scale = (r / math.exp(self.t_edges[0])) ** 2
         return np.where(below, out * scale, out)
-
-    def full(self, kind: RealSpaceKind, r: np.ndarray, resolved: float) -> np.ndarray:
-        """T_i(r) - T_i(0): the table plus the band edges' series up to k_edge r = ``resolved`` (``EDGE_RESOLVED``)."""
-        return self(r) + _edge_series(kind, self.edge, np.asarray(r, dtype=float), resolved=resolved)
 
 
 def _direct(kind: RealSpaceKind, component: TensorComponent, r: np.ndarray) -> np.ndarray:
