@@ -23,8 +23,9 @@ GRADE_WIDTH = 4.0
 
 @dataclass(frozen=True)
 class Graded:
-    """A piecewise change of variables x(v) on disjoint v-segments: x = anchor + side e^v on graded segments
-    (power laws at the anchor become smooth), x = v on linear ones; every box stays inside one segment."""
+    """A piecewise change of variables x(v) on disjoint v-segments: x = anchor + side e^(v - v_lo) on graded
+    segments (power laws at the anchor become smooth; the exponent stays within the segment's few tens however
+    many segments come before), x = anchor + v on linear ones; every box stays inside one segment."""
 
     segments: tuple[tuple[float, float, float, float], ...]  # (v_lo, v_hi, anchor, side); side 0: linear
 
@@ -38,7 +39,7 @@ class Graded:
                 offset += hi - lo + 1.0
                 continue
             a, b = sorted((math.log(abs(lo - anchor)), math.log(abs(hi - anchor))))
-            out.append((offset, offset + b - a, anchor, side * math.exp(a - offset)))
+            out.append((offset, offset + b - a, anchor, side * math.exp(a)))
             offset += b - a + 1.0
         return Graded(tuple(out))
 
@@ -57,7 +58,7 @@ class Graded:
         anchor = np.array([s[2] for s in self.segments])[idx]
         side = np.array([s[3] for s in self.segments])[idx]
         graded = side != 0
-        ev = np.where(graded, np.exp(np.where(graded, v, 0.0)), 0.0)
+        ev = np.where(graded, np.exp(np.where(graded, v - lows[idx], 0.0)), 0.0)
         return np.where(graded, anchor + side * ev, anchor + v), np.where(graded, np.abs(side) * ev, 1.0)
 
 

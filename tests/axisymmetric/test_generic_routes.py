@@ -15,7 +15,7 @@ from scipy import integrate, special
 
 from crmix.solver.axisymmetric import axisymmetric_mixing_matrix, generic_integrals
 from crmix.solver.axisymmetric_coupling import contract_m1c
-from crmix.solver.axisymmetric_graded import lag_rule
+from crmix.solver.axisymmetric_graded import GRADE_WIDTH, lag_rule, tau_map
 from crmix.solver.axisymmetric_lambda import realspace_kind
 from crmix.spectral_tensors import isotropic_tensor, slab_tensor, two_d_tensor
 
@@ -98,3 +98,19 @@ def test_folded_lags_against_the_lag_integral(omega_dt):
     assert folded == pytest.approx(direct, rel=1e-10)
     reach, _ = rule(np.array([rule.segments[-1][1]]))
     assert float(reach[0]) == pytest.approx(min(dt, math.pi / omega), rel=1e-12)  # half a gyration at most, not dT
+
+
+def test_graded_look_back_over_many_gyrations():
+    """The look-back variable graded at every return (``tau_map``; along B0, where nothing folds) stays finite
+    however many returns come before (x = anchor + side e^(v - v_lo) per segment): over Omega dT = 300 its panels
+    integrate 1 and tau to the interval's length and half its square (the slivers left out are below rounding)."""
+    dt, tau_lo = 300.0, 1e-10
+    rule = tau_map(tau_lo, dt, 1.0)
+    x, w = special.roots_legendre(16)
+    length = moment = 0.0
+    for lo, hi in rule.panels(GRADE_WIDTH):
+        tau, jac = rule(0.5 * (lo + hi) + 0.5 * (hi - lo) * x)
+        length += 0.5 * (hi - lo) * float(np.sum(w * jac))
+        moment += 0.5 * (hi - lo) * float(np.sum(w * jac * tau))
+    assert length == pytest.approx(dt - tau_lo, rel=1e-12)
+    assert moment == pytest.approx(0.5 * (dt * dt - tau_lo * tau_lo), rel=1e-12)
