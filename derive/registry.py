@@ -36,6 +36,7 @@ TOPIC_MODULES = (
     "crmix.derive.closure",
     "crmix.derive.axisymmetric",
     "crmix.derive.pair_age",
+    "crmix.derive.axisymmetric_realspace",
 )
 
 
