@@ -96,10 +96,11 @@ def _summary(result: Any) -> list[str]:
     lines = []
     for tf, t in zip(result.fits, result.tiers):
         x = tf.extra
-        at = x.get("delta_chi2_at_kpm51")
+        at, crossing = x.get("delta_chi2_at_kpm51"), x.get("delta_chi2_at_crossing")
         shape = "" if tf.omega_dt is None else (
             f"Omega dT = {tf.omega_dt.text()} (KPM (51) with c = 4: {x['omega_dt_kpm51']:.3g}"
-            + ("" if at is None else f", Delta chi2 = {at:.1f}") + f"; QLT Omega tau_s = {x['omega_tau_s_qlt']:.3g}), ")
+            + ("" if at is None else f", Delta chi2 = {at:.1f}") + f"; crossing rule: {x['omega_dt_crossing']:.3g}"
+            + ("" if crossing is None else f", Delta chi2 = {crossing:.1f}") + f"; QLT Omega tau_s = {x['omega_tau_s_qlt']:.3g}), ")
         noise = "" if tf.noise_level is None else f", N_w = {tf.noise_level.text()} (N ~ {x['events_implied']:.2g} events)"
         energy = "" if t.data.energy_TeV is None else f" ({t.data.energy_TeV:g} TeV)"
         lines.append(f"tier {tf.tier}{energy}: {shape}C_1 = {tf.amplitude.text()} "
