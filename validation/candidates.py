@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import sys
 import warnings
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -104,7 +105,7 @@ def main(arguments: list[str]) -> None:
         at51 = chi2(family.ratio(dt51)) if mix.times[0] <= dt51 <= mix.times[-1] else np.nan
         by_c = np.array([chi2(family.ratio(c * tau)) if mix.times[0] <= c * tau <= mix.times[-1] else np.nan for c in C_GRID])
         cs = np.linspace(mix.times[0] / tau, mix.times[-1] / tau, RULE_GRID)
-        grids.append(Chi2Grid(ensemble, model.Omega * tau, model.Omega * model.L_c, model.eta, cs,
+        grids.append(Chi2Grid(Path(ensemble).name, model.Omega * tau, model.Omega * model.L_c, model.eta, cs,
                               np.array([chi2(family.ratio(c * tau)) for c in cs]), len(shape.ells)))
         rows.append((model, model.Omega * tau, shape, closed, at51, by_c))
         print(f"{ensemble}: done", file=sys.stderr, flush=True)
