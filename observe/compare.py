@@ -289,12 +289,9 @@ def run_comparison(cmp: Comparison) -> ComparisonResult:
         tf.extra.update(_derived(cmp, tf, i["model"], prediction.C1, i["tau_s"], event_factor))
         tf.extra.update({"one_sky_mean_minus_kernel_max_sigma": check, "prediction_lmax_drift": prediction.lmax_drift,
                          "prediction_warnings": list(prediction.warnings)})
-        kpm = tf.extra["omega_dt_kpm51"]
-        if p.range[0] <= kpm <= p.range[1]:
-            tf.extra["delta_chi2_at_kpm51"] = p.profile(kpm) - tf.chi2
-        crossing = tf.extra["omega_dt_crossing"]
-        if p.range[0] <= crossing <= p.range[1]:
-            tf.extra["delta_chi2_at_crossing"] = p.profile(crossing) - tf.chi2
+        for rule in ("kpm51", "crossing"):  # NaN where the rule's Omega dT lies outside the searched range (every tier has the column)
+            at = tf.extra[f"omega_dt_{rule}"]
+            tf.extra[f"delta_chi2_at_{rule}"] = p.profile(at) - tf.chi2 if p.range[0] <= at <= p.range[1] else math.nan
         band_lo, band_hi = _band(p, tf)
         joint_model = None
         if joint is not None:
