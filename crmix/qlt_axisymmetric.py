@@ -44,6 +44,7 @@ resonance is the truncated first one) -- an explicit, replaceable choice -- and 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -59,6 +60,7 @@ from crmix.validation import integer, real
 __all__ = [
     "EDGE_FACTOR",
     "HARMONICS",
+    "MU_RTOL",
     "AxisymmetricQLT",
     "NoResonantScattering",
     "QLTScattering",
@@ -70,8 +72,8 @@ __all__ = [
 
 #: mu_cut = EDGE_FACTOR Omega / k_max for tensors with full-support components (module docstring).
 EDGE_FACTOR = 2.0
-#: Relative tolerance of the adaptive mu quadrature of lambda_par.
-_MU_RTOL = 1e-7
+#: Relative tolerance of each adaptive piece of the mu quadrature of lambda_par (``rtol``).
+MU_RTOL = 1e-4
 #: Harmonic onsets N Omega/k_max (and N Omega/k_min) that break the mu integral, N = 1 .. _ONSET_BREAKS.
 _ONSET_BREAKS = 6
 #: The onset panels [N, N + 1] Omega/k_max, N < _ONSET_PANELS, integrated in kappa_N (``_onset_panel``).
@@ -192,79 +194,88 @@ def _resonant_band(tensor: AxisymmetricTensor, omega: float, harmonics: int | No
     return _Band(low, high, tuple(sorted(b for b in breaks if low < b < high)), max(full) if full else None)
 
 
-def _lambda_density(tensor: AxisymmetricTensor, omega: float, mu: float, levels: tuple[int | None, ...]) -> np.ndarray:
+@dataclass(frozen=True)
+class _LambdaDensity:
     """(3/4)(1 - mu^2) [1/nu(mu) + 1/nu(-mu)]/2, the integrand of lambda_par in mu, at each split level."""
-    out = np.empty(len(levels))
-    exact_value = None  # levels whose split k_s lies above the band all give the exact rates
-    for i, level in enumerate(levels):
-        exact = level is None or level * omega / mu >= tensor.k_max
-        if exact and exact_value is not None:
-            out[i] = exact_value
-            continue
-        rate_p, rate_m = _rates(tensor, mu, omega, level)
-        if rate_p <= 0 or rate_m <= 0:
-            raise NoResonantScattering(f"D_mumu vanishes inside the resonant band at |mu| = {mu:.6g}")
-        out[i] = 0.75 * (1.0 - mu * mu) * 0.5 * (1.0 / rate_p + 1.0 / rate_m)
-        exact_value = out[i] if exact else exact_value
-    return out
+
+    tensor: AxisymmetricTensor
+    omega: float
+    levels: tuple[int | None, ...]
+    rtol: float
+
+    def __call__(self, mu: float) -> np.ndarray:
+        out = np.empty(len(self.levels))
+        exact_value = None  # levels whose split k_s lies above the band all give the exact rates
+        for i, level in enumerate(self.levels):
+            exact = level is None or level * self.omega / mu >= self.tensor.k_max
+            if exact and exact_value is not None:
+                out[i] = exact_value
+                continue
+            rate_p, rate_m = _rates(self.tensor, mu, self.omega, level)
+            if rate_p <= 0 or rate_m <= 0:
+                raise NoResonantScattering(f"D_mumu vanishes inside the resonant band at |mu| = {mu:.6g}")
+            out[i] = 0.75 * (1.0 - mu * mu) * 0.5 * (1.0 / rate_p + 1.0 / rate_m)
+            exact_value = out[i] if exact else exact_value
+        return out
 
 
-def _onset_panel(tensor: AxisymmetricTensor, omega: float, k_top: float, big_n: int, lo: float, hi: float,
-                 levels: tuple[int | None, ...]) -> tuple[np.ndarray, float]:
-    """int_lo^hi of the lambda density over part of the onset panel [N, N + 1] Omega/k_top of harmonic N.
+#: A piece of the lambda integral: the integrand in a local variable x, and x's range.
+_Piece = tuple[Callable[[float], np.ndarray], float, float]
+
+
+def _onset_pieces(density: _LambdaDensity, k_top: float, big_n: int, lo: float, hi: float) -> list[_Piece]:
+    """The part [lo, hi] of the onset panel [N, N + 1] Omega/k_top of harmonic N, in variables that resolve it.
 
     Harmonic N enters at mu_N = N Omega/k_top with k_par = k_top and k_perp <= kappa_N,
     kappa_N^2 = k_top^2 - (N Omega/mu)^2; its weight ~ (kappa_N/N)^(2N) (a polynomial in kappa_N^2)
     saturates within kappa_N ~ N Omega, a layer N^3/(2 (k_top/Omega)^2) of the panel wide.  The panel
-    is integrated in kappa_N up to 4 N Omega (the layer) and in kappa_N^2 above (smooth in mu), each
-    by adaptive Gauss-Kronrod.
+    is integrated in kappa_N up to 4 N Omega (the layer) and in kappa_N^2 above (smooth in mu, but for
+    the ripple of each harmonic's band edge k = k_top, period ~ pi Omega in kappa_N).
     """
+    n_omega = big_n * density.omega
 
-    def kappa2(mu: float) -> float:
-        return max(k_top**2 - (big_n * omega / mu) ** 2, 0.0)
-
-    def density(kap2: float) -> np.ndarray:  # d mu / d kappa^2 = N Omega / (2 (k_top^2 - kappa^2)^(3/2))
+    def in_kappa2(kap2: float) -> np.ndarray:  # d mu / d kappa^2 = N Omega / (2 (k_top^2 - kappa^2)^(3/2))
         root = math.sqrt(k_top**2 - kap2)
-        return _lambda_density(tensor, omega, big_n * omega / root, levels) * 0.5 * big_n * omega / root**3
+        return density(n_omega / root) * 0.5 * n_omega / root**3
 
-    k2_lo, k2_hi = kappa2(lo), kappa2(hi)
-    k2_mid = min(max((4.0 * big_n * omega) ** 2, k2_lo), k2_hi)
-    value, error = np.zeros(len(levels)), 0.0
+    k2_lo, k2_hi = (max(k_top**2 - (n_omega / mu) ** 2, 0.0) for mu in (lo, hi))
+    k2_mid = min(max((4.0 * n_omega) ** 2, k2_lo), k2_hi)
+    pieces: list[_Piece] = []
     if k2_mid > k2_lo:
-        v, e = integrate.quad_vec(lambda kap: 2.0 * kap * density(kap * kap), math.sqrt(k2_lo), math.sqrt(k2_mid),
-                                  epsabs=0.0, epsrel=_MU_RTOL, norm="max", quadrature="gk15", limit=200)
-        value, error = value + np.asarray(v), error + float(e)
+        pieces.append((lambda kap: 2.0 * kap * in_kappa2(kap * kap), math.sqrt(k2_lo), math.sqrt(k2_mid)))
     if k2_hi > k2_mid:
-        v, e = integrate.quad_vec(density, k2_mid, k2_hi, epsabs=0.0, epsrel=_MU_RTOL, norm="max", quadrature="gk15",
-                                  limit=200)
-        value, error = value + np.asarray(v), error + float(e)
-    return value, error
+        pieces.append((in_kappa2, k2_mid, k2_hi))
+    return pieces
 
 
-def _lambda_integral(tensor: AxisymmetricTensor, omega: float, lo: float, hi: float, band: _Band,
-                     levels: tuple[int | None, ...]) -> tuple[np.ndarray, float]:
+def _lambda_integral(density: _LambdaDensity, lo: float, hi: float, band: _Band) -> tuple[np.ndarray, float]:
     """(3/4) int_lo^hi (1 - mu^2) [1/nu(mu) + 1/nu(-mu)]/2 dmu: lambda_par over |mu| in [lo, hi], at each split level.
 
-    The first harmonic onsets of full-support components in their own panels (``_onset_panel``), the
-    rest by adaptive Gauss-Kronrod (7-15) in ln mu through the breakpoints of nu; all levels at the same
-    nodes.  Returns the values and the quadrature's error estimate.
+    The first harmonic onsets of full-support components in their own variables (``_onset_pieces``),
+    the rest in ln mu through the breakpoints of nu; all pieces laid end to end in one variable for one
+    adaptive Gauss-Kronrod (7-15), so that its tolerance is relative to lambda_par, and all levels at
+    the same nodes.  Returns the values and the quadrature's error estimate.
     """
-    value, error = np.zeros(len(levels)), 0.0
+    pieces: list[_Piece] = []
     if band.onset_k is not None:
-        onsets = [n * omega / band.onset_k for n in range(1, _ONSET_PANELS + 1)]
+        onsets = [n * density.omega / band.onset_k for n in range(1, _ONSET_PANELS + 1)]
         for big_n, (a, b) in enumerate(zip(onsets[:-1], onsets[1:]), start=1):
-            a, b = max(a, lo), min(b, hi)
-            if a < b:
-                v, e = _onset_panel(tensor, omega, band.onset_k, big_n, a, b, levels)
-                value, error = value + v, error + e
+            if max(a, lo) < min(b, hi):
+                pieces += _onset_pieces(density, band.onset_k, big_n, max(a, lo), min(b, hi))
         lo = max(lo, onsets[-1])
     if lo < hi:
-        points = [math.log(b) for b in band.breaks if lo < b < hi]
-        v, e = integrate.quad_vec(lambda t: math.exp(t) * _lambda_density(tensor, omega, math.exp(t), levels),
-                                  math.log(lo), math.log(hi), epsabs=0.0, epsrel=_MU_RTOL, norm="max",
-                                  quadrature="gk15", points=points or None, limit=2000)
-        value, error = value + np.asarray(v), error + float(e)
-    return value, error
+        cuts = [lo] + [b for b in band.breaks if lo < b < hi] + [hi]
+        pieces += [(lambda t: math.exp(t) * density(math.exp(t)), math.log(a), math.log(b)) for a, b in zip(cuts[:-1], cuts[1:])]
+    starts = np.cumsum([0.0] + [b - a for _, a, b in pieces])
+
+    def laid_end_to_end(x: float) -> np.ndarray:
+        i = min(int(np.searchsorted(starts, x, side="right")) - 1, len(pieces) - 1)
+        f, a, _ = pieces[i]
+        return f(a + (x - starts[i]))
+
+    v, e = integrate.quad_vec(laid_end_to_end, 0.0, float(starts[-1]), epsabs=0.0, epsrel=density.rtol, norm="max",
+                              quadrature="gk15", points=list(starts[1:-1]) or None, limit=4000)
+    return np.asarray(v), float(e)
 
 
 @dataclass(frozen=True)
@@ -284,12 +295,14 @@ class AxisymmetricQLT(QLTScattering):
 
 
 def qlt_scattering(tensor: AxisymmetricTensor, omega: float, *, edge_factor: float = EDGE_FACTOR,
-                   harmonics: int | None = HARMONICS) -> AxisymmetricQLT:
+                   harmonics: int | None = HARMONICS, rtol: float | None = None) -> AxisymmetricQLT:
     """lambda_par, the resonant band and the cut diagnostic of ``tensor`` (module docstring).
 
     ``edge_factor``: the mu cut in units of Omega/k_max for tensors with full-support components.
     ``harmonics``: K of the continuum split k_s = K Omega/|mu| (crmix.qlt_resonances); ``None`` sums every
     harmonic over the whole band (the reference: its cost grows like (k_max/Omega)^3).
+    ``rtol``: relative tolerance of each adaptive piece of the mu integral (its estimate is in lambda_error);
+    ``None``: MU_RTOL for tensors with full-support components (whose rate is costly), 1e-10 for the others.
     Raises :class:`NoResonantScattering` (a ValueError) for tensors without resonance (2D alone).
     """
     omega = _check_omega(omega)
@@ -297,14 +310,16 @@ def qlt_scattering(tensor: AxisymmetricTensor, omega: float, *, edge_factor: flo
     harmonics = _check_harmonics(harmonics)
     band = _resonant_band(tensor, omega, harmonics)
     full = any(c.where.full for c in tensor.components)
+    rtol = (MU_RTOL if full else 1e-10) if rtol is None else real("rtol (relative tolerance of the mu quadrature)", rtol,
+                                                                  ge=1e-10, le=1e-2)
     cut = min(edge_factor * band.low, 0.5 * (band.low + band.high)) if full else band.low
     levels = (harmonics, harmonics // 2) if full and harmonics is not None else (harmonics,)
-    values, quad_error = _lambda_integral(tensor, omega, cut, band.high, band, levels)
+    values, quad_error = _lambda_integral(_LambdaDensity(tensor, omega, levels, rtol), cut, band.high, band)
     lam = float(values[0])
     split_error = float(abs(values[0] - values[-1]))
     if full:
         closer = 1.1 * band.low
-        extra = _lambda_integral(tensor, omega, closer, cut, band, levels[:1])[0][0] if cut > closer else 0.0
+        extra = _lambda_integral(_LambdaDensity(tensor, omega, levels[:1], rtol), closer, cut, band)[0][0] if cut > closer else 0.0
         gap = extra / lam
     else:
         gap = _line_gap_contribution(tensor, omega, band, lam)

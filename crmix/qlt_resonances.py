@@ -83,6 +83,15 @@ def _combine(component: TensorComponent, n: np.ndarray, kp: np.ndarray, wt: np.n
     return scale * float(np.sum(measure * (even + odd))), scale * float(np.sum(measure * (even - odd)))
 
 
+def _transit_time_weight(component: TensorComponent) -> bool:
+    """Whether S_xx(k, c = 0) != 0 on the band: the N = 0 (transit-time) resonance has weight S_xx J_1(z)^2.
+
+    Divergence-free isotropic turbulence has S_xx = c^2 E/4: no N = 0 term (crmix.qlt_axisymmetric).
+    """
+    k = np.geomspace(component.kmin, component.kmax, 17)
+    return bool(np.any(np.asarray(component.density(k, np.zeros_like(k), np))[:, 0, 0] != 0))
+
+
 def harmonic_rates(component: TensorComponent, amu: float, omega: float, k_cap: float,
                    nodes: int = NODES) -> tuple[float, float]:
     """(nu(|mu|), nu(-|mu|)) from every harmonic resonance with k in [kmin, min(kmax, k_cap)] (module docstring).
@@ -94,7 +103,7 @@ def harmonic_rates(component: TensorComponent, amu: float, omega: float, k_cap: 
     st = math.sqrt(max(1.0 - amu * amu, 0.0))
     width = 4.0 * math.pi * omega / max(st, 1e-3)  # four periods of J_N(z)^2
     plus = minus = 0.0
-    if k_hi > component.kmin:  # N = 0: c = 0, k = k_perp; the +-N pairs in _combine count it twice
+    if k_hi > component.kmin and _transit_time_weight(component):  # N = 0: c = 0, k = k_perp; _combine counts it twice
         kp, wt = _gauss(_edges(component.kmin, k_hi, [], width, component.kmin), nodes)
         zero = np.zeros_like(kp)
         plus, minus = _combine(component, zero, kp, 0.5 * wt, -special.j1(kp * st / omega), zero, amu, omega)
