@@ -11,7 +11,7 @@ Prints CPU seconds (time.process_time, one thread) and the load average, and for
           k_max/Omega <= --old-max.  Its nu is low at small mu on wide bands (the onset layer in k).
 Rows: "scaling" k_max/Omega = 35 .. 942 (Kolmogorov, k_min = 0.01 Omega), "ratio" k_max/k_min = 1e2,
 1e4, 1e6 at k_max = 142 Omega, "default" crmix spectrum's isotropic band at 10 TV and 1 PV (eta = 0.5,
-B_rms = 4 uG, L_c = 30 pc).
+B_rms = 4 uG, L_c = 30 pc: lambda_min = r_g/150 in B_rms, so k_max/Omega = 2 pi 150/sqrt(1 - eta) in B0).
 """
 
 from __future__ import annotations
@@ -120,7 +120,7 @@ def main() -> None:
         if omega == 1.0 and kmax <= args.old_max:
             lam_old, t_old = _cpu(_old_lambda, tensor)
             old = f"{t_old:.2f}", f"{lam_old:.8g}", f"{t_old / t_new:.1f}"
-        print(f"| {name} | {kmax:.4g} | {kmin:.3g} | {t_new:.2f} | {res.lambda_par:.8g} | "
+        print(f"| {name} | {kmax:.4g} | {kmin:.3g} | {t_new:.2f} | {omega * res.lambda_par:.8g} | "
               f"{res.lambda_error / res.lambda_par:.1e} | {old[0]} | {old[1]} | {old[2]} |", flush=True)
     print(f"load average at end: {os.getloadavg()}")
 

@@ -28,6 +28,12 @@ and Re int_0^inf e^{i x s} ds = pi delta(x) leaves the resonances k_par mu + N O
 lambda_par = (3/8) int_{-1}^{1} (1 - mu^2)^2 / D_mumu dmu, K_zz = v lambda_par / 3 and
 tau_s = lambda_par / v = 3 K_zz / v^2, as crmix.qlt.
 
+Full-support components take their rate from crmix.qlt_resonances: the harmonics in k_perp below the
+shell k_s = K Omega/|mu| (``harmonics``), the straight-line continuum above; ``lambda_error`` adds the
+split's estimate |lambda_par(K) - lambda_par(K/2)| to the mu quadrature's.  The mu integral resolves
+the first harmonic onsets in their own variables (``_onset_pieces``) and runs one adaptive
+Gauss-Kronrod pass over all pieces, to ``rtol`` relative to lambda_par.
+
 The 90-degree treatment
 -----------------------
 As crmix.qlt: the band-limited spectrum leaves |mu| < Omega/k_max without resonance (the gap); the
@@ -78,6 +84,10 @@ MU_RTOL = 1e-4
 _ONSET_BREAKS = 6
 #: The onset panels [N, N + 1] Omega/k_max, N < _ONSET_PANELS, integrated in kappa_N (``_onset_panel``).
 _ONSET_PANELS = 9
+#: scipy's quad_vec rule: 21 Kronrod nodes span several periods of nu's band-edge ripple.
+_RULE = "gk21"
+#: The tolerance of the gap diagnostic (a relative change of lambda_par, reported, never used).
+_GAP_RTOL = 1e-3
 
 
 class NoResonantScattering(ValueError):
@@ -253,7 +263,7 @@ def _lambda_integral(density: _LambdaDensity, lo: float, hi: float, band: _Band)
 
     The first harmonic onsets of full-support components in their own variables (``_onset_pieces``),
     the rest in ln mu through the breakpoints of nu; all pieces laid end to end in one variable for one
-    adaptive Gauss-Kronrod (7-15), so that its tolerance is relative to lambda_par, and all levels at
+    adaptive Gauss-Kronrod (10-21), so that its tolerance is relative to lambda_par, and all levels at
     the same nodes.  Returns the values and the quadrature's error estimate.
     """
     pieces: list[_Piece] = []
@@ -274,7 +284,7 @@ def _lambda_integral(density: _LambdaDensity, lo: float, hi: float, band: _Band)
         return f(a + (x - starts[i]))
 
     v, e = integrate.quad_vec(laid_end_to_end, 0.0, float(starts[-1]), epsabs=0.0, epsrel=density.rtol, norm="max",
-                              quadrature="gk15", points=list(starts[1:-1]) or None, limit=4000)
+                              quadrature=_RULE, points=list(starts[1:-1]) or None, limit=4000)
     return np.asarray(v), float(e)
 
 
@@ -319,7 +329,8 @@ def qlt_scattering(tensor: AxisymmetricTensor, omega: float, *, edge_factor: flo
     split_error = float(abs(values[0] - values[-1]))
     if full:
         closer = 1.1 * band.low
-        extra = _lambda_integral(_LambdaDensity(tensor, omega, levels[:1], rtol), closer, cut, band)[0][0] if cut > closer else 0.0
+        gap_density = _LambdaDensity(tensor, omega, levels[:1], max(rtol, _GAP_RTOL))
+        extra = _lambda_integral(gap_density, closer, cut, band)[0][0] if cut > closer else 0.0
         gap = extra / lam
     else:
         gap = _line_gap_contribution(tensor, omega, band, lam)

@@ -43,7 +43,7 @@ def test_exact_sum_resolves_the_onsets_on_a_wide_band(mu):
     ref = _nu_quad(0.01, 300.0, mu)
     assert plus == pytest.approx(ref, rel=1e-8) and minus == pytest.approx(ref, rel=1e-8)
     double = qr.harmonic_rates(comp, mu, 1.0, math.inf, nodes=2 * qr.NODES)[0]
-    assert plus == pytest.approx(double, rel=1e-12)
+    assert plus == pytest.approx(double, rel=1e-10)
 
 
 def test_isotropic_continuum_is_the_straight_line_rate():
