@@ -79,8 +79,8 @@ def _combine(component: TensorComponent, n: np.ndarray, kp: np.ndarray, wt: np.n
     k_par = n * omega / amu
     k = np.hypot(k_par, kp)
     gamma = k_par / k
-    s_plus = np.asarray(component.density(k, gamma, np), dtype=complex)
-    s_minus = np.asarray(component.density(k, -gamma, np), dtype=complex)
+    s_plus, s_minus = np.split(np.asarray(component.density(np.concatenate([k, k]), np.concatenate([gamma, -gamma]), np),
+                                          dtype=complex), 2)
     # N > 0 with mu > 0 resonates at c = -gamma, -N at +gamma; for -|mu| the other way round.
     even = (s_plus[:, 0, 0].real + s_minus[:, 0, 0].real) * d * d + (s_plus[:, 1, 1].real + s_minus[:, 1, 1].real) * r * r
     odd = 2.0 * (s_minus[:, 0, 1].imag - s_plus[:, 0, 1].imag) * d * r
