@@ -120,3 +120,24 @@ def test_bad_harmonics():
         qa.resonance_rate(iso, 0.3, 1.0, harmonics=2.5)
     with pytest.raises(ValueError, match="rtol"):
         qa.qlt_scattering(iso, 1.0, rtol=0.1)
+
+
+def test_transit_time_term_of_a_tensor_with_s_xx_at_c_zero():
+    """pol = identity/6 (not divergence-free, S_xx(c = 0) != 0): the N = 0 resonance at k_par = 0 adds
+    (pi/|mu|) int dk/k S_xx J_1(z)^2 (QUADPACK over every N as the check); divergence-free tensors have none."""
+    comp = TensorComponent("flat", "full", kolmogorov, 0.5, 12.0, lambda k, c, xp=np: np.broadcast_to(
+        np.eye(3) / 6.0, np.broadcast_shapes(np.shape(k), np.shape(c)) + (3, 3)))
+    mu = 0.3
+    st = math.sqrt(1 - mu * mu)
+    parts = {}
+    for n in range(-int(12.0 * mu), int(12.0 * mu) + 1):
+
+        def f(k: float, n: int = n) -> float:
+            z = k * math.sqrt(max(1 - (n / (k * mu)) ** 2, 0.0)) * st
+            jr = 0.5 * (special.jv(n - 1, z) + special.jv(n + 1, z))
+            return k ** (-5 / 3) / 6.0 * (special.jvp(n, z) ** 2 + jr * jr) / k
+
+        parts[n] = math.pi / mu * integrate.quad(f, max(0.5, abs(n) / mu), 12.0, limit=400, epsabs=0.0, epsrel=1e-12)[0]
+    plus, minus = qr.harmonic_rates(comp, mu, 1.0, math.inf)
+    assert plus == pytest.approx(sum(parts.values()), rel=1e-9) and minus == pytest.approx(plus, rel=1e-12)
+    assert parts[0] > 0.01 * plus  # the N = 0 term is there, and counted once
