@@ -99,6 +99,52 @@ def _transit_time_weight(component: TensorComponent) -> bool:
     return bool(np.any(np.asarray(component.density(k, np.zeros_like(k), np))[:, 0, 0] != 0))
 
 
+def _bessel(order: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """J_order(z) by scipy.special: j0 and j1 (six times faster than jv) for the first two orders."""
+    values = np.empty(z.shape)
+    for n, j_n in ((0, special.j0), (1, special.j1)):
+        values[order == n] = j_n(z[order == n])
+    values[order > 1] = special.jv(order[order > 1], z[order > 1])
+    return values
+
+
+#: Width in z of the shared panels where the Bessel period sets them (four periods of J_N(z)^2).
+_Z_PANEL = 4.0 * math.pi
+
+
+@cache
+def _z_table(nodes: int, panels: int, orders: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Gauss nodes and weights on the z panels [j, j + 1] _Z_PANEL, j < ``panels``, and J_n there for n < ``orders``."""
+    z, w = _gauss(list(_Z_PANEL * np.arange(panels + 1)), nodes)
+    table = _bessel(np.repeat(np.arange(orders), z.size), np.tile(z, orders)).reshape(orders, z.size)
+    return z, w, table
+
+
+def _shared_z_nodes(z_hi: np.ndarray, nodes: int) -> tuple[np.ndarray, ...]:
+    """(N, z, weight, J_{N-1}, J_{N+1}) for harmonics N = 1 .. len(z_hi) on z in [0, z_hi[N - 1]].
+
+    The whole panels come from one table shared by every mu (``_z_table``, sizes rounded up so that
+    few are made); each harmonic's last, partial panel gets its own nodes.
+    """
+    harmonics = np.arange(1, z_hi.size + 1)
+    whole = np.floor(z_hi / _Z_PANEL).astype(int)
+    panels = 1 << max(int(whole.max()), 1).bit_length()
+    z_tab, w_tab, table = _z_table(nodes, panels, 16 * (-(-(z_hi.size + 2) // 16)))
+    counts = whole * nodes
+    n_whole = np.repeat(harmonics, counts)
+    idx = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    start = _Z_PANEL * whole
+    part = z_hi > start
+    half = 0.5 * (z_hi - start)[part]
+    x, w = _legendre(nodes)
+    z_part = ((start[part] + half)[:, None] + half[:, None] * x[None, :]).ravel()
+    n_part = np.repeat(harmonics[part], nodes)
+    return (np.concatenate([n_whole, n_part]), np.concatenate([z_tab[idx], z_part]),
+            np.concatenate([w_tab[idx], (half[:, None] * w[None, :]).ravel()]),
+            np.concatenate([table[n_whole - 1, idx], _bessel(n_part - 1, z_part)]),
+            np.concatenate([table[n_whole + 1, idx], _bessel(n_part + 1, z_part)]))
+
+
 def harmonic_rates(component: TensorComponent, amu: float, omega: float, k_cap: float,
                    nodes: int = NODES) -> tuple[float, float]:
     """(nu(|mu|), nu(-|mu|)) from every harmonic resonance with k in [kmin, min(kmax, k_cap)] (module docstring).
@@ -121,23 +167,22 @@ def harmonic_rates(component: TensorComponent, amu: float, omega: float, k_cap: 
     k_par = harmonics * omega / amu
     lo = np.sqrt(np.maximum(component.kmin**2 - k_par**2, 0.0))
     hi = np.sqrt(np.maximum(k_hi**2 - k_par**2, 0.0))
-    kp, wt = _gauss(_edges(0.0, float(hi[0]), [*lo, *hi], width, omega / amu), nodes)
-    active = (kp[None, :] >= lo[:, None]) & (kp[None, :] <= hi[:, None])  # (N - 1, node)
-    needed = np.zeros((n_top + 2, kp.size), dtype=bool)  # J_n at a node, n = 0 .. n_top + 1
-    needed[:-2] |= active
-    needed[2:] |= active
-    order, node = np.nonzero(needed)
-    z = kp[node] * st / omega
-    values = np.empty(z.shape)
-    for n, j_n in ((0, special.j0), (1, special.j1)):  # six times faster than jv for these orders
-        values[order == n] = j_n(z[order == n])
-    values[order > 1] = special.jv(order[order > 1], z[order > 1])
-    bessel = np.zeros(needed.shape)
-    bessel[order, node] = values
-    big_n, node = np.nonzero(active)
-    big_n += 1
-    j_minus, j_plus = bessel[big_n - 1, node], bessel[big_n + 1, node]
-    p, m = _combine(component, big_n, kp[node], wt[node], 0.5 * (j_minus - j_plus), 0.5 * (j_minus + j_plus), amu, omega)
+    if 0.5 * omega / amu >= width and not np.any(lo > 0):  # panels set by the Bessel period alone: share them
+        big_n, z, wz, j_minus, j_plus = _shared_z_nodes(hi * st / omega, nodes)
+        kp, wt = z * omega / st, wz * omega / st
+    else:
+        kp_all, wt_all = _gauss(_edges(0.0, float(hi[0]), [*lo, *hi], width, omega / amu), nodes)
+        active = (kp_all[None, :] >= lo[:, None]) & (kp_all[None, :] <= hi[:, None])  # (N - 1, node)
+        needed = np.zeros((n_top + 2, kp_all.size), dtype=bool)  # J_n at a node, n = 0 .. n_top + 1
+        needed[:-2] |= active
+        needed[2:] |= active
+        order, node = np.nonzero(needed)
+        bessel = np.zeros(needed.shape)
+        bessel[order, node] = _bessel(order, kp_all[node] * st / omega)
+        big_n, node = np.nonzero(active)
+        big_n += 1
+        kp, wt, j_minus, j_plus = kp_all[node], wt_all[node], bessel[big_n - 1, node], bessel[big_n + 1, node]
+    p, m = _combine(component, big_n, kp, wt, 0.5 * (j_minus - j_plus), 0.5 * (j_minus + j_plus), amu, omega)
     return plus + p, minus + m
 
 

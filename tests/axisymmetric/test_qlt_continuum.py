@@ -37,7 +37,8 @@ def _nu_quad(kmin: float, kmax: float, mu: float) -> float:
 @pytest.mark.parametrize("mu", [0.015, 0.04])
 def test_exact_sum_resolves_the_onsets_on_a_wide_band(mu):
     """At k_max = 300 Omega and small mu harmonic N enters at k = N Omega/|mu| with J_N changing on
-    k - k_N ~ |mu|/(2 N): the k_perp panels resolve it (QUADPACK in k as the independent check)."""
+    k - k_N ~ |mu|/(2 N): the k_perp panels resolve it (QUADPACK in k as the independent check).
+    mu = 0.015 takes the z panels shared by all mu (their width set by the Bessel period), 0.04 the general grid."""
     comp = isotropic_tensor(kolmogorov, 0.01, 300.0).components[0]
     plus, minus = qr.harmonic_rates(comp, mu, 1.0, math.inf)
     ref = _nu_quad(0.01, 300.0, mu)
