@@ -8,7 +8,9 @@ and the Bessel weights oscillate with period pi Omega/sin(theta) in k_perp (z = 
 The harmonic sum is integrated in k_perp, in Gauss-Legendre panels at most four periods of J_N(z)^2 and
 0.5 in ln k wide (in k the onset k = |N| Omega/|mu| is a square-root point: J_N(z) changes on a
 k-scale |mu|/(2 N Omega) there, far below a period, which panels in k do not resolve).  One Bessel
-evaluation serves N and -N and both signs of mu: J_{-N} = (-1)^N J_N and z depends on c^2 only.
+evaluation serves N and -N and both signs of mu: J_{-N} = (-1)^N J_N and z depends on c^2 only; z
+does not depend on N either, so the harmonics share one grid, and where the Bessel period alone sets
+the panels (|mu| < 1/(8 pi): the spectrum varies slower) one table of J_n on z panels serves every mu.
 
 The continuum above k_s
 -----------------------
