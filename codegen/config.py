@@ -28,6 +28,11 @@ class Target:
 #: Sorted by output file name; a source that does not exist yet is skipped with a note.
 TARGETS: tuple[Target, ...] = (
     Target(
+        source="crmix.derive.axisymmetric_realspace",
+        output="axisymmetric_realspace.py",
+        title="Real-space weights of the generic (1a) density and the uniform-field parts of M (docs/physics.md).",
+    ),
+    Target(
         source="crmix.derive.axisymmetric_weights",
         output="axisymmetric_weights.py",
         title="Coupling weights of the generic mixing matrix for axisymmetric turbulence (docs/physics.md; Edmonds Table 5).",

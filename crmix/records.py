@@ -69,6 +69,7 @@ _DIMENSIONLESS = (
     "omega_dt_lo", "omega_dt_hi", "omega_dt_range", "omega_dt_grid", "chi2_profile", "omega_tau_s_qlt",
     "omega_dt_kpm51", "omega_tau_s_from_fit_kpm51", "c_kpm51_from_fit", "dipole_amplitude", "events_implied",
     "one_sky_mean_minus_kernel_max_sigma", "prediction_lmax_drift", "delta_chi2_at_kpm51", "delta_chi2_at_c4",
+    "omega_dt_crossing", "delta_chi2_at_crossing",
     "omega_dt_joint", "chi2_joint", "f_sky", "w2_mean",
 )
 

@@ -244,8 +244,8 @@ class SpectrumRequest:
         return float(model_units(model).internal(u.Quantity(self.gradient_length), "length"))
 
     def shortest_estimate(self) -> ResourceEstimate | None:
-        """The generic path's cost at the shortest valid Delta T (Omega dT = 2 pi), known before tau_s is computed
-        (the generic QLT tau_s takes time too); None where Delta T is given or the closed forms run."""
+        """The generic path's cost at the shortest valid Delta T (Omega dT = 2 pi), its QLT tau_s included, known
+        before tau_s is computed; None where Delta T is given or the closed forms run."""
         if not self.generic or self.omega_dt is not None or self.alpha is not None:
             return None
         from crmix.solver.resources import spectrum_estimate

@@ -37,6 +37,7 @@ TOPIC_MODULES = (
     "crmix.derive.axisymmetric",
     "crmix.derive.qlt_continuum",
     "crmix.derive.pair_age",
+    "crmix.derive.axisymmetric_realspace",
 )
 
 

@@ -33,7 +33,7 @@ from crmix.observe.report import TierComparison
 from crmix.observe.simulated import SimulatedSky
 from crmix.observe.theory import GRADIENT_LENGTH_PC, PredictionCache
 from crmix.simulate.tables import run_record
-from crmix.solver.timestep import KPM51_COEFFICIENT
+from crmix.solver.timestep import KPM51_COEFFICIENT, crossing_time
 from crmix.units import ModelUnits
 
 __all__ = ["DEFAULT_FIELD", "DEFAULT_LMAX", "Comparison", "ComparisonResult", "Coverage", "default_omega_dt_range", "run_comparison"]
@@ -204,6 +204,7 @@ def _derived(cmp: Comparison, tf: fit.TierFit, model: TurbulenceModel, C1_nomina
     return {
         "rigidity_TV": model.physical.rigidity_V / 1e12, "rho": model.rho, "omega_tau_s_qlt": tau_s,
         "omega_dt_kpm51": KPM51_COEFFICIENT * tau_s ** (1.0 / 3.0),
+        "omega_dt_crossing": model.Omega * crossing_time(model, tau_s),
         "omega_tau_s_from_fit_kpm51": (tf.omega_dt.value / KPM51_COEFFICIENT) ** 3,
         "c_kpm51_from_fit": tf.omega_dt.value / tau_s ** (1.0 / 3.0),
         "dipole_amplitude": 3.0 * math.sqrt(A / (4.0 * math.pi)),
@@ -288,9 +289,9 @@ def run_comparison(cmp: Comparison) -> ComparisonResult:
         tf.extra.update(_derived(cmp, tf, i["model"], prediction.C1, i["tau_s"], event_factor))
         tf.extra.update({"one_sky_mean_minus_kernel_max_sigma": check, "prediction_lmax_drift": prediction.lmax_drift,
                          "prediction_warnings": list(prediction.warnings)})
-        kpm = tf.extra["omega_dt_kpm51"]
-        if p.range[0] <= kpm <= p.range[1]:
-            tf.extra["delta_chi2_at_kpm51"] = p.profile(kpm) - tf.chi2
+        for rule in ("kpm51", "crossing"):  # NaN where the rule's Omega dT lies outside the searched range (every tier has the column)
+            at = tf.extra[f"omega_dt_{rule}"]
+            tf.extra[f"delta_chi2_at_{rule}"] = p.profile(at) - tf.chi2 if p.range[0] <= at <= p.range[1] else math.nan
         band_lo, band_hi = _band(p, tf)
         joint_model = None
         if joint is not None:

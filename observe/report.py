@@ -80,10 +80,12 @@ def write_tables(out: Path, tiers: list[TierComparison], meta: dict[str, Any], u
     meta = {**with_units(plain(meta), units), "provenance": provenance("numpy", "float64")}
     spectra.meta.update(meta)
     fits = QTable(table_columns([plain(t.row) for t in tiers], units))
-    fits.meta["description"] = ("fit per tier (Delta chi^2 = 1 profile intervals; NaN edge = open at the allowed range); energy: "
+    fits.meta["description"] = ("fit per tier (Delta chi^2 = 1 profile intervals; NaN edge = open at the allowed range; "
+                                "delta_chi2_at_<rule> NaN = the rule's Omega dT outside the searched range); energy: "
                                 "the tier's median energy, rigidity = energy / (Z e)")
     fits.meta.update(meta)
-    open_edges = [c for c in fits.colnames if c.endswith(("_lo", "_hi"))]  # NaN edge: open at the allowed range (stated)
+    # NaN edge: open at the allowed range; NaN Delta chi2 at a rule: its Omega dT outside the range (both stated)
+    open_edges = [c for c in fits.colnames if c.endswith(("_lo", "_hi")) or c.startswith("delta_chi2_at_")]
     found = table_warnings(spectra, SPECTRA_TABLE, explained=("joint_model",), index=None)
     found += table_warnings(fits, FIT_TABLE, explained=open_edges)
     for table in (spectra, fits):

@@ -62,7 +62,7 @@ from crmix.simulate.pair_propagator import (
 from crmix.simulate.realisation import synthesize_field
 from crmix.simulate.resources import simulation_estimate
 from crmix.simulate.runner import liouville_mapping
-from crmix.simulate.store import prepare_folder, run_parameters
+from crmix.simulate.store import open_run, run_parameters
 from crmix.simulate.tables import run_record
 from crmix.units import ModelUnits, model_units
 from crmix.validation import integer
@@ -321,17 +321,16 @@ def run_mixing(config: MixingConfig, out: str | os.PathLike[str], realisations: 
     liouville_mapping(config.simulation, analysis)
     out = Path(out)
     params = json.loads(json.dumps(config.parameters(), sort_keys=True))
-    prepare_folder(out, params)
-    stored = {i: _read(out, params, i) for i in range(realisations)}
-    results = {i: r for i, r in stored.items() if r is not None}
-    todo = [i for i in range(realisations) if i not in results]
-    sim = config.simulation
-    per_realisation = 2 * sim.particle_steps
-    with tqdm(total=per_realisation * len(todo), unit="particle-step", unit_scale=True, disable=not progress,
-              desc=f"{len(todo)} of {realisations} realisations") as bar:
-        for i in todo:
-            results[i] = measure_realisation(config, i, progress=bar)
-            _write(out, results[i], params)
-    ensemble = reduce_mixing(config, analysis, [results[i] for i in range(realisations)])
-    _write_ensemble(out, config, ensemble)
+    with open_run(out, params):  # held by this process until the ensemble is written, as crmix simulate holds its run
+        stored = {i: _read(out, params, i) for i in range(realisations)}
+        results = {i: r for i, r in stored.items() if r is not None}
+        todo = [i for i in range(realisations) if i not in results]
+        per_realisation = 2 * config.simulation.particle_steps
+        with tqdm(total=per_realisation * len(todo), unit="particle-step", unit_scale=True, disable=not progress,
+                  desc=f"{len(todo)} of {realisations} realisations") as bar:
+            for i in todo:
+                results[i] = measure_realisation(config, i, progress=bar)
+                _write(out, results[i], params)
+        ensemble = reduce_mixing(config, analysis, [results[i] for i in range(realisations)])
+        _write_ensemble(out, config, ensemble)
     return ensemble

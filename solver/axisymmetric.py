@@ -3,21 +3,25 @@
 For any correlation tensor symmetric about B0 (crmix.spectral_tensors: slab, isotropic, 2D,
 composites, or a user's) and the unperturbed orbits of a regular field Omega > 0 (helices) or of
 none (Omega = 0, straight lines), M^(1a) and M^(1c) of KPM (17) are reduced to k-integrals
-(docs/physics.md, "Axisymmetric turbulence on helical orbits"):
+(docs/physics.md, "Axisymmetric turbulence on helical orbits").  M is linear in the tensor; each
+component takes one of three routes:
 
-* per wave vector, the field seen along the backward orbit is expanded in spherical harmonics
-  (Jacobi-Anger on the helix, the plane-wave expansion on straight lines;
-  crmix.solver.axisymmetric_orbits), and its recoupling to rank J gives the Gram blocks K^J
-  (crmix.solver.axisymmetric_coupling);
-* K^J and the (1a) density Lambda are integrated over the tensor's support -- a line (slab,
-  2D) or the (k, cos theta_k) half-plane (full) -- by adaptive cubature with an error estimate
-  (crmix.solver.axisymmetric_cubature);
-* M^(1a)_{ll} = -l(l+1) Lambda, M^(1c) = the O(l_max^3) contraction of K^J with the generated
-  coupling weights.
+* a slab component with the KPM (28) polarisation: the slab closed forms (``slab_closed_form``,
+  KPM (38), (47); crmix.solver.mixing), which the other routes reproduce;
+* a component with a polarisation of crmix.spectral_tensors (isotropic, slab, 2D; ``realspace_kind``):
+  Lambda in real space over the whole band (crmix.solver.axisymmetric_lambda: its cost does not
+  grow with the band); M^(1c) by the wave-vector cubature of its Gram blocks less their uniform part
+  (crmix.solver.axisymmetric_nodes), plus the uniform part in closed form (it cancels the uniform
+  part of (1a) exactly); for full support the cubature stops at ``k_split`` and MA19's straight-line
+  M^(1c) covers the rest, with its error estimated (crmix.solver.axisymmetric_tail);
+* any other polarisation: Lambda and the Gram blocks together by the cubature over the whole band.
 
-M is linear in the tensor, so a composite is the sum of its components.  A slab component with
-the slab polarisation may use the slab closed forms instead (``slab_closed_form``, KPM (38),
-(47); crmix.solver.mixing), which the generic path reproduces.
+Tolerance.  What M is for is the net mixing 2 M^(1a) + M^(1c); its scale is 2 l_max(l_max + 1)
+|Lambda - Lambda_0| (Lambda_0 the uniform part).  The cubature refines until the error it propagates
+into M^(1c) (``gram_weights``) is below rtol times that scale, so the uniform parts, a hundred times
+the net mixing at KPM's default band, neither cancel numerically nor set the accuracy.  Components
+of the third route keep the per-entry tolerance of the Gram blocks (relative to sqrt(K^J_dd K^J_d'd'),
+floored at SCALE_FLOOR of the largest, as crmix.solver.integrals does for kappa).
 """
 
 from __future__ import annotations
@@ -27,33 +31,32 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from crmix.solver.axisymmetric_coupling import GRAM_ENTRIES, contract_m1c, gram_blocks
-from crmix.solver.axisymmetric_cubature import Box, adaptive_cubature
-from crmix.solver.axisymmetric_orbits import helix_multipoles, mu_nodes, straight_multipoles
+from crmix.generated import axisymmetric_realspace as gen_realspace
+from crmix.solver.axisymmetric_coupling import GRAM_ENTRIES, UNIFORM_ENTRY, contract_m1c, gram_weights
+from crmix.solver.axisymmetric_cubature import adaptive_cubature
+from crmix.solver.axisymmetric_lambda import SLAB_KIND, RealSpaceLambda, realspace_kind, realspace_lambda, uniform_moments
+from crmix.solver.axisymmetric_nodes import DLOGK0, initial_wave_vectors, node_sampler, panels
+from crmix.solver.axisymmetric_tail import straight_m1c, tail_error
 from crmix.solver.mixing import MixingMatrix, m1a_diagonal, m1c_matrix
 from crmix.spectral_tensors import AxisymmetricTensor, TensorComponent
 from crmix.validation import integer, real
 
-__all__ = ["DEFAULT_MAX_NODES", "GENERIC_RTOL", "GenericIntegrals", "GenericMixingMatrix", "axisymmetric_mixing_matrix",
+__all__ = ["DEFAULT_MAX_NODES", "GENERIC_RTOL", "K_SPLIT", "GenericIntegrals", "GenericMixingMatrix", "axisymmetric_mixing_matrix",
            "generic_integrals", "initial_wave_vectors", "is_standard_slab"]
 
-#: Default relative tolerance of the generic path's cubature (benchmarks/axisymmetric.py).
+#: Default relative tolerance of the generic path (benchmarks/axisymmetric.py).
 GENERIC_RTOL = 1e-8
-#: Integrand evaluations allowed per component before the cubature stops with a warning.
+#: Integrand evaluations allowed per cubature before it stops with a warning.
 DEFAULT_MAX_NODES = 400_000
-#: Relative floor of the per-block scale sqrt(K^J_dd) in the error target (as crmix.solver.integrals).
+#: Relative floor of the per-block scale sqrt(K^J_dd) in the per-entry error target (as crmix.solver.integrals).
 SCALE_FLOOR = 1e-3
-#: Gauss order per panel variable.
-PANEL_ORDER = 32
-#: Largest initial panel width in k, in units of 1/(bandwidth in k of the integrand).
-PANEL_PERIODS = 40.0
-#: Largest initial panel width in ln k.
-DLOGK0 = 0.5
+#: Default k_split of full-support components, in units of Omega (crmix.solver.axisymmetric_tail).
+K_SPLIT = 10.0
 
 
 @dataclass(frozen=True)
 class GenericIntegrals:
-    """The k-integrals of the generic path for one tensor component or a sum of them.
+    """The k-integrals of the generic path's third route (all of Lambda and K^J by the cubature).
 
     lam, lam_error     Lambda (M^(1a)_ll = -l(l+1) Lambda) and its error bound.
     gram, gram_error   (GRAM_ENTRIES, 2 lmax + 1): Re K^J_00, K^J_--, K^J_++, K^J_-+ integrated.
@@ -81,12 +84,14 @@ class GenericIntegrals:
 class GenericMixingMatrix(MixingMatrix):
     """A :class:`crmix.solver.mixing.MixingMatrix` with the generic path's statistics.
 
-    nodes       wave vectors the cubature evaluated (0 when every component had a closed form).
+    nodes       wave vectors the cubatures evaluated (0 when every component had a closed form).
     converged   every cubature met its tolerance (else ``error`` says how far it got).
+    tail_error  the part of ``error`` from the straight-line tails of full-support components.
     """
 
     nodes: int = 0
     converged: bool = True
+    tail_error: float = 0.0
 
 
 def _check(tensor: AxisymmetricTensor, omega: float, dt: float, lmax: int, rtol: float,
@@ -101,37 +106,7 @@ def _check(tensor: AxisymmetricTensor, omega: float, dt: float, lmax: int, rtol:
     return omega, dt, lmax, rtol, max_nodes
 
 
-def _node_vector(component: TensorComponent, k: float, c: float, omega: float, dt: float, lmax_field: int) -> np.ndarray:
-    """[Lambda, K^J blocks (flattened)] of one wave vector (k, c = cos theta_k) with the component's density."""
-    s_cart = np.asarray(component.density(np.array(k), np.array(c), np), dtype=complex)
-    if omega > 0:
-        k_par, k_perp = k * c, k * math.sqrt(max(1.0 - c * c, 0.0))
-        mp = helix_multipoles(k_par, k_perp, s_cart, dt, omega, lmax_field)
-    else:
-        mp = straight_multipoles(k, c, s_cart, dt, lmax_field)
-    return np.concatenate([[mp.lambda_density], gram_blocks(mp.w, mp.n_eff, s_cart).reshape(-1)])
-
-
-def _k_edges(kmin: float, kmax: float, dk_max: float) -> list[float]:
-    """Panel edges in k: at most DLOGK0 wide in ln k and dk_max wide in k."""
-    edges = [kmin]
-    growth = math.exp(DLOGK0)
-    while edges[-1] < kmax:
-        edges.append(min(edges[-1] * growth, edges[-1] + dk_max))
-    edges[-1] = kmax
-    if len(edges) > 2 and (edges[-1] - edges[-2]) < 0.25 * (edges[-2] - edges[-3]):
-        del edges[-2]
-    return edges
-
-
-def _bandwidth(component: TensorComponent, omega: float, dt: float) -> float:
-    """Bandwidth in k of the integrand: twice the largest displacement along the wave vector over dt."""
-    if component.where.perpendicular and omega > 0:
-        return 2.0 * min(dt, 2.0 / omega)  # the gyration diameter bounds the perpendicular excursion
-    return 2.0 * dt
-
-
-def _tolerance(rtol: float, jmax: int):
+def _entry_tolerance(rtol: float, jmax: int):
     def tolerance(value: np.ndarray) -> np.ndarray:
         lam, gram = value[0], value[1:].reshape(GRAM_ENTRIES, jmax + 1)
         diag = np.sqrt(np.maximum(np.abs(gram[:3]), 0.0))
@@ -142,53 +117,13 @@ def _tolerance(rtol: float, jmax: int):
     return tolerance
 
 
-def _panels(component: TensorComponent, omega: float, dt: float, lmax_field: int) -> tuple[list[Box], tuple[int, ...]]:
-    """The initial cubature boxes (ln k, and c for full support) and the Gauss orders per variable."""
-    edges = [math.log(e) for e in _k_edges(component.kmin, component.kmax, PANEL_PERIODS / _bandwidth(component, omega, dt))]
-    if not component.where.full:
-        return [((lo,), (hi,)) for lo, hi in zip(edges[:-1], edges[1:])], (PANEL_ORDER,)
-    boxes: list[Box] = []
-    for lo, hi in zip(edges[:-1], edges[1:]):
-        n_c = 1 if omega == 0 else max(1, math.ceil(math.exp(hi) * (2.0 * dt + 4.0 / omega) / PANEL_PERIODS))
-        c_edges = np.linspace(-1.0, 1.0, n_c + 1)
-        boxes += [((lo, a), (hi, b)) for a, b in zip(c_edges[:-1], c_edges[1:])]
-    # straight lines: the integrand is a polynomial in c of degree <= 2 lmax_field + 2 (exact rule)
-    return boxes, (PANEL_ORDER, PANEL_ORDER if omega > 0 else 8 * math.ceil((lmax_field + 2) / 8) + 8)
-
-
-def initial_wave_vectors(component: TensorComponent, omega: float, dt: float, lmax: int) -> tuple[np.ndarray, np.ndarray]:
-    """Wave vectors per box of the cubature's first pass for M up to ``lmax``, and each box's central k (estimates)."""
-    boxes, orders = _panels(component, omega, dt, 2 * lmax)
-    per_box = math.prod(orders) * (1 if component.where.full else len(component.where.directions or ()))
-    k_mid = np.exp([0.5 * (lo[0] + hi[0]) for lo, hi in boxes])
-    return np.full(len(boxes), float(per_box)), k_mid
-
-
 def _component_integrals(component: TensorComponent, omega: float, dt: float, lmax: int, rtol: float,
                          max_nodes: int, progress: bool) -> GenericIntegrals:
+    """Lambda and K^J of one component by the cubature over its whole band (the third route)."""
     lmax_field = 2 * lmax
-    boxes, orders = _panels(component, omega, dt, lmax_field)
-    if component.where.full:
-
-        def sample(points: np.ndarray) -> np.ndarray:
-            # nodes that share a mu rule share its spherical-harmonic table: evaluate them together
-            k = np.exp(points[:, 0])
-            c = points[:, 1]
-            keys = [mu_nodes(lmax_field, kk * cc, kk * math.sqrt(max(1 - cc * cc, 0.0)), dt, omega) if omega > 0 else 0
-                    for kk, cc in zip(k, c)]
-            out = np.empty((points.shape[0], 1 + GRAM_ENTRIES * (lmax_field + 1)))
-            for i in sorted(range(points.shape[0]), key=lambda i: keys[i]):
-                out[i] = k[i] * _node_vector(component, k[i], c[i], omega, dt, lmax_field)
-            return out
-    else:
-        directions = component.where.directions or ()
-
-        def sample(points: np.ndarray) -> np.ndarray:
-            return np.stack([math.exp(t) * sum(_node_vector(component, math.exp(t), c, omega, dt, lmax_field)
-                                               for c in directions) for (t,) in points])
-
-    result = adaptive_cubature(sample, boxes, orders, _tolerance(rtol, lmax_field), max_nodes=max_nodes,
-                               progress=progress, label=f"generic M ({component.name})")
+    boxes, orders = panels(component, omega, dt, lmax_field)
+    result = adaptive_cubature(node_sampler(component, omega, dt, lmax_field), boxes, orders, _entry_tolerance(rtol, lmax_field),
+                               max_nodes=max_nodes, progress=progress, label=f"generic M ({component.name})")
     n = lmax_field + 1
     return GenericIntegrals(lmax=lmax, lam=float(result.value[0]), lam_error=float(result.error[0]),
                             gram=result.value[1:].reshape(GRAM_ENTRIES, n), gram_error=result.error[1:].reshape(GRAM_ENTRIES, n),
@@ -197,7 +132,8 @@ def _component_integrals(component: TensorComponent, omega: float, dt: float, lm
 
 def generic_integrals(tensor: AxisymmetricTensor, omega: float, dt: float, lmax: int, *, rtol: float = GENERIC_RTOL,
                       max_nodes: int = DEFAULT_MAX_NODES, progress: bool = False) -> GenericIntegrals:
-    """Lambda and the Gram vector of ``tensor`` (summed over its components) for M up to ``lmax``."""
+    """Lambda and the Gram vector of ``tensor`` (summed over its components) for M up to ``lmax``, every
+    component by the cubature over its whole band (the route of polarisations without a real-space form)."""
     omega, dt, lmax, rtol, max_nodes = _check(tensor, omega, dt, lmax, rtol, max_nodes)
     parts = [_component_integrals(c, omega, dt, lmax, rtol, max_nodes, progress) for c in tensor.components]
     return sum(parts[1:], parts[0])
@@ -205,16 +141,12 @@ def generic_integrals(tensor: AxisymmetricTensor, omega: float, dt: float, lmax:
 
 def is_standard_slab(component: TensorComponent) -> bool:
     """True when the component has the slab support and polarisation diag(1, 1, 0)/4 of KPM (28)."""
-    if not component.where.along_b0:
-        return False
-    k = np.array([component.kmin, math.sqrt(component.kmin * component.kmax), component.kmax])
-    pol = np.asarray(component.polarisation(k, np.ones(3), np))
-    return bool(np.allclose(pol, np.diag([0.25, 0.25, 0.0]), rtol=0, atol=1e-14))
+    return component.where.along_b0 and realspace_kind(component) is SLAB_KIND
 
 
 def _slab_closed_form(component: TensorComponent, omega: float, dt: float, lmax: int,
-                      rtol: float) -> tuple[np.ndarray, np.ndarray, float]:
-    """M^(1a) diagonal, M^(1c) and their error from KPM (38), (47) with G = E/2 (crmix.solver.mixing)."""
+                      rtol: float) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """M^(1a) diagonal, M^(1c), their error from KPM (38), (47) with G = E/2 (crmix.solver.mixing), and Lambda."""
     from crmix.solver.integrals import kappa, lambda_l
 
     def weight(k, xp=np):
@@ -227,37 +159,130 @@ def _slab_closed_form(component: TensorComponent, omega: float, dt: float, lmax:
     m1a, err_a = m1a_diagonal(float(lam.value[0]), float(lam.value[2]), lmax, "slab",
                               lambda_error=(float(lam.error[0]), float(lam.error[2])))
     m1c, err_c = m1c_matrix(kap.value, lmax, "slab", kappa_error=kap.error)
-    return np.asarray(m1a), np.asarray(m1c), 2.0 * err_a + err_c
+    return np.asarray(m1a), np.asarray(m1c), 2.0 * err_a + err_c, 2.0 * float(lam.value[0]) / 3.0 - float(lam.value[2]) / 3.0
+
+
+def _uniform_lambda(component: TensorComponent, omega: float, dt: float) -> float:
+    a0, b0 = uniform_moments(component)
+    return dt * dt * float(gen_realspace.uniform_lambda(a0, b0, omega * dt, np))
+
+
+def _uniform_gram(component: TensorComponent, omega: float, dt: float, jmax: int, kmax: float | None = None) -> np.ndarray:
+    """The integrated uniform Gram vector (GRAM_ENTRIES, jmax + 1) of the component's modes below ``kmax``."""
+    band = component if kmax is None or kmax >= component.kmax else _truncated(component, component.kmin, kmax)
+    a0, b0 = uniform_moments(band)
+    gram = np.zeros((GRAM_ENTRIES, jmax + 1))
+    gram[UNIFORM_ENTRY] = dt * dt * float(gen_realspace.uniform_gram(a0, b0, omega * dt, np))
+    return gram
+
+
+def _truncated(component: TensorComponent, kmin: float, kmax: float) -> TensorComponent:
+    from dataclasses import replace
+
+    return replace(component, kmin=kmin, kmax=kmax)
+
+
+@dataclass
+class _Sum:
+    """What the components add up to: M^(1a), M^(1c), the error bound and the statistics."""
+
+    m1a: np.ndarray
+    m1c: np.ndarray
+    error: float = 0.0
+    tail_error: float = 0.0
+    nodes: int = 0
+    converged: bool = True
+
+
+def _structured_cubature(component: TensorComponent, omega: float, dt: float, lmax: int, kmin: float, kmax: float,
+                         target: float, max_nodes: int, progress: bool):
+    """The Gram vector less its uniform part on [kmin, kmax], to an error that moves no M^(1c) element by more
+    than ``target`` (``gram_weights``)."""
+    lmax_field = 2 * lmax
+    boxes, orders = panels(component, omega, dt, lmax_field, kmin, kmax)
+    weights = gram_weights(lmax).reshape(-1)
+
+    def measure(error: np.ndarray) -> np.ndarray:
+        return error @ weights / target
+
+    return adaptive_cubature(node_sampler(component, omega, dt, lmax_field, structured=True), boxes, orders, None,
+                             measure=measure, max_nodes=max_nodes, progress=progress, label=f"generic M ({component.name})")
+
+
+def _realspace_route(component: TensorComponent, lam: RealSpaceLambda, omega: float, dt: float, lmax: int, rtol: float,
+                     scale: float, share: float, k_split: float, max_nodes: int, progress: bool, total: _Sum) -> None:
+    """Add one component by the second route (module docstring), with its real-space ``lam``."""
+    ell = np.arange(lmax + 1, dtype=float)
+    total.m1a -= ell * (ell + 1) * lam.value
+    total.error += 2.0 * lmax * (lmax + 1) * lam.error
+    top = component.kmax if not component.where.full else min(component.kmax, k_split)
+    if top * math.exp(-DLOGK0) <= component.kmin:  # no room for the ring that estimates the tail: no tail
+        top = component.kmax
+    target = rtol * scale * share
+    ring = (top * math.exp(-DLOGK0), top) if top < component.kmax else None
+    low = ring[0] if ring else top
+    res = _structured_cubature(component, omega, dt, lmax, component.kmin, low, target, max_nodes, progress)
+    gram = res.value.reshape(GRAM_ENTRIES, -1) + _uniform_gram(component, omega, dt, 2 * lmax, low)
+    m1c, err = contract_m1c(gram, lmax, res.error.reshape(GRAM_ENTRIES, -1))
+    total.m1c += m1c
+    total.error += err
+    total.nodes += res.nodes
+    total.converged &= res.converged
+    if ring is None:
+        return
+    ring_res = _structured_cubature(component, omega, dt, lmax, ring[0], ring[1], target, max_nodes, progress)
+    ring_gram = ring_res.value.reshape(GRAM_ENTRIES, -1) + _uniform_gram(_truncated(component, *ring), omega, dt, 2 * lmax)
+    ring_m1c, ring_err = contract_m1c(ring_gram, lmax, ring_res.error.reshape(GRAM_ENTRIES, -1))
+    straight_ring, _ = straight_m1c(component, dt, lmax, ring[0], ring[1], max(rtol, 1e-12))
+    tail, tail_err = straight_m1c(component, dt, lmax, top, component.kmax, max(rtol, 1e-12))
+    estimate = tail_error(component, ring, float(np.max(np.abs(ring_m1c - straight_ring))))
+    total.m1c += ring_m1c + tail
+    total.error += ring_err + tail_err + estimate
+    total.tail_error += estimate
+    total.nodes += ring_res.nodes
+    total.converged &= ring_res.converged
 
 
 def axisymmetric_mixing_matrix(tensor: AxisymmetricTensor, omega: float, dt: float, lmax: int, *,
                                rtol: float = GENERIC_RTOL, slab_closed_form: bool = True,
-                               max_nodes: int = DEFAULT_MAX_NODES, progress: bool = False) -> GenericMixingMatrix:
+                               max_nodes: int = DEFAULT_MAX_NODES, progress: bool = False,
+                               k_split: float | None = None) -> GenericMixingMatrix:
     """M(dt) = 1 + 2 M^(1a) + M^(1c) of ``tensor`` on helices (omega > 0) or straight lines (omega = 0).
 
     Units: omega and dt in Omega_ref and 1/Omega_ref (crmix.model); the tensor's spectra in the same
     units.  ``slab_closed_form``: slab components with the KPM (28) polarisation use the closed forms.
-    ``error`` of the result bounds the entries' error from the quadrature error estimates.
+    ``k_split``: where full-support components go over to the straight-line tail (default K_SPLIT Omega;
+    None or beyond the band: no tail).  ``error`` of the result bounds the entries' error from the
+    quadrature error estimates and the tail's estimate.
     """
     omega, dt, lmax, rtol, max_nodes = _check(tensor, omega, dt, lmax, rtol, max_nodes)
+    split = real("k_split", k_split, gt=0) if k_split is not None else (K_SPLIT * omega if omega > 0 else math.inf)
     ell = np.arange(lmax + 1, dtype=float)
-    m1a = np.zeros(lmax + 1)
-    m1c = np.zeros((lmax + 1, lmax + 1))
-    error = 0.0
-    generic = []
-    nodes, converged = 0, True
+    total = _Sum(m1a=np.zeros(lmax + 1), m1c=np.zeros((lmax + 1, lmax + 1)))
+    routes, structured = [], 0.0
     for component in tensor.components:
         if slab_closed_form and is_standard_slab(component):
-            a, c, e = _slab_closed_form(component, omega, dt, lmax, rtol)
-            m1a, m1c, error = m1a + a, m1c + c, error + e
-        else:
-            generic.append(component)
-    if generic:
-        integrals = generic_integrals(AxisymmetricTensor(tuple(generic)), omega, dt, lmax, rtol=rtol,
-                                      max_nodes=max_nodes, progress=progress)
+            a, c, e, lam = _slab_closed_form(component, omega, dt, lmax, rtol)
+            total.m1a, total.m1c, total.error = total.m1a + a, total.m1c + c, total.error + e
+            structured += abs(lam - _uniform_lambda(component, omega, dt))
+            continue
+        kind = realspace_kind(component)
+        lam = realspace_lambda(component, kind, omega, dt, rtol) if kind is not None else None
+        routes.append((component, lam))
+        structured += abs(lam.structured) if lam is not None else 0.0
+    scale = 2.0 * lmax * (lmax + 1) * structured
+    fast = [r for r in routes if r[1] is not None]
+    for component, lam in fast:
+        _realspace_route(component, lam, omega, dt, lmax, rtol, scale, 1.0 / len(fast), split, max_nodes, progress, total)
+    rest = [c for c, lam in routes if lam is None]
+    if rest:
+        integrals = generic_integrals(AxisymmetricTensor(tuple(rest)), omega, dt, lmax, rtol=rtol, max_nodes=max_nodes, progress=progress)
         c, err_c = contract_m1c(integrals.gram, lmax, integrals.gram_error)
-        m1a = m1a - ell * (ell + 1) * integrals.lam
-        m1c = m1c + c
-        error += 2.0 * lmax * (lmax + 1) * integrals.lam_error + err_c
-        nodes, converged = integrals.nodes, integrals.converged
-    return GenericMixingMatrix(dt=dt, lmax=lmax, m1a=m1a, m1c=m1c, error=error, nodes=nodes, converged=converged)
+        total.m1a -= ell * (ell + 1) * integrals.lam
+        total.m1c += c
+        total.error += 2.0 * lmax * (lmax + 1) * integrals.lam_error + err_c
+        total.nodes += integrals.nodes
+        total.converged &= integrals.converged
+    return GenericMixingMatrix(dt=dt, lmax=lmax, m1a=total.m1a, m1c=total.m1c, error=total.error, nodes=total.nodes,
+                               converged=total.converged, tail_error=total.tail_error)
+

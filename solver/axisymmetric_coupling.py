@@ -15,6 +15,12 @@ L = J +- 1 for one (l, l0, J)):
 
 with chi~ the generated coupling weights (chi up to a phase common to one J).  The vector of a
 mode is ``GRAM_ENTRIES`` x (J_max + 1) real numbers; the contraction is O(l_max^3).
+
+The uniform part.  A mode much longer than the orbit is a uniform field there: the field seen is
+W_q = int_0^dT e^{-i q Omega s} ds in every direction, so only w^q_00 = sqrt(4 pi) W_q is nonzero and
+only K^1_{--} (J = 1, L = 0): 4 pi sum_q S~_qq |W_q|^2 (``uniform_gram``).  Its (1c) part cancels the
+(1a) part of the same field exactly (crmix.derive.axisymmetric_realspace, ``uniform_field_cancels``);
+the generic path integrates K^J less this value and adds the closed form of its integral.
 """
 
 from __future__ import annotations
@@ -27,10 +33,12 @@ import numpy as np
 from crmix.generated import axisymmetric_weights as weights
 from crmix.solver.wigner import zero_m_threej
 
-__all__ = ["GRAM_ENTRIES", "contract_m1c", "gram_blocks", "spherical_density"]
+__all__ = ["GRAM_ENTRIES", "UNIFORM_ENTRY", "contract_m1c", "gram_blocks", "gram_weights", "spherical_density", "uniform_gram"]
 
 #: Rows of the per-mode vector: Re K_00, Re K_{-1,-1}, Re K_{1,1}, Re K_{-1,1}.
 GRAM_ENTRIES = 4
+#: (row, J) of the uniform field's only Gram entry, K^1_{--}.
+UNIFORM_ENTRY = (1, 1)
 _SQ2 = math.sqrt(2.0)
 #: U[q + 1, i] = (e_i)_q, spherical components q = -1, 0, 1 of the Cartesian unit vectors.
 _U = np.array([[1 / _SQ2, -1j / _SQ2, 0.0], [0.0, 0.0, 1.0], [-1 / _SQ2, -1j / _SQ2, 0.0]])
@@ -44,46 +52,62 @@ def spherical_density(s_cart: np.ndarray) -> np.ndarray:
     return _U @ s_cart @ _U.conj().T
 
 
-@lru_cache(maxsize=16)
-def _recoupling(lmax_field: int, q_max: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Gather indices (d, q, J, Q) -> (L, N + L_max) into w[q] and the factors (-1)^q <L N; 1 -q | J Q>, |Q| <= q_max."""
-    n_eff = lmax_field
+@lru_cache(maxsize=4)
+def _recoupling(lmax_field: int) -> tuple[np.ndarray, np.ndarray]:
+    """Flat gather indices (J, (d, q), Q) into w[q, L, N + L_max] (shape (3, L_max + 2, 2 L_max + 1)) and the factors
+    (-1)^q <L N; 1 -q | J Q>, |Q| <= L_max; entries off the triangles point at a zero and have factor 0."""
     jmax = lmax_field
     big_j = np.arange(jmax + 1)[:, None]
-    big_q = np.arange(-q_max, q_max + 1)[None, :]
-    l_idx = np.zeros((3, 3, jmax + 1, 2 * q_max + 1), dtype=np.int64)
-    n_idx = np.zeros_like(l_idx)
-    factor = np.zeros(l_idx.shape)
+    big_q = np.arange(-lmax_field, lmax_field + 1)[None, :]
+    index = np.zeros((jmax + 1, 3, 3, 2 * lmax_field + 1), dtype=np.int64)
+    factor = np.zeros(index.shape)
+    zero = (0 * (lmax_field + 2) + lmax_field + 1) * (2 * lmax_field + 1)  # w[0, L_max + 1, 0], always 0
     for di, d in enumerate((-1, 0, 1)):
         big_l = big_j + d
         for qi, q in enumerate(_M2):
             big_n = big_q + q
             valid = ((big_l >= 0) & (big_l <= lmax_field) & (np.abs(big_q) <= big_j)
-                     & (np.abs(big_n) <= np.minimum(big_l, n_eff)) & ((d != 0) | (big_j > 0)))
+                     & (np.abs(big_n) <= big_l) & ((d != 0) | (big_j > 0)))
             kernel = getattr(weights, f"clebsch_rank_one_{_CASES[d]}_{_M2_NAMES[-q]}")  # m2 = -q
             safe_l = np.where(valid, big_l, 2).astype(float)
             safe_n = np.where(valid, big_n, 0).astype(float)
             with np.errstate(invalid="ignore", divide="ignore"):
                 cg = np.where(valid, kernel(safe_l, safe_n, np), 0.0)
-            factor[di, qi] = (-1.0) ** q * cg
-            l_idx[di, qi] = np.where(valid, big_l, 0)
-            n_idx[di, qi] = np.where(valid, big_n + n_eff, 0)
-    return l_idx, n_idx, factor
+            factor[:, di, qi] = (-1.0) ** q * cg
+            flat = (qi * (lmax_field + 2) + big_l) * (2 * lmax_field + 1) + big_n + lmax_field
+            index[:, di, qi] = np.where(valid, flat, zero)
+    return index.reshape(jmax + 1, 9, -1), factor.reshape(jmax + 1, 9, -1)
 
 
-def gram_blocks(w: np.ndarray, n_eff: int, s_cart: np.ndarray) -> np.ndarray:
-    """The per-mode vector (GRAM_ENTRIES, J_max + 1) from w^q_{L N} (3, L_max+1, 2 n_eff+1) and S (module docstring)."""
-    lmax_field = w.shape[1] - 1
-    # t_d[q](J, Q) needs |Q + q| <= n_eff: only |Q| <= n_eff + 1 (rounded up to 8, a few cached layouts)
-    l_idx, n_idx, factor = _recoupling(lmax_field, min(lmax_field, 8 * math.ceil((n_eff + 1) / 8)))
-    full = np.zeros((3, lmax_field + 1, 2 * lmax_field + 1), dtype=complex)
-    full[:, :, lmax_field - n_eff: lmax_field + n_eff + 1] = w
-    q_idx = np.arange(3)[None, :, None, None]
-    t = np.moveaxis(full[q_idx, l_idx, n_idx] * factor, 2, 0)  # (J, d, q, Q)
-    u = np.matmul(spherical_density(s_cart), t.conj())  # (J, e, q, Q): sum_r S~_qr t_e[r]^*
-    jmax = lmax_field + 1
-    k = np.matmul(t.reshape(jmax, 3, -1), u.reshape(jmax, 3, -1).transpose(0, 2, 1)).real  # (J, d, e)
-    return np.stack([k[:, 1, 1], k[:, 0, 0], k[:, 2, 2], k[:, 0, 2]])
+def uniform_gram(s_cart: np.ndarray, omega: float, dt: float) -> float:
+    """K^1_{--} of a uniform field with density ``s_cart``: 4 pi sum_q S~_qq |int_0^dT e^{-i q Omega s} ds|^2 (module docstring)."""
+    w = omega * dt
+    seen = 2.0 * (1.0 - math.cos(w)) / omega**2 if w > 1e-4 else dt * dt * (1.0 - w * w / 12.0)
+    diag = np.real(np.diag(spherical_density(s_cart)))
+    return float(4.0 * math.pi * (diag[0] * seen + diag[1] * dt * dt + diag[2] * seen))
+
+
+def gram_blocks(w: np.ndarray, n_eff: int, s_cart: np.ndarray, lmax_field: int | None = None) -> np.ndarray:
+    """The per-mode vector (GRAM_ENTRIES, lmax_field + 1) from w^q_{L N} (3, R + 1, 2 n_eff + 1), L <= R <= lmax_field
+    (zero beyond R; default R = lmax_field), and S (module docstring).
+
+    With the coefficients t as a (J, (d, q), Q) array, M = t t^dagger per J (one batched product) and
+    K^J_{d e} = Re sum_{q q'} S~_{q q'} M_{(d q), (e q')}.
+    """
+    reach = w.shape[1] - 1
+    lmax_field = reach if lmax_field is None else lmax_field
+    index, factor = _recoupling(lmax_field)
+    jmax = min(reach + 1, lmax_field)  # K^J vanishes beyond J = R + 1
+    q_max = min(jmax, n_eff + 1)  # t_d[q](J, Q) needs |Q + q| <= n_eff
+    cols = slice(lmax_field - q_max, lmax_field + q_max + 1)
+    full = np.zeros((3, lmax_field + 2, 2 * lmax_field + 1), dtype=complex)
+    full[:, : reach + 1, lmax_field - n_eff: lmax_field + n_eff + 1] = w
+    t = np.take(full.reshape(-1), index[: jmax + 1, :, cols]) * factor[: jmax + 1, :, cols]  # (J, 9, Q)
+    m = np.matmul(t, t.conj().transpose(0, 2, 1)).reshape(jmax + 1, 3, 3, 3, 3)  # (J, d, q, e, q')
+    k = np.einsum("qr,jdqer->jde", spherical_density(s_cart), m).real
+    out = np.zeros((GRAM_ENTRIES, lmax_field + 1))
+    out[:, : jmax + 1] = np.stack([k[:, 1, 1], k[:, 0, 0], k[:, 2, 2], k[:, 0, 2]])
+    return out
 
 
 @lru_cache(maxsize=4)
@@ -106,6 +130,17 @@ def _contraction_weights(lmax: int) -> tuple[np.ndarray, ...]:
     rho_lo = chi_lo * z
     rho_hi = chi_hi * z_next
     return rho_eq, rho_lo, rho_hi, np.where(equal, big_l, 0), np.where(pair, big_j, 0)
+
+
+@lru_cache(maxsize=4)
+def gram_weights(lmax: int) -> np.ndarray:
+    """max over (l, l0) of |the coefficient of each Gram entry (GRAM_ENTRIES, 2 lmax + 1) in M^(1c)_{l l0}|: an error
+    vector e of the Gram entries changes no element of M^(1c) by more than gram_weights . e."""
+    rho_eq, rho_lo, rho_hi, j_eq, j_pair = _contraction_weights(lmax)
+    out = np.zeros((GRAM_ENTRIES, 2 * lmax + 2))
+    for row, (coef, index) in enumerate(((rho_eq**2, j_eq), (rho_lo**2, j_pair), (rho_hi**2, j_pair), (2.0 * np.abs(rho_lo * rho_hi), j_pair))):
+        np.maximum.at(out[row], index.ravel(), np.abs(coef).ravel())
+    return out[:, : 2 * lmax + 1]
 
 
 def contract_m1c(gram: np.ndarray, lmax: int, gram_error: np.ndarray | None = None) -> tuple[np.ndarray, float]:

@@ -12,7 +12,9 @@ in any variable estimate the unresolved part r, and
     |int r - Q[r]| <= 2 sqrt(vol) ||r||_2 = 2 sqrt(2^d) J ||r||_ref       (Cauchy-Schwarz; J = prod h_i),
 
 entry by entry, plus a rounding floor 4 eps int |f|.  Panels are bisected (along the variable
-whose tail is larger) until the summed bound is below the caller's tolerance vector, or a node
+whose tail is larger) until the summed bound is below the caller's tolerance vector -- or, with a
+``measure`` (a nonnegative linear functional of the error vector, e.g. the error it propagates into a
+contraction, in units of the tolerance), until the measure of the summed bound is <= 1 -- or a node
 budget is spent (then a RuntimeWarning, and the result carries the bound it reached).
 """
 
@@ -40,6 +42,8 @@ Box = tuple[tuple[float, ...], tuple[float, ...]]
 Sample = Callable[[np.ndarray], np.ndarray]
 #: current value (n_entries,) -> the absolute error allowed per entry (n_entries,), > 0.
 Tolerance = Callable[[np.ndarray], np.ndarray]
+#: error bounds (..., n_entries) -> their size in units of the tolerance (...): converged at <= 1.
+Measure = Callable[[np.ndarray], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -133,13 +137,17 @@ def _bisect(box: Box, axis: int) -> list[Box]:
     return [(tuple(lo), tuple(left_hi)), (tuple(right_lo), tuple(hi))]
 
 
-def adaptive_cubature(sample: Sample, initial: Sequence[Box], orders: Sequence[int], tolerance: Tolerance, *,
-                      max_nodes: int, progress: bool = False, label: str = "cubature") -> CubatureResult:
-    """int f over the union of the ``initial`` boxes, refined until the error bound meets ``tolerance``.
+def adaptive_cubature(sample: Sample, initial: Sequence[Box], orders: Sequence[int], tolerance: Tolerance | None, *,
+                      max_nodes: int, progress: bool = False, label: str = "cubature",
+                      measure: Measure | None = None) -> CubatureResult:
+    """int f over the union of the ``initial`` boxes, refined until the error bound meets ``tolerance``
+    (per entry), or until ``measure`` of it is <= 1 (module docstring).
 
     ``orders``: Gauss nodes per variable on every panel.  ``max_nodes`` caps the integrand
     evaluations; reaching it warns and returns the bound reached (``converged`` False).
     """
+    if (tolerance is None) == (measure is None):
+        raise ValueError("adaptive_cubature needs exactly one of tolerance and measure")
     orders = tuple(int(n) for n in orders)
     per_panel = int(np.prod(orders))
     todo = list(initial)
@@ -155,11 +163,17 @@ def adaptive_cubature(sample: Sample, initial: Sequence[Box], orders: Sequence[i
             bar.update(per_panel)
         value = np.sum([p.value for p in panels], axis=0)
         errors = np.stack([p.error for p in panels])
-        tau = np.asarray(tolerance(value), dtype=float)
-        if np.all(np.sum(errors, axis=0) <= tau):
-            converged = True
-            break
-        share = np.max(errors / tau[None, :], axis=1)  # each panel's largest error in units of the tolerance
+        if measure is not None:
+            if float(measure(np.sum(errors, axis=0))) <= 1.0:
+                converged = True
+                break
+            share = np.asarray(measure(errors), dtype=float)  # each panel's error in units of the tolerance
+        else:
+            tau = np.asarray(tolerance(value), dtype=float)
+            if np.all(np.sum(errors, axis=0) <= tau):
+                converged = True
+                break
+            share = np.max(errors / tau[None, :], axis=1)  # each panel's largest error in units of the tolerance
         order = np.argsort(-share, kind="stable")
         rest = np.cumsum(share[order][::-1])[::-1]  # rest[i] = sum of share over order[i:]
         n_refine = max(int(np.searchsorted(-rest, -0.5, side="left")), 1)

@@ -17,18 +17,36 @@ straight lines.  Fitted on the 2-core CPU machine (2D lines to k_max = 30, 100, 
 Omega dT = 71 and l_max = 10, 20, 50: 0.75, 2.7, 15 ms per wave vector at l_max = 10, times 2.9-3.3 at
 l_max = 50; isotropic + B0 to k_max = 3 Omega: 0.6 ms at l_max = 10, 1.3 ms at 30), refinement 1.1-1.9
 for lines, 3-5 for the (k, c) plane (benchmarks/axisymmetric.py; isotropic + B0 to k_max = 8.9 Omega at
-l_max = 8: 57 s, estimated 45 s).
+l_max = 8: 57 s, estimated 45 s).  A full-support component on helices is cubed only up to its k_split
+(K_SPLIT Omega; crmix.solver.axisymmetric): beyond it the straight-line tail costs a kappa of its band.
+The perpendicular modes of a 2D line with its reference polarisation (the real-space route, one FFT per
+multipole: crmix.solver.axisymmetric_perpendicular) cost instead PERPENDICULAR_SECONDS + PERPENDICULAR_FFT
+(R + 1)(x + 12 x^(1/3) + 24 + R) + PERPENDICULAR_GRAM (R + 1)^2 seconds each, x = 2k/Omega, R = min(2 l_max,
+reach) the multipoles the mode reaches (crmix.solver.axisymmetric_nodes.multipole_reach), with the refinement
+REFINEMENT_PERPENDICULAR (one wave vector at k = 0.5..1000 Omega, l_max = 10, 30, 100: 1-64 ms; 2D lines of
+the default model at 10 TV, Omega dT = 20, l_max = 100: 1248 wave vectors in 9.5 s for lambda_min = r_g/10,
+1792 in 25 s for r_g/30, 5216 in 193 s on the default band r_g/150; estimated 1.35, 0.92 and 0.74 times
+that), and their Lambda in real space a time that does not grow with the band or Delta T.
+
+Before any of it, the QLT scattering of a full-support component on helices (crmix.qlt_axisymmetric; the
+solver's source and the QLT Delta T rules need it, whatever Delta T is given) sums
+every harmonic |N| <= k_max mu/Omega at every mu node between the harmonic onsets: about
+QLT_SECONDS (k_max/Omega)^QLT_POWER seconds (isotropic + B0, eta = 0.5, on the 2-core CPU machine, one
+thread: 1.7, 8.4 and 57 s at k_max = 17.8, 35.5 and 71 Omega; the fit gives 1.2, 8.1 and 57 s).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
 from crmix.model import TurbulenceModel
 from crmix.resources import ResourceEstimate
-from crmix.solver.axisymmetric import initial_wave_vectors, is_standard_slab
+from crmix.solver.axisymmetric import K_SPLIT, initial_wave_vectors, is_standard_slab
+from crmix.solver.axisymmetric_lambda import realspace_kind
+from crmix.solver.axisymmetric_nodes import DLOGK0, multipole_reach
 
 __all__ = ["spectrum_estimate"]
 
@@ -42,6 +60,12 @@ REFINEMENT_PLANE = 4.0
 GENERIC_SECONDS = 6e-4
 GENERIC_K_SCALE = 30.0
 GENERIC_LMAX_POWER = 0.7
+QLT_SECONDS = 3.7e-4
+QLT_POWER = 2.8
+PERPENDICULAR_SECONDS = 1e-3
+PERPENDICULAR_FFT = 1e-7
+PERPENDICULAR_GRAM = 4e-7
+REFINEMENT_PERPENDICULAR = 1.2
 
 
 def _kappa_nodes(kmin: float, kmax: float, dt: float) -> float:
@@ -63,11 +87,28 @@ def _model_cost(model: TurbulenceModel, dt: float, lmax: int) -> tuple[float, fl
             seconds += KAPPA_SECONDS * ells * n
             nodes = max(nodes, n)
             continue
+        split = K_SPLIT * model.Omega
+        if component.where.full and model.Omega > 0 and component.kmin < split * math.exp(-DLOGK0) and split < component.kmax:  # the tail
+            n = _kappa_nodes(split, component.kmax, dt)
+            seconds += KAPPA_SECONDS * ells * n
+            nodes = max(nodes, n)
+            component = replace(component, kmax=split)
         counts, k_mid = initial_wave_vectors(component, model.Omega, dt, lmax)
+        if component.where.perpendicular and model.Omega > 0 and realspace_kind(component) is not None:
+            per_mode = [_perpendicular_seconds(k, model.Omega, dt, lmax) for k in k_mid]
+            seconds += REFINEMENT_PERPENDICULAR * float(np.sum(counts * np.array(per_mode)))
+            continue
         k_term = (k_mid / GENERIC_K_SCALE) ** 2 if model.Omega > 0 else 0.0 * k_mid
         refinement = REFINEMENT_PLANE if component.where.full else REFINEMENT_LINE
         seconds += refinement * GENERIC_SECONDS * per_lmax * float(np.sum(counts * (1.0 + k_term)))
     return seconds, nodes
+
+
+def _perpendicular_seconds(k: float, omega: float, dt: float, lmax: int) -> float:
+    """Time of one perpendicular mode by the FFT route (module docstring)."""
+    x = 2.0 * k / omega
+    reach = min(2 * lmax, multipole_reach(k, 0.0, omega, dt)) + 1.0
+    return PERPENDICULAR_SECONDS + PERPENDICULAR_FFT * reach * (x + 12.0 * x ** (1.0 / 3.0) + 23.0 + reach) + PERPENDICULAR_GRAM * reach**2
 
 
 def spectrum_estimate(models_and_dt: list[tuple[TurbulenceModel, float]], lmax: int) -> ResourceEstimate:
@@ -76,6 +117,13 @@ def spectrum_estimate(models_and_dt: list[tuple[TurbulenceModel, float]], lmax: 
     ells = 2.0 * lmax + 1.0
     costs = [_model_cost(m, dt, lmax) for m, dt in models_and_dt]
     nodes = max(n for _, n in costs)
-    seconds = sum(BASE_SECONDS + MATRIX_SECONDS * cube + s for s, _ in costs)
+    seconds = sum(BASE_SECONDS + MATRIX_SECONDS * cube + s + qlt_seconds(m) for (s, _), (m, _) in zip(costs, models_and_dt))
     return ResourceEstimate(memory={"mixing-matrix contraction": MATRIX_BYTES * cube, "kappa time factors": KAPPA_BYTES * ells * nodes},
                             seconds=seconds)
+
+
+def qlt_seconds(model: TurbulenceModel) -> float:
+    """Time of the QLT scattering of ``model``'s full-support components on helices (module docstring); 0 otherwise."""
+    if model.Omega <= 0 or model.turbulence.closed_form(model) is not None:
+        return 0.0
+    return sum(QLT_SECONDS * (c.kmax / model.Omega) ** QLT_POWER for c in model.turbulence.tensor(model).components if c.where.full)

@@ -1,6 +1,6 @@
 """chi^2 of every candidate theory against simulated ensembles, with no constant tuned per run.
 
-    python validation/candidates.py ENSEMBLE=MIXING [ENSEMBLE=MIXING ...]
+    python validation/candidates.py [--held-out ENSEMBLE] ENSEMBLE=MIXING [ENSEMBLE=MIXING ...]
 
 ENSEMBLE: a ``crmix simulate`` folder (the simulated C_l/C_1 at its latest T, l = 2..20, diagonal
 jackknife covariance: crmix.fit.data.read_shape); MIXING: a ``crmix mixing`` folder of the same model
@@ -18,18 +18,24 @@ whose recorded Delta T cover ~0.25-0.65 tau_s.  The candidates, each solved by K
   measured M, c tau_s       the same at Delta T = c tau_s, ONE c for all runs (the c minimising the
                             summed chi^2, on a grid of 0.025)
   measured M, best c        (for reference, tuned per run) the best c of each run
+  measured M, crossing      Delta T = c tau_s + b L_c/v (crmix.solver.timestep's ``crossing`` rule), c and
+                            b fitted to all runs but the held-out one; each run also left out in turn
 
-Prints the chi^2/dof table (dof = 19 points; 18 for the per-run c) and the summed chi^2 against c.
+Prints the chi^2/dof table (dof = 19 points; 18 for the per-run c), the summed chi^2 against c, and
+every rule of validation/rules.py fitted to the runs (the held-out run excluded) with its chi^2/dof per
+run at the fitted constants and left out of the fit.
 """
 
 from __future__ import annotations
 
 import sys
 import warnings
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from common import markdown_row
+from rules import RULES, Chi2Grid, fit_rule, leave_one_out
 from scipy.linalg import expm
 
 from crmix.fit.data import read_shape
@@ -44,6 +50,8 @@ LMAX = 100
 #: l_max of the age-ordered exponential (its path costs ~ a minute of CPU per run at 40)
 AGE_LMAX = 40
 C_GRID = np.round(np.arange(0.25, 0.6501, 0.025), 3)
+#: points of the chi^2(Delta T / tau_s) grid over each mixing run's range, for the rules
+RULE_GRID = 121
 CLOSED = ("first order", "dressed exp", "Bourret", "flux", "age-ordered exp")
 
 
@@ -74,9 +82,11 @@ def closed_candidates(shape: Any) -> dict[str, np.ndarray]:
     }
 
 
-def main(pairs: list[str]) -> None:
+def main(arguments: list[str]) -> None:
     warnings.simplefilter("ignore")
-    rows = []
+    held_out = arguments[arguments.index("--held-out") + 1] if "--held-out" in arguments else None
+    pairs = [a for a in arguments if "=" in a]
+    rows, grids = [], []
     for pair in pairs:
         ensemble, mixing_run = pair.split("=")
         shape = read_shape(ensemble, ells=(2, 20))
@@ -94,6 +104,9 @@ def main(pairs: list[str]) -> None:
         dt51 = 4.0 * (model.Omega * tau) ** (1.0 / 3.0) / model.Omega
         at51 = chi2(family.ratio(dt51)) if mix.times[0] <= dt51 <= mix.times[-1] else np.nan
         by_c = np.array([chi2(family.ratio(c * tau)) if mix.times[0] <= c * tau <= mix.times[-1] else np.nan for c in C_GRID])
+        cs = np.linspace(mix.times[0] / tau, mix.times[-1] / tau, RULE_GRID)
+        grids.append(Chi2Grid(Path(ensemble).name, model.Omega * tau, model.Omega * model.L_c, model.eta, cs,
+                              np.array([chi2(family.ratio(c * tau)) for c in cs]), len(shape.ells)))
         rows.append((model, model.Omega * tau, shape, closed, at51, by_c))
         print(f"{ensemble}: done", file=sys.stderr, flush=True)
     total = np.sum([r[5] for r in rows], axis=0)
@@ -112,6 +125,27 @@ def main(pairs: list[str]) -> None:
     print(markdown_row("c", *(f"{x:g}" for x in C_GRID)))
     print("|---|" + "---|" * len(C_GRID))
     print(markdown_row("Σχ²", *(f"{x:.0f}" if np.isfinite(x) else "—" for x in total)))
+    print_rules(grids, held_out)
+
+
+def print_rules(grids: list[Chi2Grid], held_out: str | None) -> None:
+    """Every rule of validation/rules.py: constants, chi^2/dof per run fitted and left out (module docstring)."""
+    train = [g for g in grids if g.name != held_out]
+    print(f"\nRules for Delta T fitted to {len(train)} runs" + (f" ({held_out} held out)" if held_out else "")
+          + ": χ²/dof per run at the fitted constants / with the run left out of the fit\n")
+    print(markdown_row("rule", "constants", "Σχ² (fitted runs)", *(g.name for g in grids), "runs ≤ 1.5 left out"))
+    print("|---|---|---|" + "---|" * (len(grids) + 1))
+    for rule, (law, _) in RULES.items():
+        p, total = fit_rule(rule, train)
+        out = leave_one_out(rule, train)
+        cells = []
+        for g in grids:
+            fitted = g.at(law(p, g)) / g.points
+            predicted = out[g.name] / g.points if g.name in out else fitted  # the held-out run: a prediction already
+            cells.append(f"{fitted:.2f} / {predicted:.2f}" + (" (held out)" if g.name == held_out else ""))
+        good = sum(out[g.name] / g.points <= 1.5 for g in train) + sum(g.at(law(p, g)) / g.points <= 1.5 for g in grids
+                                                                       if g.name == held_out)
+        print(markdown_row(rule, ", ".join(f"{x:.4g}" for x in p), f"{total:.1f}", *cells, f"{good} of {len(grids)}"))
 
 
 if __name__ == "__main__":

@@ -92,14 +92,19 @@ def request_from_args(args: argparse.Namespace) -> CompareRequest:
     )
 
 
+def _delta(extra: dict[str, Any], rule: str) -> str:
+    """", Delta chi2 = 1.7" at the rule's Omega dT, or "" where it lies outside the searched range."""
+    at = extra.get(f"delta_chi2_at_{rule}", math.nan)
+    return f", Delta chi2 = {at:.1f}" if math.isfinite(at) else ""
+
+
 def _summary(result: Any) -> list[str]:
     lines = []
     for tf, t in zip(result.fits, result.tiers):
         x = tf.extra
-        at = x.get("delta_chi2_at_kpm51")
         shape = "" if tf.omega_dt is None else (
-            f"Omega dT = {tf.omega_dt.text()} (KPM (51) with c = 4: {x['omega_dt_kpm51']:.3g}"
-            + ("" if at is None else f", Delta chi2 = {at:.1f}") + f"; QLT Omega tau_s = {x['omega_tau_s_qlt']:.3g}), ")
+            f"Omega dT = {tf.omega_dt.text()} (KPM (51) with c = 4: {x['omega_dt_kpm51']:.3g}{_delta(x, 'kpm51')}; "
+            f"crossing rule: {x['omega_dt_crossing']:.3g}{_delta(x, 'crossing')}; QLT Omega tau_s = {x['omega_tau_s_qlt']:.3g}), ")
         noise = "" if tf.noise_level is None else f", N_w = {tf.noise_level.text()} (N ~ {x['events_implied']:.2g} events)"
         energy = "" if t.data.energy_TeV is None else f" ({t.data.energy_TeV:g} TeV)"
         lines.append(f"tier {tf.tier}{energy}: {shape}C_1 = {tf.amplitude.text()} "

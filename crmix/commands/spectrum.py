@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from crmix.commands.options import add_model_options, add_output_options, geometry_from_options
 from crmix.solver.choices import CLOSURES, DEFAULT_LMAX, DEFAULT_LMAX_GENERIC
-from crmix.solver.timestep import DT_RULES, KPM51_COEFFICIENT, SCATTERING_FRACTION
+from crmix.solver.timestep import CROSSING_RULE, DT_RULES, KPM51_COEFFICIENT, SCATTERING_FRACTION
 
 if TYPE_CHECKING:
     from crmix.solver.spectrum import AngularSpectrum
@@ -46,12 +46,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     dt = parser.add_mutually_exclusive_group()
     dt.add_argument("--dt-rule", choices=DT_RULES, default=None,
                     help="kpm51: Omega dt = c (Omega tau_s)^(1/3) (KPM (51)) with the geometry's QLT tau_s, the default where one "
-                    "exists; scattering: dt = c tau_s, the rule of a measured M (--mixing-run; docs/validation.md)")
+                    "exists; scattering: dt = c tau_s; crossing: dt = c tau_s + b L_c/v, the rule of a measured M "
+                    "(--mixing-run; docs/validation.md)")
     dt.add_argument("--omega-dt", type=float, default=None, help="Omega dt given directly (> 0)")
     dt.add_argument("--alpha", type=float, default=None,
                     help="alpha = k_max dt (MA19; > 0); this or --omega-dt where QLT has no tau_s (isotropic, eta = 1; 2d)")
     parser.add_argument("--dt-coefficient", type=float, default=None,
-                        help=f"c of the rule (default: kpm51 {KPM51_COEFFICIENT:g}, scattering {SCATTERING_FRACTION:g})")
+                        help=f"c of the rule (default: kpm51 {KPM51_COEFFICIENT:g}, scattering {SCATTERING_FRACTION:g}, "
+                        f"crossing {CROSSING_RULE[0]:g} with b = {CROSSING_RULE[1]:g})")
     parser.add_argument("--cos-alpha-correction", action="store_true", help="multiply the dipole source by 1/<cos a>^2 (KPM Sec. 3.3)")
     parser.add_argument(
         "--extrapolate", nargs="?", const="inf", default=None, metavar="LMAX",

@@ -31,7 +31,7 @@ def test_slab_on_straight_lines_reproduces_the_closed_forms_at_omega_zero(narrow
 
     dt, lmax = 3.0, 5
     tensor = tensor_from_model(narrow_model)
-    m1a, m1c, _ = _slab_closed_form(tensor.components[0], 0.0, dt, lmax, 1e-10)
+    m1a, m1c, _, _ = _slab_closed_form(tensor.components[0], 0.0, dt, lmax, 1e-10)
     gen = axisymmetric_mixing_matrix(tensor, 0.0, dt, lmax, slab_closed_form=False)
     assert relative(gen.m1c, m1c) <= TOL
     assert relative(gen.m1a, m1a) <= TOL

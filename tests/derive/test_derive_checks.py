@@ -12,6 +12,7 @@ import mpmath
 import pytest
 import sympy as sp
 
+from crmix.derive import axisymmetric_realspace as realspace
 from crmix.derive import axisymmetric_weights, boris, bourret, closure, diagrams, lookups, operators
 from crmix.derive import kernels as dk
 from crmix.derive.axisymmetric import symbolic_polarisations
@@ -166,6 +167,15 @@ BROKEN: dict[str, list[dict]] = {
         {"kappa_domain_factor": sp.Rational(1, 2)},  # KPM (41): (1c) on the ordered triangle
         {"kernels": {"slab_m1c_l0_weight": 2 * (2 * ell0 + 1)}},
         {"kernels": {"isotropic_m1a": 2 * ISO_M1A}},
+    ],
+    "realspace_lambda_weights": [
+        {"weights": {"realspace_two_d_g": 1 - realspace.mu**2}},  # sign of the J2 weight
+        {"weights": {"realspace_isotropic_f": (1 - realspace.mu**2) + (1 - realspace.mu**2) * sp.cos(realspace.w)}},
+    ],
+    "realspace_lambda_reduction": [{"time_weight": 2}],  # the ordered time triangle counted twice
+    "uniform_field_cancels": [
+        {"kernels": {"uniform_lambda": 2 * emitted("crmix.derive.axisymmetric_realspace", "uniform_lambda").expr}},
+        {"kernels": {"uniform_gram": emitted("crmix.derive.axisymmetric_realspace", "uniform_gram").expr.subs(realspace.b0, 0)}},
     ],
     "boris_kick_is_rotation": [{"step": boris.with_assignment(boris.BORIS_STEP, "f", 1 / (1 + _t2))}],  # 2/(1+t^2) halved
     "boris_time_reversible": [

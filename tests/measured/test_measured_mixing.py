@@ -124,3 +124,16 @@ def test_spectra_follow_the_liouville_mapping():
     two = reduce_mixing(config, Analysis(gradient=(0, 0, 2e-3), diffusion="qlt"), results)
     np.testing.assert_allclose(two.cl, 4 * one.cl, rtol=1e-12)
     np.testing.assert_allclose(two.ratio, one.ratio, rtol=1e-12)
+
+
+def test_a_mixing_run_folder_held_by_another_process_is_refused_before_any_work(tmp_path):
+    """crmix mixing holds its folder as crmix simulate does: a second writer is refused, naming --out, and writes nothing."""
+    from crmix.simulate.store import folder_lock
+
+    out = tmp_path / "m"
+    out.mkdir()
+    with folder_lock(out), pytest.raises(ValueError, match=r"--out .* in use by another crmix process"):
+        run_mixing(_config(), out, 1, progress=False)
+    assert not any(out.iterdir())
+    run_mixing(_config(), out, 1, progress=False)  # free again: the run goes on
+    assert (out / "mixing.npz").exists()

@@ -120,3 +120,22 @@ def test_the_scattering_rule_is_a_fraction_of_the_qlt_scattering_time():
     assert mixing_time(MODEL).dt == pytest.approx(4.0 * tau ** (1 / 3), rel=1e-14)
     assert SpectrumRequest(dt_rule="scattering").dt_coefficient == SCATTERING_FRACTION
     assert SpectrumRequest().dt_coefficient == 4.0
+
+
+def test_the_crossing_rule_adds_a_part_of_the_correlation_crossing_time():
+    """dt = c tau_s + b L_c/v with (c, b) = CROSSING_RULE; --dt-coefficient replaces c only; L_c = r_g/rho, v = 1."""
+    from crmix.qlt import scattering_time
+    from crmix.solver.timestep import CROSSING_CALIBRATED, CROSSING_RULE, mixing_time
+    from crmix.theory import SpectrumRequest
+
+    tau, crossing = scattering_time(MODEL), MODEL.r_g / MODEL.rho
+    step = mixing_time(MODEL, rule="crossing")
+    assert step.source == "crossing" and step.dt == pytest.approx(CROSSING_RULE[0] * tau + CROSSING_RULE[1] * crossing, rel=1e-14)
+    assert mixing_time(MODEL, rule="crossing", coefficient=0.2).dt == pytest.approx(0.2 * tau + CROSSING_RULE[1] * crossing, rel=1e-14)
+    assert SpectrumRequest(dt_rule="crossing").dt_coefficient == CROSSING_RULE[0]
+    assert CROSSING_CALIBRATED[0] <= tau / crossing <= CROSSING_CALIBRATED[1]
+    assert not any("calibrated" in w for w in step.warnings)
+    outside = TurbulenceModel(geometry="slab", eta=0.5, rho=1e-3, spectrum=Spectrum(kmax=2 * math.pi * 30 / 1e-3))
+    assert scattering_time(outside) / (outside.r_g / outside.rho) < CROSSING_CALIBRATED[0]
+    with pytest.warns(UserWarning, match="calibrated"):
+        mixing_time(outside, rule="crossing")

@@ -31,6 +31,9 @@ def test_compare_runs_on_the_shipped_icetop_table(tmp_path: Path, capsys, units_
         units_everywhere(out / name)
     fits = Table.read(out / "compare_fit.ecsv")
     assert list(fits["tier"]) == ["3", "4"] and np.all(fits["dof"] == 41 - 3)
+    # the crossing rule's Omega dT in every row: tier 3's inside the range (Delta chi2 >= 0), tier 4's below 2 pi (NaN)
+    assert 2 * np.pi < fits["omega_dt_crossing"][0] < fits["omega_tau_s_qlt"][0] and fits["delta_chi2_at_crossing"][0] >= -1e-9
+    assert fits["omega_dt_crossing"][1] < 2 * np.pi and np.isnan(fits["delta_chi2_at_crossing"][1])
     assert np.all(fits["omega_dt"] >= 2 * np.pi * (1 - 1e-9)) and np.all(fits["omega_dt"] <= fits["omega_tau_s_qlt"] * (1 + 1e-9))
     assert fits.meta["parameters"]["filter"] == "m0" and fits.meta["joint_fit"]["dof"] == 2 * 41 - 1 - 4
     spectra = Table.read(out / "compare_spectra.ecsv")
