@@ -35,6 +35,7 @@ TOPIC_MODULES = (
     "crmix.derive.lookups",
     "crmix.derive.closure",
     "crmix.derive.axisymmetric",
+    "crmix.derive.qlt_continuum",
     "crmix.derive.pair_age",
     "crmix.derive.axisymmetric_realspace",
 )

@@ -29,10 +29,11 @@ the default model at 10 TV, Omega dT = 20, l_max = 100: 1248 wave vectors in 9.5
 that), and their Lambda in real space a time that does not grow with the band or Delta T.
 
 Before any of it, the QLT scattering of a full-support component on helices (crmix.qlt_axisymmetric; the
-solver's source and the QLT Delta T rules need it, whatever Delta T is given) sums
-every harmonic |N| <= k_max mu/Omega at every mu node between the harmonic onsets: about
-QLT_SECONDS (k_max/Omega)^QLT_POWER seconds (isotropic + B0, eta = 0.5, on the 2-core CPU machine, one
-thread: 1.7, 8.4 and 57 s at k_max = 17.8, 35.5 and 71 Omega; the fit gives 1.2, 8.1 and 57 s).
+solver's source and the QLT Delta T rules need it, whatever Delta T is given) sums the harmonics below
+k_s = 32 Omega/|mu| and takes their straight-line continuum above (crmix.qlt_resonances): about
+QLT_SECONDS (k_max/Omega)^QLT_POWER seconds (an envelope of benchmarks/qlt_scattering.py on the 2-core CPU
+machine, one thread: 0.8, 2.2, 3.5, 4.8, 4.2 and 8 s at k_max = 35, 71, 142, 284, 942 and 1333 Omega;
+the envelope gives 1.8, 2.5, 3.6, 5.1, 9.2 and 11 s).
 """
 
 from __future__ import annotations
@@ -60,8 +61,8 @@ REFINEMENT_PLANE = 4.0
 GENERIC_SECONDS = 6e-4
 GENERIC_K_SCALE = 30.0
 GENERIC_LMAX_POWER = 0.7
-QLT_SECONDS = 3.7e-4
-QLT_POWER = 2.8
+QLT_SECONDS = 0.3
+QLT_POWER = 0.5
 PERPENDICULAR_SECONDS = 1e-3
 PERPENDICULAR_FFT = 1e-7
 PERPENDICULAR_GRAM = 4e-7

@@ -88,7 +88,7 @@ def test_isotropic_qlt_conventions():
     iso = isotropic_tensor(white(1.0), 0.5, 12.0)
     res = qa.qlt_scattering(iso, 1.0)
     assert res.edge_cut and math.isclose(res.mu_gap_low, qa.EDGE_FACTOR / 12.0)
-    assert res.lambda_error <= 1e-6 * res.lambda_par
+    assert res.lambda_error <= qa.MU_RTOL * res.lambda_par
     assert math.isclose(res.tau_s, res.lambda_par) and math.isclose(res.K_zz, res.lambda_par / 3)  # tau_s = 3 K_zz / v^2
     # the rate vanishes linearly at the gap edge |mu| = Omega/k_max (the reason for the cut)
     eps = np.array([1e-7, 2e-7])

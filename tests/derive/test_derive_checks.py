@@ -159,6 +159,9 @@ BROKEN: dict[str, list[dict]] = {
     "coupled_m_sum": [{"couplings": _with_flipped_coupling("above")}, {"couplings": _with_flipped_coupling("below")},
                       {"clebsch": _CG_SHIFTED}],
     "qlt_gyrophase_weights": [{"swap": True}],
+    "qlt_straight_line_continuum": [{"weight_x": sp.Symbol("x", real=True) ** 2 / sp.sqrt(1 - sp.Symbol("x", real=True) ** 2),
+                                     "weight_y": sp.sqrt(1 - sp.Symbol("x", real=True) ** 2)},
+                                    {"weight_x": 2 * sp.sqrt(1 - sp.Symbol("x", real=True) ** 2)}, {"coefficient": sp.pi / 4}],
     "invariant_mixing": [
         {"kernels": {"slab_m1a": 2 * SLAB_M1A}},  # KPM (40): 8 pi for the 4 pi of (38)
         {"kappa_domain_factor": sp.Rational(1, 2)},  # KPM (41): (1c) on the ordered triangle

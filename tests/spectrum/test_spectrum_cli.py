@@ -29,8 +29,8 @@ BAD = [
     (["--eta", "1.2"], "--eta must satisfy 0 < eta < 1 for slab"),
     (["--eta", "0"], "--eta must satisfy 0 < eta < 1 for slab"),
     (["--eta", "1"], "--eta must satisfy 0 < eta < 1 for slab"),
-    # isotropic + B0 takes the generic path: on the full band (k_max ~ 10^3 Omega) it is hours, refused without --yes
-    (["--geometry", "isotropic", "--eta", "0.5", "--alpha", "50"], "this run needs about"),
+    # isotropic + B0 takes the generic path: on the full band (k_max ~ 10^3 Omega) with the KPM (51) Delta T of its
+    # QLT tau_s (Omega tau_s ~ 1e5) it is hours, refused without --yes
     (["--geometry", "isotropic", "--eta", "0.5"], "this run needs about"),
     (["--geometry", "isotropic", "--eta", "1.5", "--alpha", "50"], "--eta must satisfy 0 < eta <= 1 for isotropic"),
     (["--geometry", "2d", "--eta", "1", "--omega-dt", "10"], "--eta must satisfy 0 < eta < 1 for 2d"),
