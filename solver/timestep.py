@@ -154,8 +154,8 @@ def mixing_time(
         coefficient = RULE_COEFFICIENTS[rule] if isinstance(rule, str) else KPM51_COEFFICIENT
     coefficient = real("dt coefficient c", coefficient, gt=0)
 
-    # tau_s for the kpm51 rule; with Delta T given, only where it is cheap (slab's closed form) -- the generic
-    # resonance sum (crmix.qlt_axisymmetric) can take long at wide bands, so it is not computed just to warn
+    # tau_s for the rules; with Delta T given, only where it is a closed form (slab) -- the generic resonance
+    # sum (crmix.qlt_axisymmetric) takes seconds at the default band, not spent just to warn
     wanted = (rule is not None and not callable(rule)) or model.turbulence.slab_qlt
     qlt = model.turbulence.qlt(model) if wanted else None
     tau_s = qlt.tau_s if qlt is not None else None
