@@ -141,8 +141,11 @@ def test_serial_engine_shows_progress_and_writes_what_run_ensemble_writes(tmp_pa
     _assert_identical_folders(tmp_path / "a", tmp_path / "b")
 
 
-def test_slurm_job_script_from_the_sample_config() -> None:
-    """The sample file makes a job script (no Slurm installation; the scheduler listens on loopback, no job submitted)."""
+def test_slurm_job_script_from_the_sample_config(tmp_path: Path, monkeypatch) -> None:
+    """The sample file makes a job script (no Slurm installation; the scheduler listens on loopback, no job submitted).
+
+    Run from a scratch folder: dask-jobqueue makes the sample's relative log directory where it starts."""
+    monkeypatch.chdir(tmp_path)
     with slurm_cluster(SAMPLE_SLURM, scheduler_options={"host": "127.0.0.1", "dashboard_address": None}) as cluster:
         script = cluster.job_script()
         assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
