@@ -2,8 +2,8 @@
 
 For each geometry and rigidity (defaults of ``crmix spectrum``: B_rms, L_c, eta = 0.5, Kolmogorov; Delta T
 by KPM (51) where QLT scatters, Omega dT = 20 for 2D; isotropic + B0 takes the KPM (51) Delta T of the slab
-model at the same rigidity, since its own QLT sums every harmonic N <= k_max/Omega and does not finish on the
-default band) it computes M(dT) once through the dispatch of
+model at the same rigidity, as in the first measurements, so that rows stay comparable: its own QLT
+tau_s takes seconds now, benchmarks/qlt_scattering.py) it computes M(dT) once through the dispatch of
 ``crmix spectrum`` and prints the CPU time, the peak resident memory of the process so far, the wave vectors
 of the cubatures, the estimated relative error (MixingMatrix.error / max |M^(1c)|, and the straight-line
 tail's share of it), the time ``crmix spectrum`` estimates beforehand (crmix.solver.resources) and the
